@@ -1,0 +1,56 @@
+use std::future::Future;
+use std::time::Duration;
+
+use model::{Anchor, ObjectChange, ObjectType};
+use serde::{Deserialize, Serialize};
+
+use crate::{Connector, ConnectorError};
+
+/// Identifies one request within a batch, so outcomes can be matched to requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ExportId(pub i64);
+
+/// One object to change in the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportRequest {
+    pub id: ExportId,
+    pub object_type: ObjectType,
+    /// The object's anchor; `None` for a create, where the system assigns it.
+    pub anchor: Option<Anchor>,
+    pub change: ObjectChange,
+}
+
+/// What happened to one request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportResult {
+    /// Done. For a create, the anchor the system gave the new object.
+    Applied { anchor: Option<Anchor> },
+    /// Not done; may succeed later (busy, throttled, unreachable).
+    Transient { reason: String, retry_after: Option<Duration> },
+    /// Not done and will not succeed as it is (rejected by the target's rules).
+    Permanent { reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportOutcome {
+    pub id: ExportId,
+    pub result: ExportResult,
+}
+
+/// The write side of a connected system. The connector classifies each outcome; the engine
+/// owns retries, backoff and quarantine.
+pub trait Exporter: Connector {
+    /// The most requests the engine should pass in one call.
+    fn batch_size(&self) -> usize;
+
+    /// Applies a batch; returns exactly one outcome per request, in any order.
+    fn export(
+        &mut self,
+        batch: Vec<ExportRequest>,
+    ) -> impl Future<Output = Result<Vec<ExportOutcome>, ConnectorError>> + Send;
+
+    /// Called once after the last batch of a run. File-drop targets write their file here;
+    /// the next confirming import proves what landed.
+    fn finish(&mut self) -> impl Future<Output = Result<(), ConnectorError>> + Send;
+}
