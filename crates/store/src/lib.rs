@@ -9,12 +9,12 @@
 //!
 //! The store holds values; it makes no sync decision.
 
+pub mod contract;
 mod records;
-
-
+mod sqlite;
 
 pub use records::*;
-
+pub use sqlite::SqliteStore;
 
 use model::{Anchor, AttributeName, ConnectorName, IdentityId, Timestamp};
 
@@ -23,12 +23,22 @@ use model::{Anchor, AttributeName, ConnectorName, IdentityId, Timestamp};
 pub enum StoreError {
     #[error("store {path}: {message}")]
     Open { path: String, message: String },
-    #[error("store schema version {found} is newer than this idsync understands ({supported}); upgrade idsync")]
+    #[error(
+        "store schema version {found} is newer than this idsync understands ({supported}); upgrade idsync"
+    )]
     TooNew { found: i64, supported: i64 },
     #[error("store: {0}")]
     Backend(String),
     #[error("store holds a record it cannot read ({what}): {message}")]
     Corrupt { what: String, message: String },
+    /// A write names a record the store does not hold, where that is an error (finishing a
+    /// run that was never begun).
+    #[error("store has no {what}")]
+    NotFound { what: String },
+    /// The store refused a batch because it breaks an invariant (two objects of one connector
+    /// with the same anchor). Nothing of the batch was applied; this is a bug in the caller.
+    #[error("store refused {what}: {message}")]
+    Refused { what: String, message: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -37,7 +47,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 ///
 /// Paged reads take `after` (the last id of the previous page, or `None`) and `limit`, and
 /// return records in ascending id order, so callers can stream millions of rows in bounded
-/// memory.
+/// memory. Reads by a list of ids return each stored record once, in ascending id order, and
+/// leave out ids the store does not hold.
+///
+/// `store::contract` holds the suite every implementation must pass.
 pub trait Store: Send {
     // --- ids ---------------------------------------------------------------------------
 
@@ -73,23 +86,43 @@ pub trait Store: Send {
     fn cs_by_ids(&self, ids: &[CsId]) -> Result<Vec<CsObject>>;
 
     /// Objects of one connector marked dirty (changed since inbound sync last saw them).
-    fn dirty_cs(&self, connector: &ConnectorName, after: Option<CsId>, limit: usize) -> Result<Vec<CsObject>>;
+    fn dirty_cs(
+        &self,
+        connector: &ConnectorName,
+        after: Option<CsId>,
+        limit: usize,
+    ) -> Result<Vec<CsObject>>;
 
     /// Every connector-space object linked to one of these identities.
     fn cs_linked_to(&self, identities: &[IdentityId]) -> Result<Vec<CsObject>>;
 
     /// Objects of a connector that were deprovisioned (disabled, awaiting deletion).
-    fn cs_deprovisioned(&self, connector: &ConnectorName, after: Option<CsId>, limit: usize) -> Result<Vec<CsObject>>;
+    fn cs_deprovisioned(
+        &self,
+        connector: &ConnectorName,
+        after: Option<CsId>,
+        limit: usize,
+    ) -> Result<Vec<CsObject>>;
 
     /// All objects of a connector, paged (for preview, show and checks).
-    fn cs_page(&self, connector: &ConnectorName, after: Option<CsId>, limit: usize) -> Result<Vec<CsObject>>;
+    fn cs_page(
+        &self,
+        connector: &ConnectorName,
+        after: Option<CsId>,
+        limit: usize,
+    ) -> Result<Vec<CsObject>>;
 
     /// How many objects a connector space holds.
     fn cs_count(&self, connector: &ConnectorName) -> Result<u64>;
 
     /// Objects of a connector whose attribute `attribute` has a value whose text is `value`,
     /// through the key index the writes maintain (see [`Write::PutCs`]).
-    fn cs_find(&self, connector: &ConnectorName, attribute: &AttributeName, value: &str) -> Result<Vec<CsId>>;
+    fn cs_find(
+        &self,
+        connector: &ConnectorName,
+        attribute: &AttributeName,
+        value: &str,
+    ) -> Result<Vec<CsId>>;
 
     // --- the vault ----------------------------------------------------------------------
 
@@ -102,7 +135,8 @@ pub trait Store: Send {
     fn dirty_identities(&self, after: Option<IdentityId>, limit: usize) -> Result<Vec<IdentityId>>;
 
     /// All identities, paged.
-    fn identity_page(&self, after: Option<IdentityId>, limit: usize) -> Result<Vec<IdentityRecord>>;
+    fn identity_page(&self, after: Option<IdentityId>, limit: usize)
+    -> Result<Vec<IdentityRecord>>;
 
     fn identity_count(&self) -> Result<u64>;
 
@@ -112,11 +146,22 @@ pub trait Store: Send {
     // --- pending exports -----------------------------------------------------------------
 
     /// Pending exports of a connector, paged by connector-space id; quarantined ones included.
-    fn pending_exports(&self, connector: &ConnectorName, after: Option<CsId>, limit: usize) -> Result<Vec<PendingExport>>;
+    fn pending_exports(
+        &self,
+        connector: &ConnectorName,
+        after: Option<CsId>,
+        limit: usize,
+    ) -> Result<Vec<PendingExport>>;
 
     /// Pending exports of a connector that are due at `now`: not in flight, and whose
     /// `next_attempt_at` is unset or not after `now`.
-    fn due_exports(&self, connector: &ConnectorName, now: Timestamp, after: Option<CsId>, limit: usize) -> Result<Vec<PendingExport>>;
+    fn due_exports(
+        &self,
+        connector: &ConnectorName,
+        now: Timestamp,
+        after: Option<CsId>,
+        limit: usize,
+    ) -> Result<Vec<PendingExport>>;
 
     /// Exports marked in flight: started but with no recorded outcome (the process died).
     fn in_flight_exports(&self, connector: &ConnectorName) -> Result<Vec<PendingExport>>;

@@ -1,7 +1,10 @@
 //! The records the store keeps.
 
 use model::vault::{AttributeValueChange, Identity};
-use model::{Anchor, AttributeName, Attributes, ConnectorName, IdentityId, ObjectChange, ObjectType, RuleName, Timestamp};
+use model::{
+    Anchor, AttributeName, Attributes, ConnectorName, IdentityId, ObjectChange, ObjectType,
+    RuleName, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 pub use model::RunId;
@@ -180,13 +183,23 @@ pub enum Write {
     /// Insert or replace a connector-space object (by id). `keys` replaces the object's entries
     /// in the connector-space key index (attribute, value text), used to find target objects
     /// by a unique attribute; pass the attributes join rules read.
-    PutCs { object: CsObject, keys: Vec<(AttributeName, String)> },
+    ///
+    /// Anchors are unique within a connector: a put that gives an object the anchor another
+    /// object of the same connector holds fails the whole batch ([`crate::StoreError::Refused`]).
+    /// Placeholders (no anchor) never clash.
+    PutCs {
+        object: CsObject,
+        keys: Vec<(AttributeName, String)>,
+    },
     /// Delete a connector-space object, its keys and its pending export.
     DeleteCs(CsId),
     /// Clear the dirty mark of a connector-space object.
     CleanCs(CsId),
     /// Insert or replace an identity. `keys` replaces its entries in the join index.
-    PutIdentity { record: IdentityRecord, keys: Vec<(AttributeName, String)> },
+    PutIdentity {
+        record: IdentityRecord,
+        keys: Vec<(AttributeName, String)>,
+    },
     /// Delete an identity, its keys and its history.
     DeleteIdentity(IdentityId),
     /// Clear the dirty mark of an identity.
@@ -199,10 +212,16 @@ pub enum Write {
     /// Remove the pending export of a connector-space object (done, or no longer wanted).
     DropExport(CsId),
     /// Store a connector's watermark (with the import data it covers, in the same batch).
-    SetWatermark { connector: ConnectorName, watermark: Option<String> },
+    SetWatermark {
+        connector: ConnectorName,
+        watermark: Option<String>,
+    },
 }
 
-/// Writes applied together or not at all.
+/// Writes applied together or not at all, in order.
+///
+/// Writes that address a record the store does not hold (cleaning, touching, deleting or
+/// dropping the export of an absent object) do nothing, so replaying a batch is harmless.
 #[derive(Clone, Debug, Default)]
 pub struct WriteBatch {
     pub writes: Vec<Write>,

@@ -1,0 +1,104 @@
+//! Behaviour specific to the SQLite backend.
+
+use store::{CsId, CsObject, SqliteStore, Store, StoreError, Write, WriteBatch};
+
+fn object(id: i64, anchor: &str) -> CsObject {
+    CsObject {
+        id: CsId(id),
+        connector: "hr".into(),
+        anchor: Some(anchor.into()),
+        object_type: "person".into(),
+        attributes: model::Attributes::new().with("employeeId", anchor),
+        digest: id as u64,
+        link: None,
+        dirty: true,
+        deprovisioned_at: None,
+    }
+}
+
+#[test]
+fn a_clashing_anchor_names_the_write_and_the_holder() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    store
+        .commit(WriteBatch {
+            writes: vec![Write::PutCs {
+                object: object(1, "E1"),
+                keys: vec![],
+            }],
+        })
+        .unwrap();
+    let err = store
+        .commit(WriteBatch {
+            writes: vec![
+                Write::CleanCs(CsId(1)),
+                Write::PutCs {
+                    object: object(2, "E1"),
+                    keys: vec![],
+                },
+            ],
+        })
+        .unwrap_err();
+    let StoreError::Refused { what, message } = &err else {
+        panic!("expected a refusal, got {err:?}")
+    };
+    assert_eq!(what, "write 2 of 2 (put connector-space object 2 (hr E1))");
+    assert_eq!(
+        message,
+        "anchor E1 of hr already belongs to connector-space object 1"
+    );
+}
+
+#[test]
+fn two_handles_on_one_file_see_each_others_commits_and_never_share_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("idsync.db");
+    let mut writer = SqliteStore::open(&path).unwrap();
+    let mut reader = SqliteStore::open(&path).unwrap();
+    writer
+        .commit(WriteBatch {
+            writes: vec![Write::PutCs {
+                object: object(1, "E1"),
+                keys: vec![],
+            }],
+        })
+        .unwrap();
+    assert_eq!(reader.cs_count(&"hr".into()).unwrap(), 1);
+    let mut ids = writer.allocate_cs_ids(10).unwrap();
+    ids.extend(reader.allocate_cs_ids(10).unwrap());
+    ids.extend(writer.allocate_cs_ids(10).unwrap());
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        30,
+        "two handles handed out the same id: {ids:?}"
+    );
+    assert!(!ids.contains(&CsId(1)), "id 1 is in use");
+}
+
+#[test]
+fn a_large_batch_commits_in_one_transaction() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let writes = (1..=20_000)
+        .map(|id| Write::PutCs {
+            object: object(id, &format!("E{id}")),
+            keys: vec![("mail".into(), format!("e{id}@example.com"))],
+        })
+        .collect();
+    store.commit(WriteBatch { writes }).unwrap();
+    assert_eq!(store.cs_count(&"hr".into()).unwrap(), 20_000);
+    assert_eq!(
+        store
+            .cs_find(&"hr".into(), &"MAIL".into(), "e777@example.com")
+            .unwrap(),
+        vec![CsId(777)]
+    );
+    assert_eq!(
+        store
+            .dirty_cs(&"hr".into(), Some(CsId(19_998)), 10)
+            .unwrap()
+            .len(),
+        2
+    );
+}
