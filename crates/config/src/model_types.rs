@@ -168,6 +168,9 @@ pub struct Flow {
     pub target: AttributeName,
     pub expr: Expression,
     pub when: FlowWhen,
+    /// Inbound flows: overrides the rule's precedence for this attribute, so one source can
+    /// win names while another wins phone numbers. Lower wins.
+    pub precedence: Option<i32>,
 }
 
 /// Connector → vault.

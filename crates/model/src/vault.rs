@@ -95,6 +95,20 @@ impl VaultAttribute {
     }
 }
 
+/// What one source offers for one attribute, at what precedence (lower wins).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offer {
+    pub attribute: AttributeName,
+    pub values: Vec<Value>,
+    pub precedence: i32,
+}
+
+impl Offer {
+    pub fn new(attribute: &str, values: Vec<Value>, precedence: i32) -> Self {
+        Offer { attribute: AttributeName::new(attribute), values, precedence }
+    }
+}
+
 /// A connector-space object that feeds an identity through an inbound rule.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SourceLink {
@@ -154,8 +168,7 @@ impl Identity {
     pub fn contribute(
         &mut self,
         source: &SourceLink,
-        precedence: i32,
-        offered: Attributes,
+        offered: Vec<Offer>,
         run: RunId,
         at: Timestamp,
     ) -> Vec<AttributeValueChange> {
@@ -177,15 +190,18 @@ impl Identity {
         for (name, attr) in self.attributes.iter_mut() {
             if let Some(c) = attr.contributions.iter().find(|c| {
                 c.lineage.connector == source.connector && c.lineage.anchor == source.anchor && c.connected
-            }) && offered.get(name) == Some(c.values.as_slice())
+            }) && offered.iter().any(|o| &o.attribute == name && o.values == c.values)
             {
                 previous.insert(name.clone(), c.lineage.clone());
             }
             attr.withdraw(&source.connector, &source.anchor);
         }
-        for (name, values) in offered {
-            let lineage = previous.remove(&name).unwrap_or_else(|| lineage.clone());
-            self.attributes.entry(name).or_default().offer(Contribution {
+        for Offer { attribute, values, precedence } in offered {
+            if values.is_empty() {
+                continue;
+            }
+            let lineage = previous.remove(&attribute).unwrap_or_else(|| lineage.clone());
+            self.attributes.entry(attribute).or_default().offer(Contribution {
                 values,
                 precedence,
                 lineage,
@@ -263,11 +279,10 @@ mod tests {
     #[test]
     fn lower_precedence_wins_per_attribute_and_losers_are_kept() {
         let mut identity = Identity::new(IdentityId(1), "person".into(), RunId(1));
-        identity.contribute(&link("hr", "E1"), 10, Attributes::new().with("title", "Engineer"), RunId(1), at());
+        identity.contribute(&link("hr", "E1"), vec![Offer::new("title", vec!["Engineer".into()], 10)], RunId(1), at());
         identity.contribute(
             &link("contractors", "C1"),
-            20,
-            Attributes::new().with("title", "Consultant").with("mobile", "+44 1"),
+            vec![Offer::new("title", vec!["Consultant".into()], 20), Offer::new("mobile", vec!["+44 1".into()], 20)],
             RunId(1),
             at(),
         );
@@ -280,12 +295,12 @@ mod tests {
     #[test]
     fn a_disconnected_source_keeps_its_values_until_a_connected_one_offers() {
         let mut identity = Identity::new(IdentityId(1), "person".into(), RunId(1));
-        identity.contribute(&link("hr", "E1"), 10, Attributes::new().with("employeeId", "E1"), RunId(1), at());
+        identity.contribute(&link("hr", "E1"), vec![Offer::new("employeeId", vec!["E1".into()], 10)], RunId(1), at());
         let changes = identity.disconnect(&"hr".into(), &"E1".into(), RunId(2));
         assert!(changes.is_empty());
         assert!(!identity.has_source());
         assert_eq!(identity.values(&"employeeId".into()), &[Value::from("E1")]);
-        identity.contribute(&link("hr", "E1"), 10, Attributes::new().with("employeeId", "E1"), RunId(3), at());
+        identity.contribute(&link("hr", "E1"), vec![Offer::new("employeeId", vec!["E1".into()], 10)], RunId(3), at());
         assert!(identity.has_source());
         assert!(identity.attribute(&"employeeId".into()).unwrap().winner().unwrap().connected);
     }
@@ -293,8 +308,13 @@ mod tests {
     #[test]
     fn a_source_that_stops_offering_an_attribute_withdraws_it() {
         let mut identity = Identity::new(IdentityId(1), "person".into(), RunId(1));
-        identity.contribute(&link("hr", "E1"), 10, Attributes::new().with("title", "A").with("dept", "X"), RunId(1), at());
-        let changes = identity.contribute(&link("hr", "E1"), 10, Attributes::new().with("title", "A"), RunId(2), at());
+        identity.contribute(
+            &link("hr", "E1"),
+            vec![Offer::new("title", vec!["A".into()], 10), Offer::new("dept", vec!["X".into()], 10)],
+            RunId(1),
+            at(),
+        );
+        let changes = identity.contribute(&link("hr", "E1"), vec![Offer::new("title", vec!["A".into()], 10)], RunId(2), at());
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].attribute, AttributeName::new("dept"));
         assert!(identity.attribute(&"dept".into()).is_none());
