@@ -14,7 +14,7 @@
 //! in any order or in parallel against separate backends. Every property panics with a
 //! message naming what broke.
 
-use model::vault::{Identity, SourceLink};
+use model::vault::{Identity, Offer, SourceLink};
 use model::{
     Anchor, AttributeChange, AttributeName, Attributes, ConnectorName, IdentityId, ObjectChange,
     RunId, Timestamp, Value,
@@ -200,10 +200,10 @@ fn identity(id: IdentityId, employee_id: &str) -> IdentityRecord {
     };
     identity.contribute(
         &source,
-        10,
-        Attributes::new()
-            .with("employeeId", employee_id)
-            .with("mail", format!("{employee_id}@example.com")),
+        vec![
+            Offer::new("employeeId", vec![employee_id.into()], 10),
+            Offer::new("mail", vec![format!("{employee_id}@example.com").into()], 10),
+        ],
         RunId(1),
         t0(),
     );
@@ -1034,7 +1034,11 @@ pub fn history_reads_back_in_append_order(open: Open<'_>) {
                 anchor: Anchor::new("E1"),
                 rule: "hr-people".into(),
             };
-            empty.contribute(&source, 10, changes, crate::RunId(1), t0())
+            let offers = changes
+                .into_iter()
+                .map(|(attribute, values)| Offer { attribute, values, precedence: 10 })
+                .collect();
+            empty.contribute(&source, offers, crate::RunId(1), t0())
         },
     };
     assert!(!projected.changes.is_empty());
