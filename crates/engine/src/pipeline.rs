@@ -1,0 +1,260 @@
+//! One run of the pipeline, as a table of contents:
+//!
+//! 1. **import** every connector into its connector space (the confirming import of the
+//!    previous run's exports);
+//! 2. **inbound sync** every changed connector-space object into the vault;
+//! 3. **recover** exports a killed run left in flight, now that the import has shown what landed;
+//! 4. **outbound sync** every changed identity into pending exports, and expire grace periods;
+//! 5. **guard**: thresholds, staging mode, preview;
+//! 6. **export** what the guard approved.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use config::Config;
+use model::ConnectorName;
+use store::{Operation, RunEnd, RunStart, Store};
+
+use crate::EngineError;
+use crate::clock::Clock;
+use crate::connectors::AnyConnector;
+use crate::export::export_connector;
+use crate::guard::{GuardPolicy, PendingTally, review};
+use crate::import::import_connector;
+use crate::report::{Phase, RunReport};
+use crate::schema_check::{attribute_names, unknown_attributes};
+use crate::sync::RunContext;
+use crate::sync_inbound::{IdPool, sync_connector};
+use crate::sync_outbound::{expire_grace_periods, recover_in_flight, sync_identities};
+
+/// How a run treats its targets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RunMode {
+    /// Import, sync and export what the guard approves.
+    #[default]
+    Run,
+    /// Import and sync, export nothing (a standby server, or rehearsing a change).
+    Staging,
+    /// Like staging, for showing the plan.
+    Preview,
+}
+
+impl RunMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::Run => "run",
+            RunMode::Staging => "staging",
+            RunMode::Preview => "preview",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    pub mode: RunMode,
+    /// Let deletes and disables past their thresholds.
+    pub approve_deletes: bool,
+}
+
+/// Reports phase progress to whoever shows it (a progress bar, a log line).
+pub trait Progress {
+    fn phase(&self, connector: Option<&ConnectorName>, phase: &str);
+}
+
+/// No progress display.
+#[derive(Debug)]
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn phase(&self, _: Option<&ConnectorName>, _: &str) {}
+}
+
+/// The pipeline over one configuration and one store.
+pub struct Engine<'a> {
+    config: &'a Config,
+    store: &'a mut dyn Store,
+    clock: &'a dyn Clock,
+    progress: &'a dyn Progress,
+}
+
+impl std::fmt::Debug for Engine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", &self.config.path).finish_non_exhaustive()
+    }
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(config: &'a Config, store: &'a mut dyn Store, clock: &'a dyn Clock) -> Self {
+        Engine { config, store, clock, progress: &Quiet }
+    }
+
+    pub fn with_progress(mut self, progress: &'a dyn Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    fn base_dir(&self) -> PathBuf {
+        self.config.path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    /// One run of the pipeline. Per-object problems go into the report; only failures of the
+    /// run itself (the store) are errors.
+    pub async fn run(&mut self, options: RunOptions) -> Result<RunReport, EngineError> {
+        let now = self.clock.now();
+        let run = self.store.begin_run(&RunStart { started_at: now, mode: options.mode.as_str().into() })?;
+        let ctx = RunContext::new(self.config, run, now);
+        let mut report = RunReport::new(run, options.mode.as_str(), now);
+        let result = self.run_stages(&ctx, options, &mut report).await;
+        report.finished_at = Some(self.clock.now());
+        let status = match &result {
+            Ok(()) => report.outcome().as_str().to_owned(),
+            Err(e) => format!("failed: {e}"),
+        };
+        let end = RunEnd {
+            finished_at: report.finished_at.unwrap_or(now),
+            status,
+            report: serde_json::to_value(&report).unwrap_or_default(),
+        };
+        // If the store itself failed, recording the end may fail too; the first error matters.
+        let recorded = self.store.finish_run(run, &end);
+        result?;
+        recorded?;
+        Ok(report)
+    }
+
+    async fn run_stages(&mut self, ctx: &RunContext<'_>, options: RunOptions, report: &mut RunReport) -> Result<(), EngineError> {
+        let base = self.base_dir();
+        let mut connectors = Vec::new();
+        for config in &self.config.connectors {
+            match AnyConnector::open(config, &base) {
+                Ok(c) => connectors.push((config.name.clone(), Some(c))),
+                Err(e) => {
+                    report.error(Phase::Import, &config.name, config.name.to_string(), format!("cannot open connector: {e}"));
+                    connectors.push((config.name.clone(), None));
+                }
+            }
+        }
+
+        // 1. Import.
+        let mut imported = Vec::new();
+        for (name, connector) in &mut connectors {
+            let Some(connector) = connector else { continue };
+            self.progress.phase(Some(name), "import");
+            if import_connector(ctx, self.store, connector, name, report).await? {
+                imported.push(name.clone());
+            }
+        }
+
+        // 2. Inbound sync, for connectors whose rules read only attributes they have.
+        let mut ids = IdPool::new();
+        for (name, connector) in &mut connectors {
+            let Some(connector) = connector else { continue };
+            if !self.config.inbound.iter().any(|r| &r.connector == name) {
+                // Targets only: their changed objects still need their identities re-weighed.
+                sync_connector(ctx, self.store, &mut ids, name, report)?;
+                continue;
+            }
+            match connector.schema().await {
+                Ok(schema) => {
+                    let unknown = unknown_attributes(self.config, name, &schema);
+                    if !unknown.is_empty() {
+                        let has = attribute_names(&schema).join(", ");
+                        for problem in unknown {
+                            report.error(Phase::Inbound, name, name.to_string(), format!("{problem}; it has: {has}. Nothing from {name} was synchronized"));
+                        }
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    report.error(Phase::Inbound, name, name.to_string(), format!("cannot read the schema: {e}; nothing from {name} was synchronized"));
+                    continue;
+                }
+            }
+            self.progress.phase(Some(name), "inbound sync");
+            sync_connector(ctx, self.store, &mut ids, name, report)?;
+        }
+
+        // 3. Recover exports a killed run left in flight, where the import proved their fate.
+        for name in &imported {
+            recover_in_flight(ctx, self.store, name)?;
+        }
+
+        // 4. Outbound sync.
+        self.progress.phase(None, "outbound sync");
+        sync_identities(ctx, self.store, report)?;
+        expire_grace_periods(ctx, self.store, report)?;
+
+        // 5. Guard.
+        self.progress.phase(None, "guard");
+        let tallies = self.tallies()?;
+        let policy = GuardPolicy { approve_deletes: options.approve_deletes, export_nothing: options.mode != RunMode::Run };
+        let (plan, held) = review(&tallies, policy);
+        for h in &held {
+            tracing::warn!(connector = %h.connector, deletes = h.deletes, disables = h.disables, "{}", h.reason);
+        }
+        report.held = held;
+        for tally in &tallies {
+            if !plan.approves(&tally.connector) {
+                let pending = self.pending_total(&tally.connector)?;
+                report.connector(&tally.connector).export.held = pending;
+            }
+        }
+
+        // 6. Export.
+        for (name, connector) in &mut connectors {
+            let Some(connector) = connector else { continue };
+            if !plan.approves(name) {
+                continue;
+            }
+            self.progress.phase(Some(name), "export");
+            export_connector(ctx, self.store, connector, name, &plan, report).await?;
+        }
+        Ok(())
+    }
+
+    /// Pending deletes and deprovisioning disables per connector, with its thresholds.
+    fn tallies(&self) -> Result<Vec<PendingTally>, EngineError> {
+        let counts = self.store.pending_counts()?;
+        Ok(self
+            .config
+            .connectors
+            .iter()
+            .map(|c| {
+                let count = |op: Operation| {
+                    counts.iter().filter(|p| p.connector == c.name && p.operation == op && !p.quarantined).map(|p| p.count).sum()
+                };
+                PendingTally {
+                    connector: c.name.clone(),
+                    deletes: count(Operation::Delete),
+                    disables: count(Operation::Disable),
+                    deletion_threshold: c.deletion_threshold.unwrap_or(self.config.guard.deletion_threshold),
+                    disable_threshold: c.disable_threshold.unwrap_or(self.config.guard.disable_threshold),
+                }
+            })
+            .collect())
+    }
+
+    fn pending_total(&self, connector: &ConnectorName) -> Result<u64, EngineError> {
+        Ok(self.store.pending_counts()?.iter().filter(|p| &p.connector == connector).map(|p| p.count).sum())
+    }
+}
+
+/// Fault injection for the crash-safety tests: `IDSYNC_CRASH_AT=<point>:<n>` aborts the
+/// process (no unwinding, no cleanup, like `kill -9`) the n-th time the named point is passed.
+pub(crate) fn crash_point(point: &str) {
+    static PLAN: OnceLock<Option<(String, u32)>> = OnceLock::new();
+    static PASSED: AtomicU32 = AtomicU32::new(0);
+    let plan = PLAN.get_or_init(|| {
+        let spec = std::env::var("IDSYNC_CRASH_AT").ok()?;
+        let (name, n) = spec.split_once(':').unwrap_or((spec.as_str(), "1"));
+        Some((name.to_owned(), n.parse().unwrap_or(1)))
+    });
+    if let Some((name, n)) = plan
+        && name == point
+        && PASSED.fetch_add(1, Ordering::SeqCst) + 1 >= *n
+    {
+        eprintln!("idsync: crash injected at {point} (IDSYNC_CRASH_AT)");
+        std::process::abort();
+    }
+}

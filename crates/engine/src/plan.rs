@@ -1,0 +1,120 @@
+//! The plan: the pending exports a run would apply, per connector, each with its reasons.
+
+use std::fmt::Write as _;
+
+use config::Config;
+use serde::Serialize;
+use store::{Operation, PendingExport, Store, StoreError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorPlan {
+    pub connector: String,
+    pub creates: u64,
+    pub updates: u64,
+    pub disables: u64,
+    pub deletes: u64,
+    pub quarantined: u64,
+    pub exports: Vec<PendingExport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub connectors: Vec<ConnectorPlan>,
+}
+
+impl Plan {
+    /// Reads every pending export from the store.
+    pub fn load(config: &Config, store: &dyn Store) -> Result<Plan, StoreError> {
+        let mut connectors = Vec::new();
+        for c in &config.connectors {
+            let mut plan = ConnectorPlan {
+                connector: c.name.to_string(),
+                creates: 0,
+                updates: 0,
+                disables: 0,
+                deletes: 0,
+                quarantined: 0,
+                exports: Vec::new(),
+            };
+            let mut after = None;
+            loop {
+                let page = store.pending_exports(&c.name, after, 5000)?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.cs_id);
+                for e in page {
+                    if e.quarantined {
+                        plan.quarantined += 1;
+                    }
+                    match e.operation {
+                        Operation::Create => plan.creates += 1,
+                        Operation::Update => plan.updates += 1,
+                        Operation::Disable => plan.disables += 1,
+                        Operation::Delete => plan.deletes += 1,
+                    }
+                    plan.exports.push(e);
+                }
+            }
+            connectors.push(plan);
+        }
+        Ok(Plan { connectors })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.connectors.iter().all(|c| c.exports.is_empty())
+    }
+
+    /// The plan for people: a summary line per connector, then each export with its reasons,
+    /// at most `limit` per connector.
+    pub fn render(&self, limit: usize) -> String {
+        let mut out = String::new();
+        for c in &self.connectors {
+            let _ = writeln!(
+                out,
+                "{}: {} creates, {} updates, {} disables, {} deletes{}",
+                c.connector,
+                c.creates,
+                c.updates,
+                c.disables,
+                c.deletes,
+                if c.quarantined > 0 { format!(" ({} quarantined)", c.quarantined) } else { String::new() }
+            );
+            for e in c.exports.iter().take(limit) {
+                let object = match (&e.anchor, e.identity) {
+                    (Some(anchor), Some(identity)) => format!("{anchor} ({identity})"),
+                    (Some(anchor), None) => anchor.to_string(),
+                    (None, Some(identity)) => format!("new {} for {identity}", e.object_type),
+                    (None, None) => format!("#{}", e.cs_id.0),
+                };
+                let flag = if e.quarantined {
+                    format!(" [quarantined after {} attempts: {}]", e.attempts, e.last_error.as_deref().unwrap_or(""))
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(out, "  {} {}{}", e.operation.as_str(), object, flag);
+                for r in &e.reasons {
+                    match (&r.attribute, &r.note) {
+                        (Some(attribute), _) => {
+                            let _ = writeln!(out, "      {attribute}: {} -> {}   ({})", show(&r.old), show(&r.new), r.rule);
+                        }
+                        (None, Some(note)) => {
+                            let _ = writeln!(out, "      {note}   ({})", r.rule);
+                        }
+                        (None, None) => {}
+                    }
+                }
+            }
+            if c.exports.len() > limit {
+                let _ = writeln!(out, "  ... and {} more (use --json for all)", c.exports.len() - limit);
+            }
+        }
+        out
+    }
+}
+
+fn show(values: &[model::Value]) -> String {
+    match values {
+        [] => "(none)".into(),
+        [one] => format!("{:?}", one.to_text()),
+        many => format!("[{}]", many.iter().map(|v| format!("{:?}", v.to_text())).collect::<Vec<_>>().join(", ")),
+    }
+}

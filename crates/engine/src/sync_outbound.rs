@@ -1,0 +1,400 @@
+//! The outbound sync driver: every changed identity is weighed against every outbound rule,
+//! and the difference between what the target should hold and what it holds becomes a
+//! pending export, with the reason for each attribute.
+
+use std::collections::HashMap;
+
+use config::{DeprovisionAction, OutboundRule};
+use model::{Attributes, IdentityId, ObjectChange, Value};
+use store::{CsId, CsObject, ExportState, Link, LinkDirection, Operation, PendingExport, Store, Write, WriteBatch};
+
+use crate::EngineError;
+use crate::outbound::{Decision, Purpose, Scope, Target, decide, desired, grace_expired, grace_reason, in_scope};
+use crate::pipeline::crash_point;
+use crate::report::{Phase, RunReport};
+use crate::sync::RunContext;
+
+const CHUNK: usize = 2000;
+
+/// The virtual attribute that holds an identity's id in outbound flows and join rules.
+pub const IDENTITY_ID: &str = "identityId";
+
+pub(crate) fn sync_identities(ctx: &RunContext<'_>, store: &mut dyn Store, report: &mut RunReport) -> Result<(), EngineError> {
+    let mut after: Option<IdentityId> = None;
+    loop {
+        let ids = store.dirty_identities(after, CHUNK)?;
+        let Some(last) = ids.last() else { break };
+        after = Some(*last);
+        let records = store.identities(&ids)?;
+        let mut links: HashMap<IdentityId, Vec<CsObject>> = HashMap::new();
+        for cs in store.cs_linked_to(&ids)? {
+            if let Some(link) = &cs.link {
+                links.entry(link.identity).or_default().push(cs);
+            }
+        }
+        let mut targets = TargetLookup::default();
+        let mut batch = WriteBatch::new();
+        for record in records {
+            let identity = &record.identity;
+            let linked = links.remove(&identity.id).unwrap_or_default();
+            if !identity.has_source() && linked.is_empty() {
+                // Nothing feeds it and nothing depends on it any more.
+                batch.push(Write::DeleteIdentity(identity.id));
+                continue;
+            }
+            let mut keep_dirty = false;
+            for rule in &ctx.config.outbound {
+                match evaluate_rule(ctx, store, &mut targets, identity, rule, &linked, &mut batch, report) {
+                    Ok(resolved) => keep_dirty |= !resolved,
+                    Err(RuleFailure::Object(message)) => {
+                        report.error(Phase::Outbound, &rule.connector, identity.id.to_string(), message);
+                    }
+                    Err(RuleFailure::Run(e)) => return Err(e),
+                }
+            }
+            if !keep_dirty {
+                batch.push(Write::CleanIdentity(identity.id));
+            }
+        }
+        store.commit(batch)?;
+        crash_point("outbound-chunk");
+    }
+    Ok(())
+}
+
+enum RuleFailure {
+    Object(String),
+    Run(EngineError),
+}
+
+impl From<EngineError> for RuleFailure {
+    fn from(e: EngineError) -> Self {
+        RuleFailure::Run(e)
+    }
+}
+
+impl From<store::StoreError> for RuleFailure {
+    fn from(e: store::StoreError) -> Self {
+        RuleFailure::Run(e.into())
+    }
+}
+
+/// The target-side anchors of identities, per connector, for translating vault references
+/// (a manager) into references the target understands.
+#[derive(Default)]
+struct TargetLookup {
+    anchors: HashMap<(String, IdentityId), TargetRef>,
+}
+
+#[derive(Clone)]
+enum TargetRef {
+    Anchor(String),
+    /// The referenced identity's account is still being created.
+    Pending,
+    None,
+}
+
+impl TargetLookup {
+    fn get(&mut self, store: &dyn Store, connector: &model::ConnectorName, id: IdentityId) -> Result<TargetRef, EngineError> {
+        let key = (connector.to_string(), id);
+        if let Some(found) = self.anchors.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = store
+            .cs_linked_to(&[id])?
+            .into_iter()
+            .filter(|cs| &cs.connector == connector)
+            .map(|cs| match cs.anchor {
+                Some(anchor) => TargetRef::Anchor(anchor.to_string()),
+                None => TargetRef::Pending,
+            })
+            .next()
+            .unwrap_or(TargetRef::None);
+        self.anchors.insert(key, found.clone());
+        Ok(found)
+    }
+}
+
+/// The identity's attributes with references translated for one target. Returns whether
+/// every reference could be resolved (a reference to an account being created cannot yet).
+fn translate(
+    store: &dyn Store,
+    targets: &mut TargetLookup,
+    connector: &model::ConnectorName,
+    attributes: Attributes,
+) -> Result<(Attributes, bool), EngineError> {
+    if !attributes.iter().any(|(_, vs)| vs.iter().any(|v| matches!(v, Value::Reference(_)))) {
+        return Ok((attributes, true));
+    }
+    let mut complete = true;
+    let mut out = Attributes::new();
+    for (name, values) in attributes {
+        let mut translated = Vec::with_capacity(values.len());
+        for value in values {
+            let Value::Reference(text) = &value else {
+                translated.push(value);
+                continue;
+            };
+            let Ok(id) = text.parse::<IdentityId>() else { continue };
+            match targets.get(store, connector, id)? {
+                TargetRef::Anchor(anchor) => translated.push(Value::Reference(anchor)),
+                TargetRef::Pending => complete = false,
+                TargetRef::None => {}
+            }
+        }
+        out.set(name, translated);
+    }
+    Ok((out, complete))
+}
+
+fn pending(
+    ctx: &RunContext<'_>,
+    cs_id: CsId,
+    rule: &OutboundRule,
+    identity: IdentityId,
+    anchor: Option<model::Anchor>,
+    operation: Operation,
+    change: ObjectChange,
+    reasons: Vec<store::ChangeReason>,
+) -> PendingExport {
+    PendingExport {
+        cs_id,
+        connector: rule.connector.clone(),
+        identity: Some(identity),
+        anchor,
+        object_type: rule.target_type.clone(),
+        operation,
+        change,
+        reasons,
+        state: ExportState::Pending,
+        attempts: 0,
+        next_attempt_at: None,
+        last_error: None,
+        quarantined: false,
+        created_run: ctx.run,
+    }
+}
+
+/// Applies one rule to one identity. Returns whether every reference could be resolved.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_rule(
+    ctx: &RunContext<'_>,
+    store: &mut dyn Store,
+    targets: &mut TargetLookup,
+    identity: &model::vault::Identity,
+    rule: &OutboundRule,
+    linked: &[CsObject],
+    batch: &mut WriteBatch,
+    report: &mut RunReport,
+) -> Result<bool, RuleFailure> {
+    let eval = ctx.eval();
+    let (mut attributes, resolved) = translate(store, targets, &rule.connector, identity.current_attributes())?;
+    // The identity's own id is offered to outbound flows as `identityId`: an anchor for
+    // targets that take one from us, and a key their join rules can match exactly.
+    let identity_id = model::AttributeName::new(IDENTITY_ID);
+    if !attributes.contains(&identity_id) {
+        attributes.set(identity_id, vec![Value::String(identity.id.to_string())]);
+    }
+    let scope = in_scope(identity, rule, &attributes, &eval).map_err(RuleFailure::Object)?;
+    let target_cs = linked.iter().find(|cs| {
+        cs.connector == rule.connector && cs.link.as_ref().is_some_and(|l| l.rule == rule.name && l.direction == LinkDirection::Outbound)
+    });
+    let target = match target_cs {
+        None => Target::None,
+        Some(cs) if cs.anchor.is_none() => Target::Placeholder,
+        Some(cs) => Target::Existing(cs),
+    };
+    let wanted = match (&scope, target) {
+        (Scope::In, Target::Existing(_)) => Some(desired(rule, &attributes, Purpose::Update, &eval)),
+        (Scope::In, _) => Some(desired(rule, &attributes, Purpose::Create, &eval)),
+        (Scope::Out(_), _) => None,
+    }
+    .transpose()
+    .map_err(|e| RuleFailure::Object(format!("{} ({})", e, rule.name)))?;
+    let counts = &mut report.connector(&rule.connector).outbound;
+    match decide(rule, &scope, target, wanted.as_ref()) {
+        Decision::Nothing => {
+            if let Some(cs) = target_cs
+                && cs.anchor.is_some()
+            {
+                batch.push(Write::DropExport(cs.id));
+            }
+        }
+        Decision::Provision { attributes, reasons } => {
+            counts.creates += 1;
+            let cs_id = match target_cs {
+                Some(cs) => cs.id,
+                None => store.allocate_cs_ids(1)?[0],
+            };
+            let placeholder = CsObject {
+                id: cs_id,
+                connector: rule.connector.clone(),
+                anchor: None,
+                object_type: rule.target_type.clone(),
+                attributes: Attributes::new(),
+                digest: 0,
+                link: Some(Link { identity: identity.id, rule: rule.name.clone(), direction: LinkDirection::Outbound, at: ctx.now }),
+                dirty: false,
+                deprovisioned_at: None,
+            };
+            // The planned values count as taken, so two creates in one run cannot pick the
+            // same unique value.
+            let mut planned = placeholder.clone();
+            planned.attributes = attributes.clone();
+            let keys = ctx.keys.cs_keys(&planned);
+            batch.push(Write::PutCs { object: placeholder, keys });
+            batch.push(Write::PutExport(pending(
+                ctx,
+                cs_id,
+                rule,
+                identity.id,
+                None,
+                Operation::Create,
+                ObjectChange::Create { attributes },
+                reasons,
+            )));
+        }
+        Decision::Update { changes, reasons, reenable } => {
+            let Some(cs) = target_cs else { return Ok(resolved) };
+            if reenable {
+                let mut cs = cs.clone();
+                cs.deprovisioned_at = None;
+                batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+            }
+            if changes.is_empty() {
+                batch.push(Write::DropExport(cs.id));
+            } else {
+                counts.updates += 1;
+                batch.push(Write::PutExport(pending(
+                    ctx,
+                    cs.id,
+                    rule,
+                    identity.id,
+                    cs.anchor.clone(),
+                    Operation::Update,
+                    ObjectChange::Update { changes },
+                    reasons,
+                )));
+            }
+        }
+        Decision::Disable { changes, reasons } => {
+            let Some(cs) = target_cs else { return Ok(resolved) };
+            counts.disables += 1;
+            batch.push(Write::PutExport(pending(
+                ctx,
+                cs.id,
+                rule,
+                identity.id,
+                cs.anchor.clone(),
+                Operation::Disable,
+                ObjectChange::Update { changes },
+                reasons,
+            )));
+        }
+        Decision::MarkDeprovisioned => {
+            let Some(cs) = target_cs else { return Ok(resolved) };
+            let mut cs = cs.clone();
+            cs.deprovisioned_at = Some(ctx.now);
+            batch.push(Write::DropExport(cs.id));
+            batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+        }
+        Decision::Delete { reasons } => {
+            let Some(cs) = target_cs else { return Ok(resolved) };
+            counts.deletes += 1;
+            batch.push(Write::PutExport(pending(
+                ctx,
+                cs.id,
+                rule,
+                identity.id,
+                cs.anchor.clone(),
+                Operation::Delete,
+                ObjectChange::Delete,
+                reasons,
+            )));
+        }
+        Decision::Disconnect => {
+            let Some(cs) = target_cs else { return Ok(resolved) };
+            counts.disconnects += 1;
+            let mut cs = cs.clone();
+            cs.link = None;
+            batch.push(Write::DropExport(cs.id));
+            batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+        }
+        Decision::DropPlaceholder => {
+            if let Some(cs) = target_cs {
+                batch.push(Write::DeleteCs(cs.id));
+            }
+        }
+    }
+    Ok(resolved)
+}
+
+/// Deprovisioned (disabled) accounts whose grace period is over are deleted. Their
+/// identities have not changed, so this is a scan of the deprovisioned objects, not of the
+/// dirty identities.
+pub(crate) fn expire_grace_periods(ctx: &RunContext<'_>, store: &mut dyn Store, report: &mut RunReport) -> Result<(), EngineError> {
+    for rule in &ctx.config.outbound {
+        if !matches!(rule.deprovision, DeprovisionAction::Disable { delete_after: Some(_), .. }) {
+            continue;
+        }
+        let mut after = None;
+        loop {
+            let page = store.cs_deprovisioned(&rule.connector, after, CHUNK)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let mut batch = WriteBatch::new();
+            for cs in &page {
+                let Some(link) = &cs.link else { continue };
+                if link.rule != rule.name || !grace_expired(rule, cs, ctx.now) {
+                    continue;
+                }
+                report.connector(&rule.connector).outbound.deletes += 1;
+                batch.push(Write::PutExport(pending(
+                    ctx,
+                    cs.id,
+                    rule,
+                    link.identity,
+                    cs.anchor.clone(),
+                    Operation::Delete,
+                    ObjectChange::Delete,
+                    grace_reason(rule, cs),
+                )));
+            }
+            store.commit(batch)?;
+        }
+    }
+    Ok(())
+}
+
+/// Exports left in flight by a run that died: once the confirming import has run, a create
+/// that did not land (no object joined its placeholder) is exported again, and any other
+/// change is recomputed from the image the import proved.
+pub(crate) fn recover_in_flight(
+    ctx: &RunContext<'_>,
+    store: &mut dyn Store,
+    connector: &model::ConnectorName,
+) -> Result<(), EngineError> {
+    let in_flight = store.in_flight_exports(connector)?;
+    if in_flight.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(connector = %connector, count = in_flight.len(), "recovering exports left in flight by an interrupted run");
+    let mut batch = WriteBatch::new();
+    for mut export in in_flight {
+        match export.operation {
+            Operation::Create => {
+                export.state = ExportState::Pending;
+                batch.push(Write::PutExport(export));
+            }
+            _ => {
+                batch.push(Write::DropExport(export.cs_id));
+                if let Some(identity) = export.identity {
+                    batch.push(Write::TouchIdentity(identity));
+                }
+            }
+        }
+    }
+    let _ = ctx;
+    store.commit(batch)?;
+    Ok(())
+}
