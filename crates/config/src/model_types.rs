@@ -84,7 +84,10 @@ pub enum StoreConfig {
     /// The embedded store: one SQLite file.
     Sqlite { path: PathBuf },
     /// PostgreSQL (a later backend).
-    Postgres { url: String, password: Option<SecretSource> },
+    Postgres {
+        url: String,
+        password: Option<SecretSource>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -199,7 +202,11 @@ pub enum DeprovisionAction {
     /// Delete the object at once.
     Delete,
     /// Set `attribute` to `value`; delete after `delete_after` if given.
-    Disable { attribute: AttributeName, value: model::Value, delete_after: Option<Duration> },
+    Disable {
+        attribute: AttributeName,
+        value: model::Value,
+        delete_after: Option<Duration>,
+    },
     /// Keep the object, cut the link.
     Disconnect,
 }
@@ -233,7 +240,10 @@ pub struct GuardConfig {
 
 impl Default for GuardConfig {
     fn default() -> Self {
-        GuardConfig { deletion_threshold: 500, disable_threshold: 500 }
+        GuardConfig {
+            deletion_threshold: 500,
+            disable_threshold: 500,
+        }
     }
 }
 
@@ -261,4 +271,38 @@ impl Default for RetryConfig {
 pub struct ScheduleConfig {
     /// How often `idsync serve` starts a run.
     pub interval: Duration,
+}
+
+impl Config {
+    /// The inbound rules reading from `connector`, in the order they were written.
+    pub fn inbound_for<'a>(
+        &'a self,
+        connector: &'a ConnectorName,
+    ) -> impl Iterator<Item = &'a InboundRule> + 'a {
+        self.inbound
+            .iter()
+            .filter(move |rule| &rule.connector == connector)
+    }
+
+    /// The outbound rules writing to `connector`, in the order they were written.
+    pub fn outbound_for<'a>(
+        &'a self,
+        connector: &'a ConnectorName,
+    ) -> impl Iterator<Item = &'a OutboundRule> + 'a {
+        self.outbound
+            .iter()
+            .filter(move |rule| &rule.connector == connector)
+    }
+
+    /// The (deletion, disable) thresholds of one connector: its own where it sets them,
+    /// else [`GuardConfig`]'s.
+    pub fn thresholds_for(&self, connector: &ConnectorName) -> (u32, u32) {
+        let own = self.connector(connector);
+        (
+            own.and_then(|c| c.deletion_threshold)
+                .unwrap_or(self.guard.deletion_threshold),
+            own.and_then(|c| c.disable_threshold)
+                .unwrap_or(self.guard.disable_threshold),
+        )
+    }
 }
