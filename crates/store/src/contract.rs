@@ -202,7 +202,11 @@ fn identity(id: IdentityId, employee_id: &str) -> IdentityRecord {
         &source,
         vec![
             Offer::new("employeeId", vec![employee_id.into()], 10),
-            Offer::new("mail", vec![format!("{employee_id}@example.com").into()], 10),
+            Offer::new(
+                "mail",
+                vec![format!("{employee_id}@example.com").into()],
+                10,
+            ),
         ],
         RunId(1),
         t0(),
@@ -1036,7 +1040,11 @@ pub fn history_reads_back_in_append_order(open: Open<'_>) {
             };
             let offers = changes
                 .into_iter()
-                .map(|(attribute, values)| Offer { attribute, values, precedence: 10 })
+                .map(|(attribute, values)| Offer {
+                    attribute,
+                    values,
+                    precedence: 10,
+                })
                 .collect();
             empty.contribute(&source, offers, crate::RunId(1), t0())
         },

@@ -24,6 +24,9 @@ use codec::{CS_COLUMNS, CsRow, HISTORY_COLUMNS, RUN_COLUMNS, attribute_key, db_e
 /// commits are short, so a few seconds covers a concurrent `idsync show` or backup.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The page cache per connection, in KiB.
+const PAGE_CACHE_KIB: i64 = 64 * 1024;
+
 /// A commit prepares a handful of statements per write kind; keep them all cached.
 const STATEMENT_CACHE: usize = 64;
 
@@ -80,6 +83,10 @@ impl SqliteStore {
             message: e.to_string(),
         };
         conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_error)?;
+        // A run touches every index of a connector space; the default 2 MiB page cache
+        // spills to the WAL mid-transaction on large batches.
+        conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
             .map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

@@ -1,6 +1,7 @@
 //! [`Store::commit`](crate::Store::commit) for SQLite: every write of a batch in one
 //! transaction, with cached statements, so a batch of 100,000 writes costs one fsync.
 
+use model::AttributeName;
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -72,19 +73,7 @@ fn apply(tx: &Transaction<'_>, write: &Write, highest: &mut Highest) -> Result<(
     match write {
         Write::PutCs { object, keys } => {
             put_cs(tx, object)?;
-            tx.prepare_cached("DELETE FROM cs_keys WHERE cs_id = ?1")?
-                .execute([object.id.0])?;
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO cs_keys (connector, attribute, value, cs_id) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for (attribute, value) in keys {
-                insert.execute(params![
-                    object.connector.as_str(),
-                    attribute_key(attribute),
-                    value,
-                    object.id.0
-                ])?;
-            }
+            replace_cs_keys(tx, object, keys)?;
             highest.cs = highest.cs.max(Some(object.id.0));
         }
         Write::DeleteCs(id) => {
@@ -102,13 +91,7 @@ fn apply(tx: &Transaction<'_>, write: &Write, highest: &mut Highest) -> Result<(
         Write::PutIdentity { record, keys } => {
             put_identity(tx, record)?;
             let id = record.identity.id.0;
-            tx.prepare_cached("DELETE FROM identity_keys WHERE identity = ?1")?
-                .execute([id])?;
-            let mut insert = tx
-                .prepare_cached("INSERT OR IGNORE INTO identity_keys (attribute, value, identity) VALUES (?1, ?2, ?3)")?;
-            for (attribute, value) in keys {
-                insert.execute(params![attribute_key(attribute), value, id])?;
-            }
+            replace_identity_keys(tx, id, keys)?;
             highest.identity = highest.identity.max(Some(id));
         }
         Write::DeleteIdentity(id) => {
@@ -194,6 +177,86 @@ fn put_cs(tx: &Transaction<'_>, object: &CsObject) -> Result<(), Failure> {
         object.dirty,
         object.deprovisioned_at.map(timestamp_text),
     ])?;
+    Ok(())
+}
+
+/// The wanted key entries of a put: attribute names folded, duplicates removed.
+fn wanted_keys(keys: &[(AttributeName, String)]) -> Vec<(String, &str)> {
+    let mut wanted: Vec<(String, &str)> = keys
+        .iter()
+        .map(|(attribute, value)| (attribute_key(attribute), value.as_str()))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
+}
+
+/// Makes an object's key entries exactly `keys`, writing only the entries that change: most
+/// puts rewrite an object whose keys are as they were, and reading the few entries is much
+/// cheaper than deleting and re-inserting them and their index entries.
+fn replace_cs_keys(
+    tx: &Transaction<'_>,
+    object: &CsObject,
+    keys: &[(AttributeName, String)],
+) -> Result<(), Failure> {
+    let connector = object.connector.as_str();
+    let id = object.id.0;
+    let wanted = wanted_keys(keys);
+    let current: Vec<(String, String, String)> = tx
+        .prepare_cached("SELECT connector, attribute, value FROM cs_keys WHERE cs_id = ?1")?
+        .query_map([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (c, attribute, value) in &current {
+        // An entry under another connector can only come from an object moved between
+        // connectors; it goes too.
+        if c != connector || !wanted.iter().any(|(a, v)| a == attribute && v == value) {
+            tx.prepare_cached(
+                "DELETE FROM cs_keys WHERE connector = ?1 AND attribute = ?2 AND value = ?3 AND cs_id = ?4",
+            )?
+            .execute(params![c, attribute, value, id])?;
+        }
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO cs_keys (connector, attribute, value, cs_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (attribute, value) in &wanted {
+        if !current
+            .iter()
+            .any(|(c, a, v)| c == connector && a == attribute && v == value)
+        {
+            insert.execute(params![connector, attribute, value, id])?;
+        }
+    }
+    Ok(())
+}
+
+/// As [`replace_cs_keys`], for an identity's entries in the join index.
+fn replace_identity_keys(
+    tx: &Transaction<'_>,
+    id: i64,
+    keys: &[(AttributeName, String)],
+) -> Result<(), Failure> {
+    let wanted = wanted_keys(keys);
+    let current: Vec<(String, String)> = tx
+        .prepare_cached("SELECT attribute, value FROM identity_keys WHERE identity = ?1")?
+        .query_map([id], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (attribute, value) in &current {
+        if !wanted.iter().any(|(a, v)| a == attribute && v == value) {
+            tx.prepare_cached(
+                "DELETE FROM identity_keys WHERE attribute = ?1 AND value = ?2 AND identity = ?3",
+            )?
+            .execute(params![attribute, value, id])?;
+        }
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO identity_keys (attribute, value, identity) VALUES (?1, ?2, ?3)",
+    )?;
+    for (attribute, value) in &wanted {
+        if !current.iter().any(|(a, v)| a == attribute && v == value) {
+            insert.execute(params![attribute, value, id])?;
+        }
+    }
     Ok(())
 }
 
