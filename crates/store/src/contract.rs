@@ -820,6 +820,58 @@ pub fn cs_find_uses_the_key_index(open: Open<'_>) {
         find(&*store, "mail", "ada@example.com").is_empty(),
         "deleting an object removes its keys"
     );
+
+    // A multi-valued attribute gives several entries; a repeated entry counts once.
+    let proxies = keys(&[
+        ("proxyAddresses", "smtp:a@example.com"),
+        ("proxyAddresses", "smtp:b@example.com"),
+        ("PROXYADDRESSES", "smtp:a@example.com"),
+    ]);
+    commit(
+        &mut *store,
+        vec![Write::PutCs {
+            object: cs(CsId(4), HR, "E4"),
+            keys: proxies.clone(),
+        }],
+    );
+    assert_eq!(
+        find(&*store, "proxyAddresses", "smtp:a@example.com"),
+        vec![4]
+    );
+    assert_eq!(
+        find(&*store, "proxyaddresses", "smtp:b@example.com"),
+        vec![4]
+    );
+    // Re-putting the same keys in another spelling changes nothing.
+    commit(
+        &mut *store,
+        vec![Write::PutCs {
+            object: cs(CsId(4), HR, "E4"),
+            keys: keys(&[
+                ("ProxyAddresses", "smtp:b@example.com"),
+                ("proxyaddresses", "smtp:a@example.com"),
+            ]),
+        }],
+    );
+    assert_eq!(
+        find(&*store, "proxyAddresses", "smtp:a@example.com"),
+        vec![4]
+    );
+    assert_eq!(
+        find(&*store, "proxyAddresses", "smtp:b@example.com"),
+        vec![4]
+    );
+    commit(
+        &mut *store,
+        vec![Write::PutCs {
+            object: cs(CsId(4), HR, "E4"),
+            keys: Vec::new(),
+        }],
+    );
+    assert!(
+        find(&*store, "proxyAddresses", "smtp:a@example.com").is_empty(),
+        "a put with no keys clears them"
+    );
 }
 
 pub fn find_identities_uses_the_key_index(open: Open<'_>) {

@@ -8,6 +8,9 @@
 //! all-or-nothing, so a process killed at any point leaves a state the next run converges from.
 //!
 //! The store holds values; it makes no sync decision.
+//!
+//! [`SqliteStore`] is the embedded backend (one file, WAL). [`contract`] is the suite every
+//! backend passes; a backend's tests call it with a way to open stores by name.
 
 pub mod contract;
 mod records;

@@ -1,5 +1,9 @@
 //! The embedded store: one SQLite file in WAL mode.
 //!
+//! One [`SqliteStore`] owns one connection. Reads run in autocommit mode (reads made of several
+//! queries share one snapshot); every write goes through one IMMEDIATE transaction per batch.
+//! Other processes may open the same file: WAL lets them read while a run commits.
+//!
 //! Queryable fields (connector, anchor, link, dirty marks, export state) are columns with
 //! indexes; the rest of each record is JSON beside them, so a record type can grow a field
 //! without a migration. See `schema.rs` for the tables.
@@ -145,6 +149,24 @@ impl SqliteStore {
         .map_err(db_error(action()))?;
         tx.commit().map_err(db_error(action()))?;
         Ok((first..end).collect())
+    }
+
+    /// Runs several queries as one read from a single snapshot, so a read made of many
+    /// point queries does not mix states when another process commits in between.
+    fn snapshot<T>(&self, action: &str, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        // Reads never hold a transaction across calls and a commit needs `&mut self`, so no
+        // other transaction can be open on this connection here.
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(db_error(action))?;
+        let result = read();
+        // Ending a read transaction cannot lose anything; its error only matters if the read
+        // itself succeeded.
+        let ended = tx.rollback().map_err(db_error(action));
+        let value = result?;
+        ended?;
+        Ok(value)
     }
 
     /// Runs a query and converts each row, stopping at the first row that does not decode.
@@ -314,15 +336,17 @@ impl Store for SqliteStore {
     fn cs_by_ids(&self, ids: &[CsId]) -> Result<Vec<CsObject>> {
         // One indexed point query per id: in-process SQLite answers these in microseconds,
         // and it avoids building SQL of unbounded length.
-        let mut objects = Vec::with_capacity(ids.len());
-        for id in distinct_sorted(ids) {
-            objects.extend(self.cs_query(
-                &format!("read connector-space object {}", id.0),
-                "id = ?1",
-                [id.0],
-            )?);
-        }
-        Ok(objects)
+        self.snapshot("read connector-space objects by id", || {
+            let mut objects = Vec::with_capacity(ids.len());
+            for id in distinct_sorted(ids) {
+                objects.extend(self.cs_query(
+                    &format!("read connector-space object {}", id.0),
+                    "id = ?1",
+                    [id.0],
+                )?);
+            }
+            Ok(objects)
+        })
     }
 
     fn dirty_cs(
@@ -343,16 +367,18 @@ impl Store for SqliteStore {
     }
 
     fn cs_linked_to(&self, identities: &[IdentityId]) -> Result<Vec<CsObject>> {
-        let mut objects = Vec::new();
-        for identity in distinct_sorted(identities) {
-            objects.extend(self.cs_query(
-                &format!("read the objects linked to {identity}"),
-                "link_identity = ?1",
-                [identity.0],
-            )?);
-        }
-        objects.sort_by_key(|o| o.id);
-        Ok(objects)
+        self.snapshot("read the objects linked to identities", || {
+            let mut objects = Vec::new();
+            for identity in distinct_sorted(identities) {
+                objects.extend(self.cs_query(
+                    &format!("read the objects linked to {identity}"),
+                    "link_identity = ?1",
+                    [identity.0],
+                )?);
+            }
+            objects.sort_by_key(|o| o.id);
+            Ok(objects)
+        })
     }
 
     fn cs_deprovisioned(
@@ -413,23 +439,25 @@ impl Store for SqliteStore {
     }
 
     fn identities(&self, ids: &[IdentityId]) -> Result<Vec<IdentityRecord>> {
-        let mut records = Vec::with_capacity(ids.len());
-        for id in distinct_sorted(ids) {
-            let row = self
-                .conn
-                .prepare_cached("SELECT record, dirty FROM identities WHERE id = ?1")
-                .and_then(|mut stmt| {
-                    stmt.query_row([id.0], |row| {
-                        Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+        self.snapshot("read identities by id", || {
+            let mut records = Vec::with_capacity(ids.len());
+            for id in distinct_sorted(ids) {
+                let row = self
+                    .conn
+                    .prepare_cached("SELECT record, dirty FROM identities WHERE id = ?1")
+                    .and_then(|mut stmt| {
+                        stmt.query_row([id.0], |row| {
+                            Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+                        })
+                        .optional()
                     })
-                    .optional()
-                })
-                .map_err(db_error(format!("read identity {id}")))?;
-            if let Some((record, dirty)) = row {
-                records.push(codec::identity_record(id.0, &record, dirty)?);
+                    .map_err(db_error(format!("read identity {id}")))?;
+                if let Some((record, dirty)) = row {
+                    records.push(codec::identity_record(id.0, &record, dirty)?);
+                }
             }
-        }
-        Ok(records)
+            Ok(records)
+        })
     }
 
     fn find_identities(&self, attribute: &AttributeName, value: &str) -> Result<Vec<IdentityId>> {

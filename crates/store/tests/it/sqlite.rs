@@ -102,3 +102,41 @@ fn a_large_batch_commits_in_one_transaction() {
         2
     );
 }
+
+#[test]
+fn an_object_moved_to_another_connector_takes_its_keys_along() {
+    let mut store = SqliteStore::open_in_memory().unwrap();
+    let mail = || vec![("mail".into(), "ada@example.com".to_owned())];
+    store
+        .commit(WriteBatch {
+            writes: vec![Write::PutCs {
+                object: object(1, "E1"),
+                keys: mail(),
+            }],
+        })
+        .unwrap();
+    let moved = CsObject {
+        connector: "ad".into(),
+        ..object(1, "E1")
+    };
+    store
+        .commit(WriteBatch {
+            writes: vec![Write::PutCs {
+                object: moved,
+                keys: mail(),
+            }],
+        })
+        .unwrap();
+    assert!(
+        store
+            .cs_find(&"hr".into(), &"mail".into(), "ada@example.com")
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .cs_find(&"ad".into(), &"mail".into(), "ada@example.com")
+            .unwrap(),
+        vec![CsId(1)]
+    );
+}
