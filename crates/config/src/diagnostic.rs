@@ -423,7 +423,11 @@ mod tests {
     fn masks_secrets_in_the_shown_line() {
         let text = "password = \"hunter2\"\n";
         let start = text.find('"').unwrap();
-        let out = render(text, start..text.len() - 1, vec![start..text.len() - 1]);
+        let out = render(
+            text,
+            start..text.len() - 1,
+            std::iter::once(start..text.len() - 1).collect(),
+        );
         assert!(!out.contains("hunter2"), "{out}");
         assert!(
             out.contains("1 | password = \"***\"\n  |            ^^^^^"),

@@ -18,7 +18,7 @@ pub(crate) fn did_you_mean<'a>(
 }
 
 /// The help line for an unknown word: a suggestion if one is close, else the list.
-pub(crate) fn help_for<'a>(word: &str, candidates: &[&'a str]) -> String {
+pub(crate) fn help_for(word: &str, candidates: &[&str]) -> String {
     match did_you_mean(word, candidates.iter().copied()) {
         Some(best) => format!("did you mean \"{best}\"?"),
         None => format!("expected one of: {}", list(candidates)),
@@ -27,11 +27,20 @@ pub(crate) fn help_for<'a>(word: &str, candidates: &[&'a str]) -> String {
 
 /// `"a", "b" or "c"`.
 pub(crate) fn list(words: &[&str]) -> String {
+    join(words, "or")
+}
+
+/// `"a", "b" and "c"`.
+pub(crate) fn list_all(words: &[&str]) -> String {
+    join(words, "and")
+}
+
+fn join(words: &[&str], conjunction: &str) -> String {
     let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
     match quoted.split_last() {
         None => String::new(),
         Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        Some((last, rest)) => format!("{} {conjunction} {last}", rest.join(", ")),
     }
 }
 
@@ -44,8 +53,8 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

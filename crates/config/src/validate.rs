@@ -289,10 +289,9 @@ impl Validator<'_> {
                 .help("connector names must be unique; rename one of them");
             return None;
         }
-        let object_type = match &kind {
-            Some(ConnectorKind::Csv(csv)) => Some(csv.object_type.clone()),
-            None => None,
-        };
+        let object_type = kind
+            .as_ref()
+            .map(|ConnectorKind::Csv(csv)| csv.object_type.clone());
         known.insert(
             name.value.clone(),
             KnownConnector {
@@ -527,8 +526,10 @@ impl Validator<'_> {
                 let help = if names.is_empty() {
                     "define it in a [[connector]] table".to_owned()
                 } else {
-                    suggest::help_for(&raw.value, &names)
-                        .replace("expected one of", "the connectors are")
+                    suggest::did_you_mean(&raw.value, names.iter().copied()).map_or_else(
+                        || format!("the connectors are {}", suggest::list_all(&names)),
+                        |best| format!("did you mean \"{best}\"?"),
+                    )
                 };
                 self.problems
                     .error(&raw.loc, format!("unknown connector \"{}\"", raw.value))
@@ -784,7 +785,7 @@ impl Validator<'_> {
                 .collect();
                 if !missing.is_empty() {
                     self.problems
-                        .error(&raw.loc, format!("action \"disable\" needs {}", suggest::list(&missing).replace(" or ", " and ")))
+                        .error(&raw.loc, format!("action \"disable\" needs {}", suggest::list_all(&missing)))
                         .help("name the attribute that disables an account and its value, such as attribute = \"Enabled\", value = \"False\"");
                 }
                 let attribute = raw.attribute.as_ref().and_then(|a| {
