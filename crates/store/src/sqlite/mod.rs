@@ -55,6 +55,17 @@ impl SqliteStore {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
+        // Wait for another process's lock from the first statement on, including this check.
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
+        // Before anything persistent (the journal mode is stored in the file), make sure the
+        // file is an idsync store or empty.
+        schema::refuse_foreign_database(&conn).map_err(|e| StoreError::Open {
+            path: shown.clone(),
+            message: match e {
+                StoreError::Backend(message) => message,
+                e => e.to_string(),
+            },
+        })?;
         // WAL lets readers (the UI, `idsync show`) run while a sync commits; NORMAL sync is
         // durable across process crashes, and only a power loss can cost the last commits,
         // which the next run re-derives from its connectors.

@@ -133,6 +133,7 @@ pub(crate) fn supported_version() -> i64 {
 /// inside it, so two processes opening the same old store do not both apply a step.
 pub(crate) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
     let supported = migrations.len() as i64;
+    refuse_foreign_database(conn)?;
     conn.execute_batch("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
         .map_err(|e| backend("create the meta table", e))?;
     loop {
@@ -169,6 +170,38 @@ pub(crate) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result
         tx.commit()
             .map_err(|e| backend(&format!("commit schema version {next}"), e))?;
     }
+}
+
+/// Fails if the database holds tables but no idsync schema version: migrating it would mix
+/// idsync's tables into another application's database.
+pub(crate) fn refuse_foreign_database(conn: &Connection) -> Result<()> {
+    if !has_meta(conn)? && holds_other_tables(conn)? {
+        return Err(StoreError::Backend(
+            "the file is a SQLite database without an idsync schema version: it is not an idsync store".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the database has idsync's `meta` table.
+fn has_meta(conn: &Connection) -> Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta')",
+        [],
+        |row| row.get(0),
+    )
+    .map_err(|e| backend("look for the meta table", e))
+}
+
+/// Whether the database holds tables besides `meta` (and SQLite's own).
+fn holds_other_tables(conn: &Connection) -> Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema
+                        WHERE type = 'table' AND name <> 'meta' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\')",
+        [],
+        |row| row.get(0),
+    )
+    .map_err(|e| backend("list the tables of the store", e))
 }
 
 /// The stored schema version; 0 for a new, empty store.
@@ -268,6 +301,23 @@ mod tests {
         let err = migrate(&mut conn, bad).unwrap_err();
         assert!(err.to_string().contains("version 2 (broken)"), "{err}");
         assert_eq!(read_version(&conn).unwrap(), 1);
+    }
+
+    #[test]
+    fn another_applications_database_is_not_migrated() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE invoices (id INTEGER)")
+            .unwrap();
+        let err = migrate(&mut conn, STEPS).unwrap_err();
+        assert!(err.to_string().contains("not an idsync store"), "{err}");
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 't'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0, "no migration step ran");
     }
 
     #[test]
