@@ -184,6 +184,23 @@ pub(crate) struct RawDeprovision {
     pub delete_after: Option<Sp<String>>,
 }
 
+/// An example line for a required key, shown when it is missing.
+pub(crate) fn example_for(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "name" => "name = \"...\", the name rules, lineage and errors use",
+        "type" => "type = \"csv\"",
+        "path" => "path = \"hr.csv\", relative to this file's folder",
+        "anchor" => "anchor = \"EmployeeID\", the column that never changes for an object",
+        "object_type" => "object_type = \"person\" (or \"account\", ...), the type of the objects",
+        "connector" => "connector = \"...\", the name of a [[connector]]",
+        "interval" => "interval = \"15m\"",
+        "vault" => "vault = \"employeeId\", the vault attribute to match",
+        "expr" => "expr = \"[EmployeeID]\", an expression",
+        "action" => "action = \"delete\", \"disable\" or \"disconnect\"",
+        _ => return None,
+    })
+}
+
 /// Whether a file is the main configuration or one it includes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -300,7 +317,7 @@ fn array_of_tables<'a, 'i>(item: &Item<'a, 'i>, problems: &mut Problems) -> Vec<
 }
 
 fn read_store(table: &Table<'_, '_>, problems: &mut Problems) -> RawStore {
-    table.check_keys(STORE_KEYS, problems);
+    check_keys_with(table, STORE_KEYS, store_hint, problems);
     RawStore {
         loc: table.loc(),
         path: table.str("path", problems),
@@ -440,6 +457,15 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
         deletion_threshold: table.int("deletion_threshold", problems),
         disable_threshold: table.int("disable_threshold", problems),
         settings,
+    }
+}
+
+fn store_hint(key: &str) -> Option<&'static str> {
+    match key {
+        "password_file" | "password_env" => {
+            Some("write password = { file = \"...\" } or password = { env = \"...\" }")
+        }
+        _ => None,
     }
 }
 

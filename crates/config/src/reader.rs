@@ -105,10 +105,13 @@ impl<'a, 'i> Table<'a, 'i> {
             .iter()
             .any(|e| suggest::did_you_mean(e.key, [key]).is_some());
         if item.is_none() && !misspelt {
-            problems.error(
+            let problem = problems.error(
                 &self.loc(),
                 format!("missing key \"{key}\" in {}", self.name),
             );
+            if let Some(example) = crate::raw::example_for(key) {
+                problem.help(format!("add {example}"));
+            }
         }
         item
     }

@@ -43,6 +43,9 @@ struct KnownConnector {
 struct Validator<'s> {
     sources: &'s Sources,
     problems: &'s mut Problems,
+    /// Whether a connector's name was missing or invalid, so that a rule naming an unknown
+    /// connector may be naming that one.
+    unnamed_connectors: bool,
 }
 
 /// Validates a whole configuration: the main file's document with the included files'
@@ -53,7 +56,11 @@ pub(crate) fn validate(
     sources: &Sources,
     problems: &mut Problems,
 ) -> Config {
-    let mut v = Validator { sources, problems };
+    let mut v = Validator {
+        sources,
+        problems,
+        unnamed_connectors: false,
+    };
     let store = v.store(doc.store, main);
     let guard = v.guard(doc.guard);
     let retry = v.retry(doc.retry);
@@ -274,7 +281,10 @@ impl Validator<'_> {
             Some(RawSettings::Csv(csv)) => self.csv(csv).map(ConnectorKind::Csv),
             None => None,
         };
-        let name = name?;
+        let Some(name) = name else {
+            self.unnamed_connectors = true;
+            return None;
+        };
         if let Some(first) = known.get(&name.value) {
             self.problems
                 .error(
@@ -531,9 +541,13 @@ impl Validator<'_> {
                         |best| format!("did you mean \"{best}\"?"),
                     )
                 };
-                self.problems
+                let problem = self
+                    .problems
                     .error(&raw.loc, format!("unknown connector \"{}\"", raw.value))
                     .help(help);
+                if self.unnamed_connectors {
+                    problem.note("a [[connector]] has no valid name (reported separately); it may be this one");
+                }
                 None
             }
         }
