@@ -40,6 +40,37 @@ pub struct SqliteStore {
     conn: Connection,
     /// Where the store lives, for error messages.
     path: String,
+    /// Ids this handle reserved in the store and has not handed out yet.
+    identity_ids: IdBlock,
+    cs_ids: IdBlock,
+}
+
+/// How many ids a handle reserves at a time. Unused ones are lost when the handle closes,
+/// which only leaves gaps.
+const ID_BLOCK: i64 = 1024;
+
+/// A range of reserved ids, `next..end`.
+#[derive(Clone, Copy, Debug, Default)]
+struct IdBlock {
+    next: i64,
+    end: i64,
+}
+
+/// The id counters the store keeps.
+#[derive(Clone, Copy, Debug)]
+enum Counter {
+    Identity,
+    Cs,
+}
+
+impl Counter {
+    /// The counter's row in `id_counters`.
+    fn name(self) -> &'static str {
+        match self {
+            Counter::Identity => "identity",
+            Counter::Cs => "cs",
+        }
+    }
 }
 
 impl SqliteStore {
@@ -113,7 +144,12 @@ impl SqliteStore {
             },
             e => e,
         })?;
-        Ok(Self { conn, path })
+        Ok(Self {
+            conn,
+            path,
+            identity_ids: IdBlock::default(),
+            cs_ids: IdBlock::default(),
+        })
     }
 
     /// The schema version this build of idsync writes.
@@ -126,13 +162,48 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Reserves `count` ids from a counter in its own short transaction, so the reservation
-    /// holds even if the batch that uses the ids never commits.
-    fn allocate(&mut self, counter: &str, count: usize) -> Result<Vec<i64>> {
+    /// Hands out `count` ids from this handle's block, reserving a new block in the store
+    /// when the current one runs short. Reserving a block per call would cost a transaction
+    /// per placeholder when the engine provisions accounts one by one.
+    fn allocate(&mut self, counter: Counter, count: usize) -> Result<Vec<i64>> {
         if count == 0 {
             return Ok(Vec::new());
         }
-        let action = || format!("reserve {count} {counter} ids");
+        let too_many = || {
+            StoreError::Backend(format!(
+                "cannot reserve {count} {} ids: the counter would overflow",
+                counter.name()
+            ))
+        };
+        let wanted = i64::try_from(count).map_err(|_| too_many())?;
+        let mut block = *self.block(counter);
+        if block.end - block.next < wanted {
+            // What is left of the old block is given up: ids may have gaps, never repeats.
+            let size = wanted.max(ID_BLOCK);
+            let first = self.reserve(counter, size)?;
+            block = IdBlock {
+                next: first,
+                end: first.checked_add(size).ok_or_else(too_many)?,
+            };
+        }
+        let ids = (block.next..block.next + wanted).collect();
+        block.next += wanted;
+        *self.block(counter) = block;
+        Ok(ids)
+    }
+
+    fn block(&mut self, counter: Counter) -> &mut IdBlock {
+        match counter {
+            Counter::Identity => &mut self.identity_ids,
+            Counter::Cs => &mut self.cs_ids,
+        }
+    }
+
+    /// Reserves `size` ids in the store, in their own short transaction, so the reservation
+    /// holds even if the batch that uses them never commits. Returns the first.
+    fn reserve(&mut self, counter: Counter, size: i64) -> Result<i64> {
+        let name = counter.name();
+        let action = || format!("reserve {size} {name} ids");
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -140,26 +211,23 @@ impl SqliteStore {
         let first: i64 = tx
             .query_row(
                 "SELECT next FROM id_counters WHERE name = ?1",
-                [counter],
+                [name],
                 |row| row.get(0),
             )
             .map_err(db_error(action()))?;
-        let end = i64::try_from(count)
-            .ok()
-            .and_then(|count| first.checked_add(count))
-            .ok_or_else(|| {
-                StoreError::Backend(format!(
-                    "cannot {}: the {counter} id counter would overflow",
-                    action()
-                ))
-            })?;
+        let end = first.checked_add(size).ok_or_else(|| {
+            StoreError::Backend(format!(
+                "cannot {}: the {name} id counter would overflow",
+                action()
+            ))
+        })?;
         tx.execute(
             "UPDATE id_counters SET next = ?2 WHERE name = ?1",
-            params![counter, end],
+            params![name, end],
         )
         .map_err(db_error(action()))?;
         tx.commit().map_err(db_error(action()))?;
-        Ok((first..end).collect())
+        Ok(first)
     }
 
     /// Runs several queries as one read from a single snapshot, so a read made of many
@@ -257,14 +325,18 @@ fn distinct_sorted<T: Ord + Copy>(ids: &[T]) -> Vec<T> {
 impl Store for SqliteStore {
     fn allocate_identity_ids(&mut self, count: usize) -> Result<Vec<IdentityId>> {
         Ok(self
-            .allocate("identity", count)?
+            .allocate(Counter::Identity, count)?
             .into_iter()
             .map(IdentityId)
             .collect())
     }
 
     fn allocate_cs_ids(&mut self, count: usize) -> Result<Vec<CsId>> {
-        Ok(self.allocate("cs", count)?.into_iter().map(CsId).collect())
+        Ok(self
+            .allocate(Counter::Cs, count)?
+            .into_iter()
+            .map(CsId)
+            .collect())
     }
 
     fn begin_run(&mut self, start: &RunStart) -> Result<RunId> {
@@ -618,7 +690,20 @@ impl Store for SqliteStore {
     }
 
     fn commit(&mut self, batch: WriteBatch) -> Result<()> {
-        write::commit(&mut self.conn, batch)
+        let written = write::commit(&mut self.conn, batch)?;
+        // The batch wrote ids it did not get from this handle, inside this handle's block:
+        // the store's counter has moved past them, so give the block up rather than hand
+        // them out again.
+        for (counter, highest) in [
+            (Counter::Cs, written.cs),
+            (Counter::Identity, written.identity),
+        ] {
+            let block = self.block(counter);
+            if highest.is_some_and(|id| id >= block.next) {
+                *block = IdBlock::default();
+            }
+        }
+        Ok(())
     }
 }
 
@@ -654,6 +739,65 @@ mod tests {
             matches!(err, StoreError::TooNew { found, supported } if found == newer && supported == newer - 1),
             "{err:?}"
         );
+    }
+
+    fn counter(store: &SqliteStore, name: &str) -> i64 {
+        store
+            .conn
+            .query_row(
+                "SELECT next FROM id_counters WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn ids_come_from_a_reserved_block_without_a_transaction_each() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let first = store.allocate_cs_ids(1).unwrap();
+        assert_eq!(
+            counter(&store, "cs"),
+            first[0].0 + ID_BLOCK,
+            "one block reserved"
+        );
+        let more = store.allocate_cs_ids(10).unwrap();
+        assert_eq!(
+            counter(&store, "cs"),
+            first[0].0 + ID_BLOCK,
+            "served from the block"
+        );
+        assert_eq!(more.first().map(|id| id.0), Some(first[0].0 + 1));
+        // A request larger than what is left reserves a new block of at least its size.
+        let big = store.allocate_cs_ids(5000).unwrap();
+        assert_eq!(big.len(), 5000);
+        assert!(big[0].0 >= first[0].0 + ID_BLOCK, "{:?}", big[0]);
+        assert_eq!(counter(&store, "cs"), big[0].0 + 5000);
+    }
+
+    #[test]
+    fn an_unreserved_id_written_inside_the_block_is_not_handed_out() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let first = store.allocate_identity_ids(1).unwrap()[0];
+        let squatter = IdentityId(first.0 + 5);
+        let record = IdentityRecord {
+            identity: model::vault::Identity::new(squatter, "person".into(), RunId(1)),
+            dirty: false,
+        };
+        store
+            .commit(WriteBatch {
+                writes: vec![crate::Write::PutIdentity {
+                    record,
+                    keys: vec![],
+                }],
+            })
+            .unwrap();
+        let next = store.allocate_identity_ids(100).unwrap();
+        assert!(
+            !next.contains(&squatter),
+            "{squatter} is in use but was handed out"
+        );
+        assert!(!next.contains(&first));
     }
 
     #[test]

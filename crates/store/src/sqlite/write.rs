@@ -34,14 +34,15 @@ impl From<StoreError> for Failure {
 
 /// The highest ids a batch writes, so the id counters can be moved past them.
 #[derive(Debug, Default)]
-struct Highest {
-    cs: Option<i64>,
-    identity: Option<i64>,
+pub(super) struct Highest {
+    pub(super) cs: Option<i64>,
+    pub(super) identity: Option<i64>,
 }
 
-pub(super) fn commit(conn: &mut Connection, batch: WriteBatch) -> Result<()> {
+/// Applies a batch; returns the highest ids it wrote.
+pub(super) fn commit(conn: &mut Connection, batch: WriteBatch) -> Result<Highest> {
     if batch.is_empty() {
-        return Ok(());
+        return Ok(Highest::default());
     }
     let total = batch.len();
     // IMMEDIATE takes the write lock up front: a deferred transaction that later needs to
@@ -57,7 +58,9 @@ pub(super) fn commit(conn: &mut Connection, batch: WriteBatch) -> Result<()> {
         }
     }
     // Ids are meant to come from allocate_*_ids; if a caller wrote an id it did not reserve,
-    // move the counter past it so the store never hands that id out again.
+    // move the counter past it so no later reservation includes it. (The handle that
+    // committed also gives up its block; other open handles keep theirs: writing ids nobody
+    // reserved is a caller bug, and this is only a guard.)
     for (counter, id) in [("cs", highest.cs), ("identity", highest.identity)] {
         if let Some(id) = id {
             tx.prepare_cached("UPDATE id_counters SET next = max(next, ?2) WHERE name = ?1")
@@ -66,7 +69,8 @@ pub(super) fn commit(conn: &mut Connection, batch: WriteBatch) -> Result<()> {
         }
     }
     tx.commit()
-        .map_err(db_error(format!("commit a batch of {total} writes")))
+        .map_err(db_error(format!("commit a batch of {total} writes")))?;
+    Ok(highest)
 }
 
 fn apply(tx: &Transaction<'_>, write: &Write, highest: &mut Highest) -> Result<(), Failure> {
