@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostics, Loc, Problems, SourceFile, Sources};
 use crate::include;
 use crate::model_types::Config;
 use crate::raw::{RawDocument, Role, read_document};
-use crate::reader::{Table, secret_spans};
+use crate::reader::{Table, secret_lines, secret_spans};
 use crate::validate::validate;
 
 /// Loads and validates the configuration at `path` and every file it includes.
@@ -126,6 +126,7 @@ fn read_file(
     };
     let mut file = SourceFile::new(path, text);
     file.redactions = redactions;
+    file.redactions.extend(secret_lines(&file.text));
     sources.add(file);
     doc
 }

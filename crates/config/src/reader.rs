@@ -253,12 +253,36 @@ pub(crate) fn secret_spans(table: &DeTable<'_>) -> Vec<Range<usize>> {
     spans
 }
 
+const SECRET_WORDS: [&str; 4] = ["password", "secret", "token", "credential"];
+
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| key.contains(w))
+}
+
+/// The same found in the text, line by line: `password = "..."` up to the end of the line.
+/// A line the TOML parser could not read has no value in the tree, but may still hold a
+/// secret that a syntax error would show.
+pub(crate) fn secret_lines(text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some((key, value)) = line.split_once('=') {
+            let value_start = start + key.len() + 1 + (value.len() - value.trim_start().len());
+            let value_end = start + line.trim_end().len();
+            let inline_table = value.trim_start().starts_with('{');
+            if is_secret_key(key.trim()) && !inline_table && value_end > value_start {
+                spans.push(value_start..value_end);
+            }
+        }
+        start += line.len();
+    }
+    spans
+}
+
 fn collect_secrets(table: &DeTable<'_>, spans: &mut Vec<Range<usize>>) {
     for (key, value) in table.iter() {
-        let key = key.get_ref().to_ascii_lowercase();
-        let secret_key = ["password", "secret", "token", "credential"]
-            .iter()
-            .any(|w| key.contains(w));
+        let secret_key = is_secret_key(key.get_ref());
         collect_value(value, secret_key, spans);
     }
 }
@@ -333,5 +357,13 @@ mod tests {
         let secrets: Vec<&str> = spans.iter().map(|s| &text[s.clone()]).collect();
         assert_eq!(secrets.len(), 2, "{secrets:?}");
         assert!(secrets.contains(&"\"x\""));
+    }
+
+    #[test]
+    fn secrets_are_found_on_lines_the_parser_could_not_read() {
+        let text = "name = \"a\"\npassword = \"hunter2\nx = { password = { env = \"A\" } }\n";
+        let spans = secret_lines(text);
+        let secrets: Vec<&str> = spans.iter().map(|s| &text[s.clone()]).collect();
+        assert_eq!(secrets, ["\"hunter2"]);
     }
 }
