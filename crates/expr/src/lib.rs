@@ -4,15 +4,39 @@
 //! evaluate many times with [`Expression::evaluate`]. `expr` does no I/O and depends on no
 //! idsync crate but `model`.
 //!
-//! For now only direct attribute references (`[mail]`) and string constants (`"GB"`) are
-//! understood; the full language fills this crate in without changing the contract.
+//! Two dialects: Entra ID app provisioning (`Join`, `Switch(source, default, key, value…)`,
+//! seven-slot `Replace`) and Entra Connect Sync declarative provisioning (`&`, `%Forest.LDAP%`,
+//! `Select($item, …)`, certificate functions). A rule picks one; the parser resolves every
+//! function of that dialect up front, so evaluation never looks a name up.
+//!
+//! Module map: `lexer` (text → tokens with spans), `parser` (tokens → `ast`), `check`
+//! (function names, argument counts, placement), `eval` (the tree over one object's values),
+//! `functions/` (the registry, one module per family), `value` and `datetime` (how values
+//! read as text, numbers, booleans and dates), `json` (attributes and results as JSON, for
+//! `idsync expr`), `bench` (the figures of `idsync bench`).
 
 use std::ops::Range;
 
 use model::{AttributeName, Attributes, Timestamp, Value};
 
+mod ast;
+pub mod bench;
+mod check;
+mod datetime;
+mod eval;
+mod functions;
+pub mod json;
+mod lexer;
+mod parser;
+mod value;
+
+pub use functions::{Dialects, Example, Family, Function, functions};
+
+/// App provisioning's documented maximum length of an expression, in characters.
+pub const MAX_EXPRESSION_CHARS: usize = 10_000;
+
 /// Which dialect an expression is written in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Dialect {
     /// Entra ID application provisioning attribute mappings.
     #[default]
@@ -37,6 +61,58 @@ pub struct EvalError {
     pub message: String,
 }
 
+impl EvalError {
+    pub fn new(message: impl Into<String>) -> Self {
+        EvalError {
+            message: message.into(),
+        }
+    }
+}
+
+impl Diagnostic {
+    /// The diagnostic under the expression's text, with a caret line under the span:
+    ///
+    /// ```text
+    /// error: unknown function `Joinn`
+    ///   Joinn(" ", [givenName])
+    ///   ^^^^^
+    ///   help: did you mean `Join`?
+    /// ```
+    /// Multi-line expressions show the line the span starts on.
+    pub fn render(&self, source: &str) -> String {
+        let start = self.span.start.min(source.len());
+        let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
+        let line = &source[line_start..line_end];
+        let column = source[line_start..start].chars().count();
+        let end = self.span.end.clamp(start, line_end);
+        let width = source[start..end].chars().count().max(1);
+        let mut out = format!(
+            "error: {}\n  {}\n  {}{}",
+            self.message,
+            line,
+            " ".repeat(column),
+            "^".repeat(width)
+        );
+        if let Some(help) = &self.help {
+            out.push_str(&format!("\n  help: {help}"));
+        }
+        out
+    }
+
+    /// 1-based line and column of the span's start, for callers that map expressions back
+    /// into a file.
+    pub fn line_column(&self, source: &str) -> (usize, usize) {
+        let start = self.span.start.min(source.len());
+        let before = &source[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        (line, column)
+    }
+}
+
 /// What an evaluation produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -50,10 +126,10 @@ impl Outcome {
     /// Whether the outcome counts as true in a scope filter: a boolean true or the text "True".
     pub fn is_true(&self) -> bool {
         match self {
-            Outcome::Values(values) => matches!(
-                values.first(),
-                Some(Value::Boolean(true))
-            ) || matches!(values.first(), Some(Value::String(s)) if s.eq_ignore_ascii_case("true")),
+            Outcome::Values(values) => {
+                matches!(values.first(), Some(Value::Boolean(true)))
+                    || matches!(values.first(), Some(Value::String(s)) if s.eq_ignore_ascii_case("true"))
+            }
             Outcome::Ignored => false,
         }
     }
@@ -79,10 +155,17 @@ pub trait UniquenessOracle {
 /// target's answers are parameters, so results are reproducible.
 #[derive(Clone, Copy)]
 pub struct EvalContext<'a> {
+    /// The run's clock: `Now()` and date arithmetic read this, never the system clock.
     pub now: Timestamp,
+    /// Seeds `Guid()`, `RandomString()` and `RandomNum()`; the same seed gives the same values.
     pub seed: u64,
+    /// The tenant's default verified domain, for `DefaultDomain()`.
     pub default_domain: Option<&'a str>,
+    /// Answers `SelectUniqueValue`; without one every candidate counts as free.
     pub uniqueness: Option<&'a dyn UniquenessOracle>,
+    /// Connect's `%Name%` parameters (`Domain.Netbios`, `Forest.LDAP`, …), matched without
+    /// regard to case.
+    pub parameters: &'a [(String, String)],
 }
 
 impl std::fmt::Debug for EvalContext<'_> {
@@ -91,20 +174,21 @@ impl std::fmt::Debug for EvalContext<'_> {
             .field("now", &self.now)
             .field("seed", &self.seed)
             .field("default_domain", &self.default_domain)
+            .field("parameters", &self.parameters)
             .finish_non_exhaustive()
     }
 }
 
 impl EvalContext<'_> {
     pub fn new(now: Timestamp) -> Self {
-        EvalContext { now, seed: 0, default_domain: None, uniqueness: None }
+        EvalContext {
+            now,
+            seed: 0,
+            default_domain: None,
+            uniqueness: None,
+            parameters: &[],
+        }
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Node {
-    Attribute(AttributeName),
-    Constant(String),
 }
 
 /// A parsed, checked expression, ready to evaluate many times.
@@ -112,25 +196,39 @@ enum Node {
 pub struct Expression {
     source: String,
     dialect: Dialect,
-    root: Node,
+    root: ast::Node,
 }
 
 impl Expression {
+    /// Parses and checks `source`: syntax, function names, argument counts and the placement
+    /// of SelectUniqueValue and IgnoreFlowIfNullOrEmpty. The first problem is returned.
     pub fn parse(source: &str, dialect: Dialect) -> Result<Self, Diagnostic> {
-        let trimmed = source.trim();
-        let start = source.len() - source.trim_start().len();
-        let root = if let Some(name) = trimmed.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-            Node::Attribute(AttributeName::new(name))
-        } else if let Some(text) = trimmed.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-            Node::Constant(text.replace("\\\"", "\"").replace("\\\\", "\\"))
-        } else {
-            return Err(Diagnostic {
-                message: "expected an attribute like [mail] or a string constant like \"GB\"".into(),
-                span: start..start + trimmed.len(),
-                help: None,
-            });
-        };
-        Ok(Expression { source: source.to_owned(), dialect, root })
+        Self::parse_all(source, dialect).map_err(|mut problems| problems.swap_remove(0))
+    }
+
+    /// As [`Expression::parse`], but returns every structural problem found (a syntax error
+    /// stops at the first one).
+    pub fn parse_all(source: &str, dialect: Dialect) -> Result<Self, Vec<Diagnostic>> {
+        if dialect == Dialect::Provisioning && source.chars().count() > MAX_EXPRESSION_CHARS {
+            return Err(vec![Diagnostic {
+                message: format!("the expression is longer than {MAX_EXPRESSION_CHARS} characters"),
+                span: 0..source.len(),
+                help: Some(
+                    "Entra rejects longer attribute-mapping expressions; split the logic".into(),
+                ),
+            }]);
+        }
+        let tokens = lexer::tokenize(source).map_err(|d| vec![d])?;
+        let root = parser::parse(tokens, dialect).map_err(|d| vec![d])?;
+        let problems = check::structure(&root);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Expression {
+            source: source.to_owned(),
+            dialect,
+            root,
+        })
     }
 
     pub fn source(&self) -> &str {
@@ -143,37 +241,60 @@ impl Expression {
 
     /// The attribute this expression copies, when it is a direct flow (`[mail]`).
     pub fn as_attribute(&self) -> Option<&AttributeName> {
-        match &self.root {
-            Node::Attribute(name) => Some(name),
-            Node::Constant(_) => None,
+        match &self.root.kind {
+            ast::NodeKind::Attribute(name) => Some(name),
+            _ => None,
         }
     }
 
-    /// Every attribute the expression reads.
+    /// The name of the outermost function, if the expression is a call. The engine reads it
+    /// for the functions that change how a flow is applied (SelectUniqueValue only on create,
+    /// AssertiveAppRoleAssignmentsComplex replacing roles where AppRoleAssignmentsComplex adds).
+    pub fn top_function(&self) -> Option<&'static str> {
+        match &self.root.kind {
+            ast::NodeKind::Call(call) => Some(call.function.name),
+            _ => None,
+        }
+    }
+
+    /// Every attribute the expression reads, each once, in order of appearance.
     pub fn referenced_attributes(&self) -> Vec<AttributeName> {
-        self.as_attribute().into_iter().cloned().collect()
+        let mut names: Vec<AttributeName> = Vec::new();
+        self.root.walk(&mut |node| {
+            if let ast::NodeKind::Attribute(name) = &node.kind
+                && !names.contains(name)
+            {
+                names.push(name.clone());
+            }
+        });
+        names
     }
 
-    /// Checks the expression against the attributes its source offers.
+    /// Checks the expression against the attributes its source offers: one diagnostic per
+    /// use of an unknown attribute, pointing at the `[name]`.
     pub fn check(&self, is_known: &dyn Fn(&AttributeName) -> bool) -> Vec<Diagnostic> {
-        self.referenced_attributes()
-            .into_iter()
-            .filter(|name| !is_known(name))
-            .map(|name| {
-                let at = self.source.find(name.as_str()).unwrap_or(0);
-                Diagnostic {
+        let mut problems = Vec::new();
+        self.root.walk(&mut |node| {
+            if let ast::NodeKind::Attribute(name) = &node.kind
+                && !is_known(name)
+            {
+                problems.push(Diagnostic {
                     message: format!("unknown attribute [{name}]"),
-                    span: at..at + name.as_str().len(),
-                    help: None,
-                }
-            })
-            .collect()
+                    span: node.span.clone(),
+                    help: Some("the source's schema has no attribute of that name".into()),
+                });
+            }
+        });
+        problems
     }
 
-    pub fn evaluate(&self, input: &dyn AttributeSource, _ctx: &EvalContext<'_>) -> Result<Outcome, EvalError> {
-        Ok(match &self.root {
-            Node::Attribute(name) => Outcome::Values(input.values(name).map(<[Value]>::to_vec).unwrap_or_default()),
-            Node::Constant(text) => Outcome::Values(vec![Value::String(text.clone())]),
-        })
+    /// Evaluates the expression for one object.
+    pub fn evaluate(
+        &self,
+        input: &dyn AttributeSource,
+        ctx: &EvalContext<'_>,
+    ) -> Result<Outcome, EvalError> {
+        let env = eval::Env::new(input, *ctx, self.dialect);
+        Ok(env.eval(&self.root)?.into_outcome())
     }
 }

@@ -1,0 +1,3 @@
+//! The integration tests of `expr`: one binary, one module per area.
+
+mod conformance;
