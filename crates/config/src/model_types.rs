@@ -62,7 +62,7 @@ impl SecretSource {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file the configuration was loaded from; relative paths in it are resolved
-    /// against its directory.
+    /// against its directory. Every other path in a loaded `Config` is absolute.
     pub path: PathBuf,
     pub store: StoreConfig,
     pub connectors: Vec<ConnectorConfig>,

@@ -832,11 +832,14 @@ impl Validator<'_> {
     }
 }
 
+/// Paths in a loaded configuration are absolute, so that they mean the same file whatever
+/// the working directory of the code that uses them, and joining them again changes nothing.
 fn resolve(dir: &Path, written: &str) -> PathBuf {
     let path = Path::new(written);
     if path.is_absolute() {
         path.to_owned()
     } else {
-        dir.join(path)
+        let joined = dir.join(path);
+        std::path::absolute(&joined).unwrap_or(joined)
     }
 }

@@ -106,3 +106,24 @@ fn a_pattern_that_matches_nothing_is_an_error() {
         "{errors}"
     );
 }
+
+#[test]
+fn a_syntax_error_in_an_included_file_stops_before_meaning() {
+    let dir = tempfile::tempdir().unwrap();
+    // The main file's rule names a connector defined in the broken file: no cascade.
+    write(
+        dir.path(),
+        "idsync.toml",
+        "include = [\"hr.toml\"]\n[guard]\ndeletion_treshold = 1\n[[inbound]]\nname = \"r\"\nconnector = \"hr\"\n",
+    );
+    write(
+        dir.path(),
+        "hr.toml",
+        "[[connector]]\nname = \"hr\ntype = \"csv\"\n",
+    );
+    let errors = config::load(&dir.path().join("idsync.toml")).unwrap_err();
+    let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{errors}");
+    assert_eq!(messages[0], "unknown key \"deletion_treshold\" in [guard]");
+    assert!(errors.0[1].file.ends_with("hr.toml"), "{errors}");
+}

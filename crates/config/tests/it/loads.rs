@@ -230,3 +230,18 @@ fn diagnostics_expose_where_and_what_for_tools() {
     );
     let _: &dyn std::error::Error = &errors;
 }
+
+#[test]
+fn paths_are_absolute_even_for_a_relative_configuration_path() {
+    let config = config::load_str(SMALL, Path::new("conf/idsync.toml")).unwrap();
+    let cwd = std::env::current_dir().unwrap();
+    assert_eq!(
+        config.store,
+        StoreConfig::Sqlite {
+            path: cwd.join("conf/state/idsync.db")
+        }
+    );
+    let ConnectorKind::Csv(hr) = &config.connectors[0].kind;
+    assert_eq!(hr.path, cwd.join("conf/hr.csv"));
+    assert_eq!(config.path, Path::new("conf/idsync.toml"));
+}
