@@ -169,3 +169,38 @@ fn another_applications_database_is_refused_and_left_alone() {
         .unwrap();
     assert_eq!(mode, "delete", "the journal mode is left as it was");
 }
+
+/// Two processes (here, two threads with their own handles) committing to one file wait for
+/// each other's write lock instead of failing with "database is locked".
+#[test]
+fn concurrent_writers_on_one_file_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("idsync.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let writers: Vec<_> = (0..2)
+        .map(|writer| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = SqliteStore::open(&path).unwrap();
+                for round in 0..50 {
+                    let ids = store.allocate_cs_ids(20).unwrap();
+                    let writes = ids
+                        .iter()
+                        .map(|id| Write::PutCs {
+                            object: object(id.0, &format!("W{writer}-{round}-{}", id.0)),
+                            keys: vec![],
+                        })
+                        .collect();
+                    store.commit(WriteBatch { writes }).unwrap();
+                    // Read in between, so readers and writers interleave too.
+                    store.cs_count(&"hr".into()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("a writer panicked");
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.cs_count(&"hr".into()).unwrap(), 2 * 50 * 20);
+}
