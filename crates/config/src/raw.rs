@@ -279,13 +279,14 @@ pub(crate) fn read_document(
             }
             "inbound" => {
                 for table in array_of_tables(&item, problems) {
-                    doc.inbound.push(read_rule(&table, INBOUND_KEYS, problems));
+                    doc.inbound
+                        .push(read_rule(&table, Direction::Inbound, problems));
                 }
             }
             "outbound" => {
                 for table in array_of_tables(&item, problems) {
                     doc.outbound
-                        .push(read_rule(&table, OUTBOUND_KEYS, problems));
+                        .push(read_rule(&table, Direction::Outbound, problems));
                 }
             }
             _ => unreachable!("every allowed key is matched"),
@@ -528,7 +529,18 @@ fn read_csv(table: &Table<'_, '_>, problems: &mut Problems) -> RawCsv {
     }
 }
 
-fn read_rule(table: &Table<'_, '_>, allowed: &[&str], problems: &mut Problems) -> RawRule {
+/// Which way a rule flows; each direction allows its own keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direction {
+    Inbound,
+    Outbound,
+}
+
+fn read_rule(table: &Table<'_, '_>, direction: Direction, problems: &mut Problems) -> RawRule {
+    let allowed = match direction {
+        Direction::Inbound => INBOUND_KEYS,
+        Direction::Outbound => OUTBOUND_KEYS,
+    };
     check_keys_with(table, allowed, rule_hint, problems);
     // Keys of the other direction were reported above; reading them would report them twice.
     let has = |key: &str| allowed.contains(&key);
@@ -566,7 +578,7 @@ fn read_rule(table: &Table<'_, '_>, allowed: &[&str], problems: &mut Problems) -
                     else {
                         continue;
                     };
-                    let inbound = has("precedence");
+                    let inbound = direction == Direction::Inbound;
                     check_keys_with(
                         &flow,
                         if inbound {
@@ -612,7 +624,8 @@ fn read_rule(table: &Table<'_, '_>, allowed: &[&str], problems: &mut Problems) -
     RawRule {
         name: table.required_str("name", problems),
         connector: table.required_str("connector", problems),
-        object_type: if has("provision") {
+        // An outbound rule must say what it creates; an inbound rule may read every type.
+        object_type: if direction == Direction::Outbound {
             table.required_str("object_type", problems)
         } else {
             table.str("object_type", problems)
