@@ -13,7 +13,8 @@
 //! (function names, argument counts, placement), `eval` (the tree over one object's values),
 //! `functions/` (the registry, one module per family), `value` and `datetime` (how values
 //! read as text, numbers, booleans and dates), `json` (attributes and results as JSON, for
-//! `idsync expr`), `bench` (the figures of `idsync bench`).
+//! `idsync expr`), `bench` (the cases `idsync bench` times), `docs` (the function reference of
+//! `docs/expressions.md`, rendered from the registry).
 
 use std::ops::Range;
 
@@ -23,6 +24,7 @@ mod ast;
 pub mod bench;
 mod check;
 mod datetime;
+pub mod docs;
 mod eval;
 mod functions;
 pub mod json;

@@ -336,7 +336,7 @@ pub(crate) static CERT_EXTENSION_OIDS: Function = Function {
     example: example(
         "CertExtensionOids([userCertificate])",
         "certificate",
-        r#"["2.5.29.14", "2.5.29.35", "2.5.29.19", "2.5.29.17"]"#,
+        r#"["2.5.29.14", "2.5.29.19", "2.5.29.17"]"#,
     ),
     imp: Imp::Whole(|_, args| {
         let mut oids = Vec::new();

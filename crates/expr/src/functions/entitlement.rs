@@ -3,7 +3,6 @@
 //! joined with the app role) or plain text, the role's value.
 
 use model::Value;
-use serde_json::json;
 
 use super::{Dialects, Example, Family, Function, Imp};
 use crate::eval::Ev;
@@ -58,16 +57,15 @@ fn roles<'a>(args: Vec<Ev<'a>>) -> Result<Ev<'a>, String> {
         .iter()
         .map(read)
         .map(|a| {
-            let mut role = json!({
-                "primary": false,
-                "type": "WindowsAzureActiveDirectoryRole",
-                "display": a.display_name,
-                "value": a.value,
-            });
-            if let Some(id) = a.id {
-                role["id"] = json!(id);
-            }
-            Value::String(role.to_string())
+            // Written by hand so the key order is fixed whatever serde_json features the
+            // workspace enables: primary, type, display, value (Entra's order), then id.
+            let text = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+            let id = a.id.as_deref().map_or(String::new(), |id| format!(",\"id\":{}", text(id)));
+            Value::String(format!(
+                "{{\"primary\":false,\"type\":\"WindowsAzureActiveDirectoryRole\",\"display\":{},\"value\":{}{id}}}",
+                text(&a.display_name),
+                text(&a.value)
+            ))
         })
         .collect();
     Ok(Ev::from_values(roles))
@@ -84,7 +82,7 @@ pub(crate) static APP_ROLE_ASSIGNMENTS_COMPLEX: Function = Function {
     example: example(
         r#"AppRoleAssignmentsComplex([appRoleAssignments])"#,
         r#"{"appRoleAssignments": ["{\"value\": \"Admin\", \"displayName\": \"Administrator\"}"]}"#,
-        r#"["{\"display\":\"Administrator\",\"primary\":false,\"type\":\"WindowsAzureActiveDirectoryRole\",\"value\":\"Admin\"}"]"#,
+        r#""{\"primary\":false,\"type\":\"WindowsAzureActiveDirectoryRole\",\"display\":\"Administrator\",\"value\":\"Admin\"}""#,
     ),
     imp: Imp::Whole(|_, args| roles(args)),
 };
@@ -100,7 +98,7 @@ pub(crate) static ASSERTIVE_APP_ROLE_ASSIGNMENTS_COMPLEX: Function = Function {
     example: example(
         r#"AssertiveAppRoleAssignmentsComplex([appRoleAssignments])"#,
         r#"{"appRoleAssignments": ["Reader"]}"#,
-        r#"["{\"display\":\"Reader\",\"primary\":false,\"type\":\"WindowsAzureActiveDirectoryRole\",\"value\":\"Reader\"}"]"#,
+        r#""{\"primary\":false,\"type\":\"WindowsAzureActiveDirectoryRole\",\"display\":\"Reader\",\"value\":\"Reader\"}""#,
     ),
     imp: Imp::Whole(|_, args| roles(args)),
 };

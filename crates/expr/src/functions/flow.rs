@@ -346,7 +346,7 @@ pub(crate) static WHERE: Function = Function {
     example: example(
         r#"Where($item, [otherPhone], Left($item, 3) = "425")"#,
         r#"{"otherPhone": ["425-555-0100", "206-555-0101"]}"#,
-        r#"["425-555-0100"]"#,
+        r#""425-555-0100""#,
     ),
     imp: Imp::Lazy(|env, call| {
         let name = variable_name(call)?;

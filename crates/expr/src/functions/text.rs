@@ -51,7 +51,7 @@ pub(crate) static GUID: Function = Function {
     summary: "A new random GUID in the form `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`. Randomness comes from the evaluation's seed, so tests are reproducible.",
     min_args: 0,
     max_args: Some(0),
-    example: example("Guid()", "{}", r#""e87c1f6f-f9e5-4d0a-9d0e-5b0b2e3c8a6e""#),
+    example: example("Len(Guid())", "{}", "36"),
     imp: Imp::PerValue(|env, _| Ok(string(new_guid(env)))),
 };
 
