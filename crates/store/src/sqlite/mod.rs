@@ -97,9 +97,9 @@ impl SqliteStore {
                 e => e.to_string(),
             },
         })?;
-        // WAL lets readers (the UI, `idsync show`) run while a sync commits; NORMAL sync is
-        // durable across process crashes, and only a power loss can cost the last commits,
-        // which the next run re-derives from its connectors.
+        // WAL lets readers (the UI, `idsync show`) run while a sync commits. With WAL, NORMAL
+        // sync survives any process crash; a power loss can cost the last commits, which the
+        // next run re-derives from its connectors (except in-flight marks: see write.rs).
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(open_error)?;
@@ -137,7 +137,8 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         schema::migrate(&mut conn, schema::MIGRATIONS).map_err(|e| match e {
-            // Name the file: "store schema version 3 is newer" alone does not say which store.
+            // A failed migration names the file. TooNew stays itself so callers can match it;
+            // the caller knows which path it opened.
             StoreError::Backend(message) => StoreError::Open {
                 path: path.clone(),
                 message,

@@ -157,3 +157,36 @@ fn a_text_digest_is_corruption() {
     let err = store.cs_page(&"hr".into(), None, 10).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
 }
+
+#[test]
+fn marking_an_export_in_flight_commits_and_returns_to_normal_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("idsync.db")).unwrap();
+    let export = crate::PendingExport {
+        cs_id: CsId(1),
+        connector: "ad".into(),
+        identity: None,
+        anchor: None,
+        object_type: "user".into(),
+        operation: crate::Operation::Create,
+        change: model::ObjectChange::Delete,
+        reasons: vec![],
+        state: crate::ExportState::InFlight,
+        attempts: 0,
+        next_attempt_at: None,
+        last_error: None,
+        quarantined: false,
+        created_run: RunId(1),
+    };
+    store
+        .commit(WriteBatch {
+            writes: vec![crate::Write::PutExport(export)],
+        })
+        .unwrap();
+    assert_eq!(store.in_flight_exports(&"ad".into()).unwrap().len(), 1);
+    let synchronous: i64 = store
+        .conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(synchronous, 1, "NORMAL again after the in-flight batch");
+}

@@ -7,7 +7,9 @@ use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
-use crate::{CsObject, IdentityRecord, PendingExport, Result, StoreError, Write, WriteBatch};
+use crate::{
+    CsObject, ExportState, IdentityRecord, PendingExport, Result, StoreError, Write, WriteBatch,
+};
 
 use super::codec::{
     attribute_key, db_error, digest_to_sql, direction_text, state_text, timestamp_parts,
@@ -45,6 +47,29 @@ pub(super) fn commit(conn: &mut Connection, batch: WriteBatch) -> Result<Highest
     if batch.is_empty() {
         return Ok(Highest::default());
     }
+    // A batch that marks exports in flight is committed with a full sync: the engine calls
+    // the connector right after, and if a power loss took the mark back, the next run would
+    // not know the export may have landed and could create the object twice. Other batches
+    // keep NORMAL, whose losses the next run re-derives.
+    let marks_in_flight = batch
+        .writes
+        .iter()
+        .any(|w| matches!(w, Write::PutExport(e) if e.state == ExportState::InFlight));
+    if !marks_in_flight {
+        return apply_batch(conn, batch);
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_error("switch to full sync to mark exports in flight"))?;
+    let result = apply_batch(conn, batch);
+    let restored = conn
+        .pragma_update(None, "synchronous", "NORMAL")
+        .map_err(db_error("switch back to normal sync"));
+    let highest = result?;
+    restored?;
+    Ok(highest)
+}
+
+fn apply_batch(conn: &mut Connection, batch: WriteBatch) -> Result<Highest> {
     let total = batch.len();
     // IMMEDIATE takes the write lock up front: a deferred transaction that later needs to
     // upgrade its lock can fail with SQLITE_BUSY at once, without waiting the busy timeout.
