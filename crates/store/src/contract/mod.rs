@@ -14,9 +14,14 @@
 //!
 //! `open(name)` must return an empty store the first time a name is opened, and the same data
 //! again when the name is opened after the previous handle was dropped: that is how the suite
-//! checks that commits are durable. Each property opens its own names, so properties may run
-//! in any order or in parallel against separate backends. Every property panics with a
-//! message naming what broke.
+//! checks that commits are durable. Names are short lowercase ASCII identifiers (the
+//! property's own name), so a backend may use them as file, schema or database names. Each
+//! property opens its own names, so properties may run in any order, or in parallel against
+//! separate backends. Every property panics with a message naming what broke.
+//!
+//! The suite pins down what the trait's documentation leaves to interpretation: list reads
+//! return records in ascending id order, a clashing anchor is [`crate::StoreError::Refused`],
+//! writes to absent records are no-ops, and a batch applies its writes in order.
 
 use crate::Store;
 
