@@ -11,6 +11,7 @@ use crate::{
     CsObject, ExportState, IdentityRecord, PendingExport, Result, StoreError, Write, WriteBatch,
 };
 
+use super::Counter;
 use super::codec::{
     attribute_key, db_error, digest_to_sql, direction_text, state_text, timestamp_parts,
     timestamp_text, to_json,
@@ -87,11 +88,15 @@ fn apply_batch(conn: &mut Connection, batch: WriteBatch) -> Result<Highest> {
     // move the counter past it so no later reservation includes it. (The handle that
     // committed also gives up its block; other open handles keep theirs: writing ids nobody
     // reserved is a caller bug, and this is only a guard.)
-    for (counter, id) in [("cs", highest.cs), ("identity", highest.identity)] {
+    for (counter, id) in [
+        (Counter::Cs, highest.cs),
+        (Counter::Identity, highest.identity),
+    ] {
         if let Some(id) = id {
+            let name = counter.name();
             tx.prepare_cached("UPDATE id_counters SET next = max(next, ?2) WHERE name = ?1")
-                .and_then(|mut stmt| stmt.execute(params![counter, id.saturating_add(1)]))
-                .map_err(db_error(format!("advance the {counter} id counter")))?;
+                .and_then(|mut stmt| stmt.execute(params![name, id.saturating_add(1)]))
+                .map_err(db_error(format!("advance the {name} id counter")))?;
         }
     }
     tx.commit()
