@@ -158,6 +158,18 @@ impl SqliteStore {
         schema::supported_version()
     }
 
+    /// Writes a consistent copy of the store to `path` (which must not exist), while other
+    /// handles keep reading and writing. The copy is a complete store: open it to restore.
+    pub fn backup_to(&self, path: &Path) -> Result<()> {
+        let shown = path.display().to_string();
+        // VACUUM INTO reads one snapshot and writes a compact copy, without blocking writers
+        // for longer than a read does.
+        self.conn
+            .execute("VACUUM INTO ?1", [&shown])
+            .map_err(db_error(format!("back up {} to {shown}", self.path)))?;
+        Ok(())
+    }
+
     /// Where the store lives (`:memory:` for an in-memory store).
     pub fn path(&self) -> &str {
         &self.path

@@ -204,3 +204,43 @@ fn concurrent_writers_on_one_file_all_land() {
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.cs_count(&"hr".into()).unwrap(), 2 * 50 * 20);
 }
+
+#[test]
+fn a_backup_is_a_complete_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("idsync.db")).unwrap();
+    store
+        .commit(WriteBatch {
+            writes: vec![
+                Write::PutCs {
+                    object: object(1, "E1"),
+                    keys: vec![("mail".into(), "ada@example.com".into())],
+                },
+                Write::SetWatermark {
+                    connector: "hr".into(),
+                    watermark: Some("w1".into()),
+                },
+            ],
+        })
+        .unwrap();
+    let copy = dir.path().join("backup.db");
+    store.backup_to(&copy).unwrap();
+    let err = store.backup_to(&copy).unwrap_err();
+    assert!(err.to_string().contains("backup.db"), "{err}");
+
+    let restored = SqliteStore::open(&copy).unwrap();
+    assert_eq!(
+        restored.cs_by_ids(&[CsId(1)]).unwrap(),
+        vec![object(1, "E1")]
+    );
+    assert_eq!(
+        restored
+            .cs_find(&"hr".into(), &"mail".into(), "ada@example.com")
+            .unwrap(),
+        vec![CsId(1)]
+    );
+    assert_eq!(
+        restored.watermark(&"hr".into()).unwrap().as_deref(),
+        Some("w1")
+    );
+}
