@@ -77,6 +77,12 @@ impl Config {
     pub fn connector(&self, name: &ConnectorName) -> Option<&ConnectorConfig> {
         self.connectors.iter().find(|c| &c.name == name)
     }
+
+    /// Whether idsync only writes to this connector: some outbound rule targets it and no
+    /// inbound rule reads it.
+    pub fn is_target_only(&self, name: &ConnectorName) -> bool {
+        self.outbound.iter().any(|r| &r.connector == name) && !self.inbound.iter().any(|r| &r.connector == name)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

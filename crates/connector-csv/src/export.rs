@@ -317,6 +317,8 @@ impl ExportTable {
             path: path.to_owned(),
             error,
         };
+        // The first export creates the target's directory, as it creates the file.
+        std::fs::create_dir_all(dir).map_err(io_error)?;
         let temp = tempfile::NamedTempFile::new_in(dir).map_err(io_error)?;
         let mut writer = csv::WriterBuilder::new()
             .delimiter(settings.delimiter)

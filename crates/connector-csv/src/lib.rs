@@ -27,7 +27,7 @@ use std::sync::Arc;
 use config::CsvSettings;
 use connector::{
     Connector, ConnectorError, ExportOutcome, ExportRequest, Exporter, Health, ImportMode,
-    ImportPage, ImportRequest,
+    ImportPage, ImportRequest, Watermark,
 };
 use model::{AttributeName, ObjectTypeSchema, Schema, Timestamp};
 
@@ -54,7 +54,11 @@ pub struct CsvConnector {
     session: Option<ImportSession>,
     /// The target file's rows during an export run, from the first `export` to `finish`.
     export: Option<ExportTable>,
+    missing_is_empty: bool,
 }
+
+/// The watermark of a target file that does not exist yet.
+const MISSING_FILE_WATERMARK: &str = "missing";
 
 impl fmt::Debug for CsvConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -75,7 +79,16 @@ impl CsvConnector {
             clock: Arc::new(Timestamp::now),
             session: None,
             export: None,
+            missing_is_empty: false,
         }
+    }
+
+    /// Treat a missing file as an empty system. For a file idsync itself writes (an export
+    /// target), which does not exist before the first export; never for a source, where a
+    /// missing file must not read as "everyone left".
+    pub fn with_missing_as_empty(mut self, missing_is_empty: bool) -> CsvConnector {
+        self.missing_is_empty = missing_is_empty;
+        self
     }
 
     /// Objects per import page (at least one).
@@ -205,6 +218,15 @@ impl Connector for CsvConnector {
             None => {
                 // A new import replaces any abandoned one.
                 self.session = None;
+                if self.missing_is_empty && !self.path().exists() {
+                    return Ok(ImportPage {
+                        mode: ImportMode::Full,
+                        entries: Vec::new(),
+                        problems: Vec::new(),
+                        next: None,
+                        watermark: Some(Watermark(MISSING_FILE_WATERMARK.to_owned())),
+                    });
+                }
                 let opened = source::open(self.path(), true)?;
                 let fingerprint = opened.fingerprint.ok_or_else(|| {
                     ConnectorError::Protocol(format!(

@@ -15,14 +15,15 @@ pub enum AnyConnector {
 
 impl AnyConnector {
     /// Builds the connector for its settings; relative paths are resolved against `base`,
-    /// the configuration file's directory.
-    pub fn open(config: &ConnectorConfig, base: &Path) -> Result<Self, ConnectorError> {
+    /// the configuration file's directory. `target_only` says idsync only writes to it (no
+    /// inbound rule reads it), so a file that does not exist yet is an empty system.
+    pub fn open(config: &ConnectorConfig, base: &Path, target_only: bool) -> Result<Self, ConnectorError> {
         match &config.kind {
             ConnectorKind::Csv(settings) => {
                 let mut settings = settings.clone();
                 settings.path = base.join(&settings.path);
                 settings.drop_dir = settings.drop_dir.map(|d| base.join(d));
-                Ok(AnyConnector::Csv(CsvConnector::new(settings)))
+                Ok(AnyConnector::Csv(CsvConnector::new(settings).with_missing_as_empty(target_only)))
             }
         }
     }

@@ -17,7 +17,7 @@ use crate::EngineError;
 use crate::connectors::AnyConnector;
 use crate::digest::digest;
 use crate::guard::ApprovedPlan;
-use crate::pipeline::crash_point;
+use crate::pipeline::{Progress, crash_point};
 use crate::report::{Phase, RunReport};
 use crate::sync::RunContext;
 
@@ -38,6 +38,7 @@ pub(crate) async fn export_connector(
     connector: &mut AnyConnector,
     name: &ConnectorName,
     _plan: &ApprovedPlan,
+    progress: &dyn Progress,
     report: &mut RunReport,
 ) -> Result<(), EngineError> {
     let Some(batch_size) = connector.batch_size() else { return Ok(()) };
@@ -47,6 +48,9 @@ pub(crate) async fn export_connector(
         let due = store.due_exports(name, ctx.now, after, batch_size)?;
         let Some(last) = due.last() else { break };
         after = Some(last.cs_id);
+        if !exported {
+            progress.phase(Some(name), "export");
+        }
         exported = true;
 
         let mut mark = WriteBatch::new();

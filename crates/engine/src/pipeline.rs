@@ -127,7 +127,7 @@ impl<'a> Engine<'a> {
         let base = self.base_dir();
         let mut connectors = Vec::new();
         for config in &self.config.connectors {
-            match AnyConnector::open(config, &base) {
+            match AnyConnector::open(config, &base, self.config.is_target_only(&config.name)) {
                 Ok(c) => connectors.push((config.name.clone(), Some(c))),
                 Err(e) => {
                     report.error(Phase::Import, &config.name, config.name.to_string(), format!("cannot open connector: {e}"));
@@ -207,8 +207,7 @@ impl<'a> Engine<'a> {
             if !plan.approves(name) {
                 continue;
             }
-            self.progress.phase(Some(name), "export");
-            export_connector(ctx, self.store, connector, name, &plan, report).await?;
+            export_connector(ctx, self.store, connector, name, &plan, self.progress, report).await?;
         }
         Ok(())
     }
