@@ -99,10 +99,10 @@ impl ImportSession {
     /// Turns the current record into an object, or says why it cannot be one.
     fn read_row(&mut self, settings: &CsvSettings) -> Result<ImportedObject, ImportProblem> {
         let line = self.reader.line();
-        let location = format!("{}:{line}", self.file);
+        let file = &self.file;
         let anchor = self.read_anchor();
         let problem = |anchor: Option<Anchor>, reason: String| ImportProblem {
-            location: location.clone(),
+            location: format!("{file}:{line}"),
             anchor,
             reason,
         };

@@ -461,3 +461,40 @@ async fn check_reports_a_missing_file_and_a_missing_anchor_column() {
     assert!(!missing.is_healthy());
     assert!(missing.problems[0].contains("nope.csv"), "{missing:?}");
 }
+
+#[tokio::test]
+async fn a_synthetic_hr_file_imports_cleanly_with_references_that_resolve() {
+    let dir = Dir::new();
+    let path = dir.path("hr.csv");
+    let mut population = synth::Population::generate(2_000, 0, 17);
+    population.remove(25);
+    population
+        .write_hr_csv(&path)
+        .expect("write the synthetic file");
+    let mut s = settings(&path, &["EmployeeID"]);
+    s = typed(s, "HireDate", Syntax::DateTime, Some("%Y-%m-%d"), None);
+    s = typed(s, "ManagerID", Syntax::Reference, None, None);
+    let imported = full(&mut CsvConnector::new(s).with_page_size(500)).await;
+    assert!(imported.problems().is_empty(), "{:?}", imported.problems());
+    let anchors: std::collections::HashSet<String> = imported.anchors().into_iter().collect();
+    assert_eq!(anchors.len(), 1_975);
+    for object in imported.objects() {
+        if let Some(Value::Reference(manager)) =
+            object.attributes.first(&AttributeName::new("ManagerID"))
+        {
+            assert!(
+                anchors.contains(manager),
+                "{} reports to missing {manager}",
+                object.anchor
+            );
+        }
+    }
+    let ana = imported
+        .objects()
+        .into_iter()
+        .find(|o| text(o, "LastName").is_some_and(|n| !n.is_ascii()));
+    assert!(
+        ana.is_some(),
+        "no name with diacritics survived the round trip"
+    );
+}
