@@ -19,6 +19,7 @@ mod fingerprint;
 mod import;
 mod source;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
 use std::path::Path;
@@ -188,7 +189,14 @@ impl Connector for CsvConnector {
                     "{path} has the anchor column(s) {}",
                     names.join(", ")
                 ));
-                for name in self.settings.columns.keys() {
+                // A target file gains typed columns as values flow into them; a source that
+                // lacks one is probably misconfigured.
+                let sources_columns = if self.missing_is_empty {
+                    &BTreeMap::new()
+                } else {
+                    &self.settings.columns
+                };
+                for name in sources_columns.keys() {
                     let name = AttributeName::new(name.as_str());
                     if !layout.columns.iter().any(|c| c.name == name) {
                         health.problems.push(format!(
@@ -196,6 +204,11 @@ impl Connector for CsvConnector {
                         ));
                     }
                 }
+            }
+            Err(_) if self.missing_is_empty && !self.path().exists() => {
+                health.passed.push(format!(
+                    "{path} does not exist yet; the first export creates it"
+                ));
             }
             Err(e) => health.problems.push(e.to_string()),
         }

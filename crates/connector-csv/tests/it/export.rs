@@ -390,3 +390,28 @@ async fn rows_no_request_can_address_are_kept() {
         "EmployeeID,Name\n,Orphan\nE1,Ann B.\nE1,Twin\n"
     );
 }
+
+#[tokio::test]
+async fn a_target_file_not_written_yet_is_a_healthy_empty_system() {
+    let dir = Dir::new();
+    let path = dir.path("sub/out.csv");
+    let s = typed(
+        settings(&path, &["EmployeeID"]),
+        "HireDate",
+        Syntax::DateTime,
+        Some("%Y-%m-%d"),
+        None,
+    );
+    let mut csv = CsvConnector::new(s.clone()).with_missing_as_empty(true);
+    let health = connector::Connector::check(&mut csv).await.unwrap();
+    assert!(health.is_healthy(), "{health:?}");
+    assert!(full(&mut csv).await.anchors().is_empty());
+    // As a source, the same missing file is a problem: it must not read as "everyone left".
+    let health = connector::Connector::check(&mut CsvConnector::new(s))
+        .await
+        .unwrap();
+    assert!(!health.is_healthy());
+    export(&mut csv, vec![create(1, person("E1", "Ann"))]).await;
+    csv.finish().await.unwrap();
+    assert_eq!(full(&mut csv).await.anchors(), ["E1"]);
+}
