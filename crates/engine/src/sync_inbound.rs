@@ -62,17 +62,31 @@ pub(crate) fn sync_connector(
         ctx.config.outbound.iter().filter(|r| &r.connector == name && !r.join.is_empty()).collect();
     let mut after: Option<CsId> = None;
     let mut deferred: Vec<CsId> = Vec::new();
+    let mut references = ReferenceCache::default();
     loop {
         let page = store.dirty_cs(name, after, CHUNK)?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
-        deferred.extend(process_chunk(ctx, store, ids, &rules, &outbound, page, false, report)?);
+        deferred.extend(process_chunk(ctx, store, ids, &rules, &outbound, page, false, &mut references, report)?);
         crash_point("inbound-chunk");
     }
-    // Objects whose references pointed at objects processed later in the same pass.
-    for chunk in deferred.chunks(CHUNK) {
-        let page = store.cs_by_ids(chunk)?;
-        process_chunk(ctx, store, ids, &rules, &outbound, page, true, report)?;
+    // Objects whose references pointed at objects not linked yet (a manager further down the
+    // file): pass again while passes make progress; the last pass drops what is still unknown.
+    while !deferred.is_empty() {
+        let before = deferred.len();
+        let mut still = Vec::new();
+        for chunk in deferred.chunks(CHUNK) {
+            let page = store.cs_by_ids(chunk)?;
+            still.extend(process_chunk(ctx, store, ids, &rules, &outbound, page, false, &mut references, report)?);
+        }
+        if still.len() == before {
+            for chunk in still.chunks(CHUNK) {
+                let page = store.cs_by_ids(chunk)?;
+                process_chunk(ctx, store, ids, &rules, &outbound, page, true, &mut references, report)?;
+            }
+            break;
+        }
+        deferred = still;
     }
     Ok(())
 }
@@ -86,17 +100,17 @@ fn process_chunk(
     outbound: &[&OutboundRule],
     page: Vec<CsObject>,
     last_pass: bool,
+    references: &mut ReferenceCache,
     report: &mut RunReport,
 ) -> Result<Vec<CsId>, EngineError> {
     let mut chunk = Chunk { batch: WriteBatch::new(), identities: IdentityCache::new(), new_keys: HashMap::new() };
     let linked: Vec<IdentityId> = page.iter().filter_map(|cs| cs.link.as_ref().map(|l| l.identity)).collect();
     chunk.identities.preload(store, &linked)?;
     let mut deferred = Vec::new();
-    let mut references = ReferenceCache::default();
     for cs in page {
         let name = cs.connector.clone();
         let object = describe(&cs);
-        match process_object(ctx, store, ids, rules, outbound, cs, last_pass, &mut chunk, &mut references, report) {
+        match process_object(ctx, store, ids, rules, outbound, cs, last_pass, &mut chunk, references, report) {
             Ok(Processed::Done) => {}
             Ok(Processed::Deferred(id)) => deferred.push(id),
             Err(ObjectFailure::Object(message)) => report.error(Phase::Inbound, &name, object, message),
@@ -139,10 +153,18 @@ fn describe(cs: &CsObject) -> String {
     }
 }
 
-/// Anchors of referenced objects → the identity each is linked to, per chunk.
+/// Anchors of this connector's objects → the identity each is linked to, for resolving
+/// references. Links made in this run are recorded as they are made, so a reference to an
+/// object processed earlier in the same (uncommitted) chunk resolves.
 #[derive(Default)]
 struct ReferenceCache {
-    resolved: HashMap<String, Option<IdentityId>>,
+    linked: HashMap<String, IdentityId>,
+}
+
+impl ReferenceCache {
+    fn record(&mut self, anchor: &model::Anchor, identity: IdentityId) {
+        self.linked.insert(anchor.to_string(), identity);
+    }
 }
 
 /// Turns references to other objects of the same connector into references to their
@@ -164,14 +186,16 @@ fn resolve_references(
                 out.push(value.clone());
                 continue;
             };
-            let identity = match cache.resolved.get(anchor) {
-                Some(found) => *found,
+            let identity = match cache.linked.get(anchor) {
+                Some(found) => Some(*found),
                 None => {
                     let found = store
                         .cs_by_anchor(&cs.connector, &anchor.as_str().into())?
                         .and_then(|target| target.link)
                         .map(|link| link.identity);
-                    cache.resolved.insert(anchor.clone(), found);
+                    if let Some(id) = found {
+                        cache.linked.insert(anchor.clone(), id);
+                    }
                     found
                 }
             };
@@ -325,6 +349,7 @@ fn process_object(
             }
             chunk.identities.touch(id);
             chunk.batch.push(Write::AppendHistory(HistoryEntry { identity: id, run: ctx.run, at: ctx.now, event, changes }));
+            references.record(&anchor, id);
             cs.link = Some(Link { identity: id, rule: rule.name.clone(), direction: LinkDirection::Inbound, at: ctx.now });
             cs.dirty = false;
             chunk.batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });

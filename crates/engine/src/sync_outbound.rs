@@ -32,7 +32,7 @@ pub(crate) fn sync_identities(ctx: &RunContext<'_>, store: &mut dyn Store, repor
                 links.entry(link.identity).or_default().push(cs);
             }
         }
-        let mut targets = TargetLookup::default();
+        let mut targets = TargetLookup { in_progress: ids.iter().copied().collect(), ..TargetLookup::default() };
         let mut batch = WriteBatch::new();
         for record in records {
             let identity = &record.identity;
@@ -84,6 +84,8 @@ impl From<store::StoreError> for RuleFailure {
 #[derive(Default)]
 struct TargetLookup {
     anchors: HashMap<(String, IdentityId), TargetRef>,
+    /// Identities being re-evaluated in this run: one without an account yet may get one.
+    in_progress: std::collections::HashSet<IdentityId>,
 }
 
 #[derive(Clone)]
@@ -110,8 +112,19 @@ impl TargetLookup {
             })
             .next()
             .unwrap_or(TargetRef::None);
+        let found = match found {
+            TargetRef::None if self.in_progress.contains(&id) || store.identities(&[id])?.first().is_some_and(|r| r.dirty) => {
+                TargetRef::Pending
+            }
+            other => other,
+        };
         self.anchors.insert(key, found.clone());
         Ok(found)
+    }
+
+    /// An account for `id` in `connector` is being created in this run.
+    fn provisioning(&mut self, connector: &model::ConnectorName, id: IdentityId) {
+        self.anchors.insert((connector.to_string(), id), TargetRef::Pending);
     }
 }
 
@@ -222,6 +235,7 @@ fn evaluate_rule(
         }
         Decision::Provision { attributes, reasons } => {
             counts.creates += 1;
+            targets.provisioning(&rule.connector, identity.id);
             let cs_id = match target_cs {
                 Some(cs) => cs.id,
                 None => store.allocate_cs_ids(1)?[0],
