@@ -432,6 +432,7 @@ fn drop_copy(
         .unwrap_or_else(|| "export".to_owned());
     let stamp = strtime::format("%Y%m%dT%H%M%SZ", &now.to_zoned_datetime(TimeZone::UTC))
         .map_err(|e| io_error(io::Error::other(e)))?;
+    std::fs::create_dir_all(drop_dir).map_err(io_error)?;
     let mut temp = tempfile::NamedTempFile::new_in(drop_dir).map_err(io_error)?;
     io::copy(written, &mut temp).map_err(io_error)?;
     temp.as_file_mut().flush().map_err(io_error)?;

@@ -4,7 +4,10 @@
 use std::path::Path;
 
 use config::{ConnectorConfig, ConnectorKind};
-use connector::{Connector, ConnectorError, ExportOutcome, ExportRequest, Exporter, Health, ImportPage, ImportRequest};
+use connector::{
+    Connector, ConnectorError, ExportOutcome, ExportRequest, Exporter, Health, ImportPage,
+    ImportRequest,
+};
 use connector_csv::CsvConnector;
 use model::Schema;
 
@@ -17,13 +20,19 @@ impl AnyConnector {
     /// Builds the connector for its settings; relative paths are resolved against `base`,
     /// the configuration file's directory. `target_only` says idsync only writes to it (no
     /// inbound rule reads it), so a file that does not exist yet is an empty system.
-    pub fn open(config: &ConnectorConfig, base: &Path, target_only: bool) -> Result<Self, ConnectorError> {
+    pub fn open(
+        config: &ConnectorConfig,
+        base: &Path,
+        target_only: bool,
+    ) -> Result<Self, ConnectorError> {
         match &config.kind {
             ConnectorKind::Csv(settings) => {
                 let mut settings = settings.clone();
                 settings.path = base.join(&settings.path);
                 settings.drop_dir = settings.drop_dir.map(|d| base.join(d));
-                Ok(AnyConnector::Csv(CsvConnector::new(settings).with_missing_as_empty(target_only)))
+                Ok(AnyConnector::Csv(
+                    CsvConnector::new(settings).with_missing_as_empty(target_only),
+                ))
             }
         }
     }
@@ -53,7 +62,10 @@ impl AnyConnector {
         }
     }
 
-    pub async fn export(&mut self, batch: Vec<ExportRequest>) -> Result<Vec<ExportOutcome>, ConnectorError> {
+    pub async fn export(
+        &mut self,
+        batch: Vec<ExportRequest>,
+    ) -> Result<Vec<ExportOutcome>, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.export(batch).await,
         }

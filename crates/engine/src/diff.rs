@@ -25,7 +25,11 @@ fn contains(values: &[Value], v: &Value) -> bool {
 /// the outbound rule flows); other attributes of the target are left alone. An attribute
 /// with several values on either side changes by adds and removes of single values (a
 /// membership is never rewritten whole); a single-valued one is replaced.
-pub fn diff(current: &Attributes, desired: &Attributes, managed: &[AttributeName]) -> Vec<AttributeDiff> {
+pub fn diff(
+    current: &Attributes,
+    desired: &Attributes,
+    managed: &[AttributeName],
+) -> Vec<AttributeDiff> {
     let mut diffs = Vec::new();
     for name in managed {
         let old = current.get(name).unwrap_or(&[]);
@@ -54,7 +58,11 @@ pub fn diff(current: &Attributes, desired: &Attributes, managed: &[AttributeName
         } else {
             AttributeChange::replace(name.clone(), new.to_vec())
         };
-        diffs.push(AttributeDiff { change, old: old.to_vec(), new: new.to_vec() });
+        diffs.push(AttributeDiff {
+            change,
+            old: old.to_vec(),
+            new: new.to_vec(),
+        });
     }
     diffs
 }
@@ -66,7 +74,12 @@ mod tests {
     fn attrs(pairs: &[(&str, &[&str])]) -> Attributes {
         pairs
             .iter()
-            .map(|(n, vs)| (AttributeName::new(*n), vs.iter().map(|v| Value::from(*v)).collect()))
+            .map(|(n, vs)| {
+                (
+                    AttributeName::new(*n),
+                    vs.iter().map(|v| Value::from(*v)).collect(),
+                )
+            })
             .collect()
     }
 
@@ -74,9 +87,16 @@ mod tests {
         list.iter().map(|n| AttributeName::new(*n)).collect()
     }
 
-    fn check(current: &[(&str, &[&str])], desired: &[(&str, &[&str])], managed: &[&str], expected: Vec<AttributeChange>) {
-        let got: Vec<AttributeChange> =
-            diff(&attrs(current), &attrs(desired), &names(managed)).into_iter().map(|d| d.change).collect();
+    fn check(
+        current: &[(&str, &[&str])],
+        desired: &[(&str, &[&str])],
+        managed: &[&str],
+        expected: Vec<AttributeChange>,
+    ) {
+        let got: Vec<AttributeChange> = diff(&attrs(current), &attrs(desired), &names(managed))
+            .into_iter()
+            .map(|d| d.change)
+            .collect();
         assert_eq!(got, expected);
     }
 
@@ -87,11 +107,31 @@ mod tests {
     #[test]
     fn diffs() {
         // Unchanged.
-        check(&[("title", &["A"])], &[("title", &["A"])], &["title"], vec![]);
+        check(
+            &[("title", &["A"])],
+            &[("title", &["A"])],
+            &["title"],
+            vec![],
+        );
         // Replace, set and clear of single values.
-        check(&[("title", &["A"])], &[("title", &["B"])], &["title"], vec![AttributeChange::replace("title".into(), v(&["B"]))]);
-        check(&[], &[("title", &["B"])], &["title"], vec![AttributeChange::replace("title".into(), v(&["B"]))]);
-        check(&[("title", &["A"])], &[], &["title"], vec![AttributeChange::replace("title".into(), vec![])]);
+        check(
+            &[("title", &["A"])],
+            &[("title", &["B"])],
+            &["title"],
+            vec![AttributeChange::replace("title".into(), v(&["B"]))],
+        );
+        check(
+            &[],
+            &[("title", &["B"])],
+            &["title"],
+            vec![AttributeChange::replace("title".into(), v(&["B"]))],
+        );
+        check(
+            &[("title", &["A"])],
+            &[],
+            &["title"],
+            vec![AttributeChange::replace("title".into(), vec![])],
+        );
         // Unmanaged attributes are left alone.
         check(&[("phone", &["1"])], &[], &["title"], vec![]);
         // Multi-valued: adds and removes of single values, never a rewrite.
@@ -99,15 +139,27 @@ mod tests {
             &[("member", &["a", "b", "c"])],
             &[("member", &["b", "c", "d"])],
             &["member"],
-            vec![AttributeChange::remove("member".into(), v(&["a"])), AttributeChange::add("member".into(), v(&["d"]))],
+            vec![
+                AttributeChange::remove("member".into(), v(&["a"])),
+                AttributeChange::add("member".into(), v(&["d"])),
+            ],
         );
-        check(&[("member", &["a", "b"])], &[("member", &["b", "a"])], &["member"], vec![]);
+        check(
+            &[("member", &["a", "b"])],
+            &[("member", &["b", "a"])],
+            &["member"],
+            vec![],
+        );
     }
 
     #[test]
     fn values_that_read_back_as_text_are_not_changes() {
-        let current: Attributes = [(AttributeName::new("n"), vec![Value::from("3")])].into_iter().collect();
-        let desired: Attributes = [(AttributeName::new("n"), vec![Value::Integer(3)])].into_iter().collect();
+        let current: Attributes = [(AttributeName::new("n"), vec![Value::from("3")])]
+            .into_iter()
+            .collect();
+        let desired: Attributes = [(AttributeName::new("n"), vec![Value::Integer(3)])]
+            .into_iter()
+            .collect();
         assert!(diff(&current, &desired, &names(&["n"])).is_empty());
     }
 }

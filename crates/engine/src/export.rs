@@ -28,7 +28,10 @@ pub fn backoff(retry: &RetryConfig, attempts: u32) -> Duration {
 }
 
 fn later(now: Timestamp, delay: Duration) -> Timestamp {
-    jiff::SignedDuration::try_from(delay).ok().and_then(|d| now.checked_add(d).ok()).unwrap_or(now)
+    jiff::SignedDuration::try_from(delay)
+        .ok()
+        .and_then(|d| now.checked_add(d).ok())
+        .unwrap_or(now)
 }
 
 /// Exports everything due for one approved connector.
@@ -41,7 +44,9 @@ pub(crate) async fn export_connector(
     progress: &dyn Progress,
     report: &mut RunReport,
 ) -> Result<(), EngineError> {
-    let Some(batch_size) = connector.batch_size() else { return Ok(()) };
+    let Some(batch_size) = connector.batch_size() else {
+        return Ok(());
+    };
     let mut after: Option<CsId> = None;
     let mut exported = false;
     loop {
@@ -75,30 +80,48 @@ pub(crate) async fn export_connector(
             Ok(outcomes) => outcomes.into_iter().map(|o| (o.id, o.result)).collect(),
             Err(e) => {
                 let result = if e.is_transient() {
-                    ExportResult::Transient { reason: e.to_string(), retry_after: None }
+                    ExportResult::Transient {
+                        reason: e.to_string(),
+                        retry_after: None,
+                    }
                 } else {
-                    ExportResult::Permanent { reason: e.to_string() }
+                    ExportResult::Permanent {
+                        reason: e.to_string(),
+                    }
                 };
-                due.iter().map(|x| (ExportId(x.cs_id.0), result.clone())).collect()
+                due.iter()
+                    .map(|x| (ExportId(x.cs_id.0), result.clone()))
+                    .collect()
             }
         };
         crash_point("export-after-call");
 
         let ids: Vec<CsId> = due.iter().map(|e| e.cs_id).collect();
-        let mut objects: HashMap<CsId, CsObject> = store.cs_by_ids(&ids)?.into_iter().map(|cs| (cs.id, cs)).collect();
+        let mut objects: HashMap<CsId, CsObject> = store
+            .cs_by_ids(&ids)?
+            .into_iter()
+            .map(|cs| (cs.id, cs))
+            .collect();
         let mut batch = WriteBatch::new();
         for export in due {
-            let result = outcomes.get(&ExportId(export.cs_id.0)).cloned().unwrap_or(ExportResult::Transient {
-                reason: "the connector returned no outcome for this object".into(),
-                retry_after: None,
-            });
+            let result = outcomes.get(&ExportId(export.cs_id.0)).cloned().unwrap_or(
+                ExportResult::Transient {
+                    reason: "the connector returned no outcome for this object".into(),
+                    retry_after: None,
+                },
+            );
             let object = objects.remove(&export.cs_id);
             record_outcome(ctx, store, export, object, result, &mut batch, report)?;
         }
         store.commit(batch)?;
     }
     if exported && let Err(e) = connector.finish_export().await {
-        report.error(Phase::Export, name, name.to_string(), format!("finishing the export failed: {e}; the next import will show what landed"));
+        report.error(
+            Phase::Export,
+            name,
+            name.to_string(),
+            format!("finishing the export failed: {e}; the next import will show what landed"),
+        );
     }
     Ok(())
 }
@@ -132,7 +155,14 @@ fn record_outcome(
             match (&export.change, export.operation) {
                 (ObjectChange::Create { attributes }, _) => {
                     let Some(anchor) = anchor.or_else(|| cs.anchor.clone()) else {
-                        return fail(ctx, export, format!("{} reported a create without the new object's anchor", name), true, batch, report);
+                        return fail(
+                            ctx,
+                            export,
+                            format!("{} reported a create without the new object's anchor", name),
+                            true,
+                            batch,
+                            report,
+                        );
                     };
                     cs.attributes = attributes.clone();
                     // A create that landed on an object the connector space already holds
@@ -163,14 +193,24 @@ fn record_outcome(
                 }
             }
             batch.push(Write::DropExport(export.cs_id));
-            batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+            batch.push(Write::PutCs {
+                keys: ctx.keys.cs_keys(&cs),
+                object: cs,
+            });
         }
-        ExportResult::Transient { reason, retry_after } => {
+        ExportResult::Transient {
+            reason,
+            retry_after,
+        } => {
             export.attempts += 1;
             let delay = backoff(retry, export.attempts).max(retry_after.unwrap_or_default());
             export.next_attempt_at = Some(later(ctx.now, delay));
             export.quarantined = export.attempts >= retry.max_attempts;
-            let what = if export.quarantined { "quarantined" } else { "will retry" };
+            let what = if export.quarantined {
+                "quarantined"
+            } else {
+                "will retry"
+            };
             if export.quarantined {
                 report.connector(&name).export.quarantined += 1;
             } else {
@@ -180,7 +220,15 @@ fn record_outcome(
                 Phase::Export,
                 &name,
                 describe(&export),
-                format!("{} failed (attempt {}): {reason}; {what} after {}", export.operation.as_str(), export.attempts, export.next_attempt_at.map(|t| t.to_string()).unwrap_or_default()),
+                format!(
+                    "{} failed (attempt {}): {reason}; {what} after {}",
+                    export.operation.as_str(),
+                    export.attempts,
+                    export
+                        .next_attempt_at
+                        .map(|t| t.to_string())
+                        .unwrap_or_default()
+                ),
             );
             export.last_error = Some(reason);
             export.state = ExportState::Pending;
@@ -213,7 +261,14 @@ fn fail(
         Phase::Export,
         &name,
         describe(&export),
-        format!("{} rejected: {reason}; quarantined, next attempt after {}", export.operation.as_str(), export.next_attempt_at.map(|t| t.to_string()).unwrap_or_default()),
+        format!(
+            "{} rejected: {reason}; quarantined, next attempt after {}",
+            export.operation.as_str(),
+            export
+                .next_attempt_at
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+        ),
     );
     export.last_error = Some(reason);
     batch.push(Write::PutExport(export));

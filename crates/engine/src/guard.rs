@@ -78,7 +78,12 @@ pub fn review(tallies: &[PendingTally], policy: GuardPolicy) -> (ApprovedPlan, V
             approved.push(t.connector.clone());
         }
     }
-    (ApprovedPlan { connectors: approved }, held)
+    (
+        ApprovedPlan {
+            connectors: approved,
+        },
+        held,
+    )
 }
 
 #[cfg(test)]
@@ -86,7 +91,13 @@ mod tests {
     use super::*;
 
     fn tally(deletes: u64, disables: u64) -> PendingTally {
-        PendingTally { connector: "ad".into(), deletes, disables, deletion_threshold: 10, disable_threshold: 5 }
+        PendingTally {
+            connector: "ad".into(),
+            deletes,
+            disables,
+            deletion_threshold: 10,
+            disable_threshold: 5,
+        }
     }
 
     #[test]
@@ -101,21 +112,39 @@ mod tests {
         let (plan, held) = review(&[tally(11, 0)], GuardPolicy::default());
         assert!(!plan.approves(&"ad".into()));
         assert_eq!(held.len(), 1);
-        assert!(held[0].reason.contains("11 deletes pending exceed the deletion threshold of 10"), "{}", held[0].reason);
+        assert!(
+            held[0]
+                .reason
+                .contains("11 deletes pending exceed the deletion threshold of 10"),
+            "{}",
+            held[0].reason
+        );
         let (_, held) = review(&[tally(0, 6)], GuardPolicy::default());
         assert!(held[0].reason.contains("6 deprovisioning disables"));
     }
 
     #[test]
     fn approval_lets_mass_deletes_through() {
-        let (plan, held) = review(&[tally(1000, 1000)], GuardPolicy { approve_deletes: true, export_nothing: false });
+        let (plan, held) = review(
+            &[tally(1000, 1000)],
+            GuardPolicy {
+                approve_deletes: true,
+                export_nothing: false,
+            },
+        );
         assert!(plan.approves(&"ad".into()));
         assert!(held.is_empty());
     }
 
     #[test]
     fn staging_exports_nothing_but_still_reports_what_would_be_held() {
-        let (plan, held) = review(&[tally(0, 0), tally(100, 0)], GuardPolicy { approve_deletes: false, export_nothing: true });
+        let (plan, held) = review(
+            &[tally(0, 0), tally(100, 0)],
+            GuardPolicy {
+                approve_deletes: false,
+                export_nothing: true,
+            },
+        );
         assert!(plan.connectors().is_empty());
         assert_eq!(held.len(), 1);
     }

@@ -35,7 +35,11 @@ pub(crate) async fn import_connector(
 ) -> Result<bool, EngineError> {
     let watermark = store.watermark(name)?;
     let mut request = ImportRequest {
-        mode: if watermark.is_some() { ImportMode::Delta } else { ImportMode::Full },
+        mode: if watermark.is_some() {
+            ImportMode::Delta
+        } else {
+            ImportMode::Full
+        },
         watermark: watermark.map(Watermark),
         cursor: None,
     };
@@ -46,7 +50,12 @@ pub(crate) async fn import_connector(
             Ok(page) => page,
             Err(e) => {
                 report.connector(name).import.mode = "failed".into();
-                report.error(Phase::Import, name, name.to_string(), format!("import failed: {e}"));
+                report.error(
+                    Phase::Import,
+                    name,
+                    name.to_string(),
+                    format!("import failed: {e}"),
+                );
                 return Ok(false);
             }
         };
@@ -57,8 +66,16 @@ pub(crate) async fn import_connector(
             }
             .into();
             if page.mode == ImportMode::Full {
-                let stored = store.cs_digests(name)?.into_iter().map(|d| (d.anchor, (d.id, d.digest))).collect();
-                full = Some(FullImport { stored, seen: HashSet::new(), unreadable: 0 });
+                let stored = store
+                    .cs_digests(name)?
+                    .into_iter()
+                    .map(|d| (d.anchor, (d.id, d.digest)))
+                    .collect();
+                full = Some(FullImport {
+                    stored,
+                    seen: HashSet::new(),
+                    unreadable: 0,
+                });
             }
         }
 
@@ -66,7 +83,12 @@ pub(crate) async fn import_connector(
         let mut identities = IdentityCache::new();
         for problem in &page.problems {
             problems += 1;
-            report.error(Phase::Import, name, problem.location.clone(), problem.reason.clone());
+            report.error(
+                Phase::Import,
+                name,
+                problem.location.clone(),
+                problem.reason.clone(),
+            );
             if let Some(full) = &mut full {
                 match &problem.anchor {
                     Some(anchor) => {
@@ -89,15 +111,23 @@ pub(crate) async fn import_connector(
                             full.seen.insert(object.anchor.clone());
                             full.stored.get(&object.anchor).copied()
                         }
-                        None => store.cs_by_anchor(name, &object.anchor)?.map(|cs| (cs.id, cs.digest)),
+                        None => store
+                            .cs_by_anchor(name, &object.anchor)?
+                            .map(|cs| (cs.id, cs.digest)),
                     };
                     match existing {
-                        Some((_, stored)) if stored == d => report.connector(name).import.unchanged += 1,
+                        Some((_, stored)) if stored == d => {
+                            report.connector(name).import.unchanged += 1
+                        }
                         Some((id, _)) => changed.push((id, object, d)),
                         None => added.push((object, d)),
                     }
                 }
-                ImportEntry::Modify { anchor, object_type, changes } => match store.cs_by_anchor(name, &anchor)? {
+                ImportEntry::Modify {
+                    anchor,
+                    object_type,
+                    changes,
+                } => match store.cs_by_anchor(name, &anchor)? {
                     Some(mut cs) => {
                         for change in &changes {
                             cs.attributes.apply(change);
@@ -125,9 +155,15 @@ pub(crate) async fn import_connector(
 
         if !changed.is_empty() {
             let ids: Vec<CsId> = changed.iter().map(|(id, _, _)| *id).collect();
-            let mut records: HashMap<CsId, CsObject> = store.cs_by_ids(&ids)?.into_iter().map(|cs| (cs.id, cs)).collect();
+            let mut records: HashMap<CsId, CsObject> = store
+                .cs_by_ids(&ids)?
+                .into_iter()
+                .map(|cs| (cs.id, cs))
+                .collect();
             for (id, object, d) in changed {
-                let Some(mut cs) = records.remove(&id) else { continue };
+                let Some(mut cs) = records.remove(&id) else {
+                    continue;
+                };
                 cs.object_type = object.object_type;
                 cs.attributes = object.attributes;
                 cs.digest = d;
@@ -165,9 +201,15 @@ pub(crate) async fn import_connector(
             // A watermark over a file with unreadable rows would skip that file next time and
             // hide the problems; re-reading it is cheap and keeps them in every report.
             if problems == 0 {
-                batch.push(Write::SetWatermark { connector: name.clone(), watermark: page.watermark.map(|w| w.0) });
+                batch.push(Write::SetWatermark {
+                    connector: name.clone(),
+                    watermark: page.watermark.map(|w| w.0),
+                });
             } else {
-                batch.push(Write::SetWatermark { connector: name.clone(), watermark: None });
+                batch.push(Write::SetWatermark {
+                    connector: name.clone(),
+                    watermark: None,
+                });
             }
         }
         identities.flush(&ctx.keys, &mut batch);
@@ -190,8 +232,12 @@ fn sweep(
     batch: &mut WriteBatch,
     report: &mut RunReport,
 ) -> Result<(), EngineError> {
-    let gone: Vec<CsId> =
-        full.stored.iter().filter(|(anchor, _)| !full.seen.contains(*anchor)).map(|(_, (id, _))| *id).collect();
+    let gone: Vec<CsId> = full
+        .stored
+        .iter()
+        .filter(|(anchor, _)| !full.seen.contains(*anchor))
+        .map(|(_, (id, _))| *id)
+        .collect();
     if gone.is_empty() {
         return Ok(());
     }

@@ -60,21 +60,34 @@ pub fn offered(
         let precedence = flow.precedence.unwrap_or(rule.precedence);
         match flow.expr.evaluate(source, ctx) {
             Ok(Outcome::Values(values)) => {
-                offered.push(Offer { attribute: flow.target.clone(), values, precedence });
+                offered.push(Offer {
+                    attribute: flow.target.clone(),
+                    values,
+                    precedence,
+                });
             }
             Ok(Outcome::Ignored) => {
                 let kept = previous
                     .and_then(|identity| identity.attribute(&flow.target))
                     .and_then(|attr| {
-                        attr.contributions()
-                            .iter()
-                            .find(|c| c.lineage.connector == link.connector && c.lineage.anchor == link.anchor)
+                        attr.contributions().iter().find(|c| {
+                            c.lineage.connector == link.connector && c.lineage.anchor == link.anchor
+                        })
                     })
                     .map(|c| c.values.clone())
                     .unwrap_or_default();
-                offered.push(Offer { attribute: flow.target.clone(), values: kept, precedence });
+                offered.push(Offer {
+                    attribute: flow.target.clone(),
+                    values: kept,
+                    precedence,
+                });
             }
-            Err(e) => return Err(FlowError { attribute: flow.target.clone(), message: e.message }),
+            Err(e) => {
+                return Err(FlowError {
+                    attribute: flow.target.clone(),
+                    message: e.message,
+                });
+            }
         }
     }
     Ok(offered)

@@ -16,7 +16,10 @@ pub enum JoinDecision {
     NoMatch,
     /// No rule had exactly one match, and at least one had several. Never projected: a
     /// duplicate identity is worse than an object left waiting for a person to decide.
-    Ambiguous { rule: usize, candidates: Vec<IdentityId> },
+    Ambiguous {
+        rule: usize,
+        candidates: Vec<IdentityId>,
+    },
 }
 
 /// Applies "first rule with exactly one match wins" to the candidates of each rule, in order.
@@ -28,10 +31,18 @@ pub fn decide(candidates_per_rule: &[Vec<IdentityId>]) -> JoinDecision {
         unique.dedup();
         match unique.len() {
             0 => {}
-            1 => return JoinDecision::Joined { identity: unique[0], rule },
+            1 => {
+                return JoinDecision::Joined {
+                    identity: unique[0],
+                    rule,
+                };
+            }
             _ => {
                 if ambiguous.is_none() {
-                    ambiguous = Some(JoinDecision::Ambiguous { rule, candidates: unique });
+                    ambiguous = Some(JoinDecision::Ambiguous {
+                        rule,
+                        candidates: unique,
+                    });
                 }
             }
         }
@@ -46,7 +57,11 @@ pub fn key_text(text: &str) -> String {
 
 /// The keys one join rule yields for an object: the text of each value of its expression.
 /// An expression that yields nothing, or fails, yields no key (the rule cannot match).
-pub fn keys(rule: &JoinRule, source: &dyn AttributeSource, ctx: &EvalContext<'_>) -> Result<Vec<String>, String> {
+pub fn keys(
+    rule: &JoinRule,
+    source: &dyn AttributeSource,
+    ctx: &EvalContext<'_>,
+) -> Result<Vec<String>, String> {
     match rule.expr.evaluate(source, ctx) {
         Ok(Outcome::Values(values)) => Ok(values
             .iter()
@@ -63,8 +78,10 @@ mod tests {
     use super::*;
 
     fn check(candidates: &[&[i64]], expected: JoinDecision) {
-        let candidates: Vec<Vec<IdentityId>> =
-            candidates.iter().map(|c| c.iter().copied().map(IdentityId).collect()).collect();
+        let candidates: Vec<Vec<IdentityId>> = candidates
+            .iter()
+            .map(|c| c.iter().copied().map(IdentityId).collect())
+            .collect();
         assert_eq!(decide(&candidates), expected);
     }
 
@@ -72,14 +89,44 @@ mod tests {
     fn join_decisions() {
         check(&[], JoinDecision::NoMatch);
         check(&[&[], &[]], JoinDecision::NoMatch);
-        check(&[&[7]], JoinDecision::Joined { identity: IdentityId(7), rule: 0 });
-        check(&[&[], &[3]], JoinDecision::Joined { identity: IdentityId(3), rule: 1 });
+        check(
+            &[&[7]],
+            JoinDecision::Joined {
+                identity: IdentityId(7),
+                rule: 0,
+            },
+        );
+        check(
+            &[&[], &[3]],
+            JoinDecision::Joined {
+                identity: IdentityId(3),
+                rule: 1,
+            },
+        );
         // The same identity found twice through multi-valued keys is one match.
-        check(&[&[5, 5]], JoinDecision::Joined { identity: IdentityId(5), rule: 0 });
+        check(
+            &[&[5, 5]],
+            JoinDecision::Joined {
+                identity: IdentityId(5),
+                rule: 0,
+            },
+        );
         // An ambiguous first rule gives way to a later rule with exactly one match...
-        check(&[&[1, 2], &[2]], JoinDecision::Joined { identity: IdentityId(2), rule: 1 });
+        check(
+            &[&[1, 2], &[2]],
+            JoinDecision::Joined {
+                identity: IdentityId(2),
+                rule: 1,
+            },
+        );
         // ...but with no such rule the object is ambiguous, never projected.
-        check(&[&[1, 2], &[]], JoinDecision::Ambiguous { rule: 0, candidates: vec![IdentityId(1), IdentityId(2)] });
+        check(
+            &[&[1, 2], &[]],
+            JoinDecision::Ambiguous {
+                rule: 0,
+                candidates: vec![IdentityId(1), IdentityId(2)],
+            },
+        );
     }
 
     #[test]

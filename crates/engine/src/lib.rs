@@ -33,5 +33,8 @@ pub enum EngineError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
     #[error("connector {connector}: {message}")]
-    Connector { connector: model::ConnectorName, message: String },
+    Connector {
+        connector: model::ConnectorName,
+        message: String,
+    },
 }

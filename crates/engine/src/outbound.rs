@@ -42,7 +42,12 @@ pub fn desired(
                 desired.managed.push(flow.target.clone());
             }
             Ok(Outcome::Ignored) => {}
-            Err(e) => return Err(FlowError { attribute: flow.target.clone(), message: e.message }),
+            Err(e) => {
+                return Err(FlowError {
+                    attribute: flow.target.clone(),
+                    message: e.message,
+                });
+            }
         }
     }
     Ok(desired)
@@ -57,19 +62,30 @@ pub fn in_scope(
     ctx: &EvalContext<'_>,
 ) -> Result<Scope, String> {
     if identity.object_type != rule.vault_type {
-        return Ok(Scope::Out(format!("{} is a {}, not a {}", identity.id, identity.object_type, rule.vault_type)));
+        return Ok(Scope::Out(format!(
+            "{} is a {}, not a {}",
+            identity.id, identity.object_type, rule.vault_type
+        )));
     }
     if !identity.has_source() {
-        return Ok(Scope::Out(format!("{} has no source any more", identity.id)));
+        return Ok(Scope::Out(format!(
+            "{} has no source any more",
+            identity.id
+        )));
     }
     match &rule.scope {
         None => Ok(Scope::In),
         Some(scope) => {
-            let outcome = scope.evaluate(source, ctx).map_err(|e| format!("scope of {}: {}", rule.name, e.message))?;
+            let outcome = scope
+                .evaluate(source, ctx)
+                .map_err(|e| format!("scope of {}: {}", rule.name, e.message))?;
             if outcome.is_true() {
                 Ok(Scope::In)
             } else {
-                Ok(Scope::Out(format!("scope {} is not true", scope.source().trim())))
+                Ok(Scope::Out(format!(
+                    "scope {} is not true",
+                    scope.source().trim()
+                )))
             }
         }
     }
@@ -95,12 +111,24 @@ pub enum Target<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
     Nothing,
-    Provision { attributes: Attributes, reasons: Vec<ChangeReason> },
-    Update { changes: Vec<AttributeChange>, reasons: Vec<ChangeReason>, reenable: bool },
-    Disable { changes: Vec<AttributeChange>, reasons: Vec<ChangeReason> },
+    Provision {
+        attributes: Attributes,
+        reasons: Vec<ChangeReason>,
+    },
+    Update {
+        changes: Vec<AttributeChange>,
+        reasons: Vec<ChangeReason>,
+        reenable: bool,
+    },
+    Disable {
+        changes: Vec<AttributeChange>,
+        reasons: Vec<ChangeReason>,
+    },
     /// The target already holds the disabled value: only record that it is deprovisioned.
     MarkDeprovisioned,
-    Delete { reasons: Vec<ChangeReason> },
+    Delete {
+        reasons: Vec<ChangeReason>,
+    },
     Disconnect,
     /// The identity left scope before its pending create was exported.
     DropPlaceholder,
@@ -120,12 +148,23 @@ fn reasons_from(rule: &OutboundRule, diffs: &[AttributeDiff]) -> Vec<ChangeReaso
 }
 
 fn note(rule: &OutboundRule, text: String) -> Vec<ChangeReason> {
-    vec![ChangeReason { rule: rule.name.clone(), attribute: None, old: vec![], new: vec![], note: Some(text) }]
+    vec![ChangeReason {
+        rule: rule.name.clone(),
+        attribute: None,
+        old: vec![],
+        new: vec![],
+        note: Some(text),
+    }]
 }
 
 /// Decides what to do. `desired` is the image for the target as it is (for a create when
 /// there is no object yet); it is only read when the identity is in scope.
-pub fn decide(rule: &OutboundRule, scope: &Scope, target: Target<'_>, desired: Option<&Desired>) -> Decision {
+pub fn decide(
+    rule: &OutboundRule,
+    scope: &Scope,
+    target: Target<'_>,
+    desired: Option<&Desired>,
+) -> Decision {
     match (scope, target) {
         (Scope::In, Target::None | Target::Placeholder) => {
             if !rule.provision {
@@ -142,7 +181,10 @@ pub fn decide(rule: &OutboundRule, scope: &Scope, target: Target<'_>, desired: O
                     note: None,
                 })
                 .collect();
-            Decision::Provision { attributes, reasons }
+            Decision::Provision {
+                attributes,
+                reasons,
+            }
         }
         (Scope::In, Target::Existing(cs)) => {
             let empty = Desired::default();
@@ -168,7 +210,11 @@ pub fn decide(rule: &OutboundRule, scope: &Scope, target: Target<'_>, desired: O
             if reenable {
                 reasons.extend(note(rule, "back in scope: re-enabled".into()));
             }
-            Decision::Update { changes: diffs.into_iter().map(|d| d.change).collect(), reasons, reenable }
+            Decision::Update {
+                changes: diffs.into_iter().map(|d| d.change).collect(),
+                reasons,
+                reenable,
+            }
         }
         (Scope::Out(_), Target::None) => Decision::Nothing,
         (Scope::Out(_), Target::Placeholder) => Decision::DropPlaceholder,
@@ -177,9 +223,13 @@ pub fn decide(rule: &OutboundRule, scope: &Scope, target: Target<'_>, desired: O
                 return Decision::Nothing;
             }
             match &rule.deprovision {
-                DeprovisionAction::Delete => Decision::Delete { reasons: note(rule, format!("out of scope: {why}")) },
+                DeprovisionAction::Delete => Decision::Delete {
+                    reasons: note(rule, format!("out of scope: {why}")),
+                },
                 DeprovisionAction::Disconnect => Decision::Disconnect,
-                DeprovisionAction::Disable { attribute, value, .. } => {
+                DeprovisionAction::Disable {
+                    attribute, value, ..
+                } => {
                     let current = cs.attributes.get(attribute).unwrap_or(&[]);
                     if current.len() == 1 && current[0].to_text() == value.to_text() {
                         return Decision::MarkDeprovisioned;
@@ -192,7 +242,13 @@ pub fn decide(rule: &OutboundRule, scope: &Scope, target: Target<'_>, desired: O
                         note: None,
                     }];
                     reasons.extend(note(rule, format!("out of scope: {why}; disabled")));
-                    Decision::Disable { changes: vec![AttributeChange::replace(attribute.clone(), vec![value.clone()])], reasons }
+                    Decision::Disable {
+                        changes: vec![AttributeChange::replace(
+                            attribute.clone(),
+                            vec![value.clone()],
+                        )],
+                        reasons,
+                    }
                 }
             }
         }
@@ -201,20 +257,35 @@ pub fn decide(rule: &OutboundRule, scope: &Scope, target: Target<'_>, desired: O
 
 /// Whether a deprovisioned (disabled) object's grace period is over, so it is deleted now.
 pub fn grace_expired(rule: &OutboundRule, cs: &CsObject, now: Timestamp) -> bool {
-    let (Some(since), DeprovisionAction::Disable { delete_after: Some(grace), .. }) = (cs.deprovisioned_at, &rule.deprovision)
+    let (
+        Some(since),
+        DeprovisionAction::Disable {
+            delete_after: Some(grace),
+            ..
+        },
+    ) = (cs.deprovisioned_at, &rule.deprovision)
     else {
         return false;
     };
     let Ok(grace) = jiff::SignedDuration::try_from(*grace) else {
         return false;
     };
-    since.checked_add(grace).map(|due| now >= due).unwrap_or(false)
+    since
+        .checked_add(grace)
+        .map(|due| now >= due)
+        .unwrap_or(false)
 }
 
 /// A reason line for a grace-period delete.
 pub fn grace_reason(rule: &OutboundRule, cs: &CsObject) -> Vec<ChangeReason> {
-    let since = cs.deprovisioned_at.map(|t| t.to_string()).unwrap_or_default();
-    note(rule, format!("disabled since {since}; grace period over: deleted"))
+    let since = cs
+        .deprovisioned_at
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    note(
+        rule,
+        format!("disabled since {since}; grace period over: deleted"),
+    )
 }
 
 /// Values that cannot leave as they are: a vault reference is translated by the driver.

@@ -80,13 +80,20 @@ pub struct Engine<'a> {
 
 impl std::fmt::Debug for Engine<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("config", &self.config.path).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("config", &self.config.path)
+            .finish_non_exhaustive()
     }
 }
 
 impl<'a> Engine<'a> {
     pub fn new(config: &'a Config, store: &'a mut dyn Store, clock: &'a dyn Clock) -> Self {
-        Engine { config, store, clock, progress: &Quiet }
+        Engine {
+            config,
+            store,
+            clock,
+            progress: &Quiet,
+        }
     }
 
     pub fn with_progress(mut self, progress: &'a dyn Progress) -> Self {
@@ -95,14 +102,21 @@ impl<'a> Engine<'a> {
     }
 
     fn base_dir(&self) -> PathBuf {
-        self.config.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        self.config
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     /// One run of the pipeline. Per-object problems go into the report; only failures of the
     /// run itself (the store) are errors.
     pub async fn run(&mut self, options: RunOptions) -> Result<RunReport, EngineError> {
         let now = self.clock.now();
-        let run = self.store.begin_run(&RunStart { started_at: now, mode: options.mode.as_str().into() })?;
+        let run = self.store.begin_run(&RunStart {
+            started_at: now,
+            mode: options.mode.as_str().into(),
+        })?;
         let ctx = RunContext::new(self.config, run, now);
         let mut report = RunReport::new(run, options.mode.as_str(), now);
         let result = self.run_stages(&ctx, options, &mut report).await;
@@ -123,14 +137,24 @@ impl<'a> Engine<'a> {
         Ok(report)
     }
 
-    async fn run_stages(&mut self, ctx: &RunContext<'_>, options: RunOptions, report: &mut RunReport) -> Result<(), EngineError> {
+    async fn run_stages(
+        &mut self,
+        ctx: &RunContext<'_>,
+        options: RunOptions,
+        report: &mut RunReport,
+    ) -> Result<(), EngineError> {
         let base = self.base_dir();
         let mut connectors = Vec::new();
         for config in &self.config.connectors {
             match AnyConnector::open(config, &base, self.config.is_target_only(&config.name)) {
                 Ok(c) => connectors.push((config.name.clone(), Some(c))),
                 Err(e) => {
-                    report.error(Phase::Import, &config.name, config.name.to_string(), format!("cannot open connector: {e}"));
+                    report.error(
+                        Phase::Import,
+                        &config.name,
+                        config.name.to_string(),
+                        format!("cannot open connector: {e}"),
+                    );
                     connectors.push((config.name.clone(), None));
                 }
             }
@@ -161,13 +185,27 @@ impl<'a> Engine<'a> {
                     if !unknown.is_empty() {
                         let has = attribute_names(&schema).join(", ");
                         for problem in unknown {
-                            report.error(Phase::Inbound, name, name.to_string(), format!("{problem}; it has: {has}. Nothing from {name} was synchronized"));
+                            report.error(
+                                Phase::Inbound,
+                                name,
+                                name.to_string(),
+                                format!(
+                                    "{problem}; it has: {has}. Nothing from {name} was synchronized"
+                                ),
+                            );
                         }
                         continue;
                     }
                 }
                 Err(e) => {
-                    report.error(Phase::Inbound, name, name.to_string(), format!("cannot read the schema: {e}; nothing from {name} was synchronized"));
+                    report.error(
+                        Phase::Inbound,
+                        name,
+                        name.to_string(),
+                        format!(
+                            "cannot read the schema: {e}; nothing from {name} was synchronized"
+                        ),
+                    );
                     continue;
                 }
             }
@@ -180,15 +218,40 @@ impl<'a> Engine<'a> {
             recover_in_flight(ctx, self.store, name)?;
         }
 
-        // 4. Outbound sync.
-        self.progress.phase(None, "outbound sync");
-        sync_identities(ctx, self.store, report)?;
-        expire_grace_periods(ctx, self.store, report)?;
+        // 4-6. Outbound sync, guard, export; then once more for identities whose references
+        // pointed at accounts this run was still creating (a new hire's new manager), so a
+        // run converges without waiting for the next one.
+        for pass in 0..2 {
+            if pass > 0
+                && (options.mode != RunMode::Run
+                    || self.store.dirty_identities(None, 1)?.is_empty())
+            {
+                break;
+            }
+            self.progress.phase(None, "outbound sync");
+            sync_identities(ctx, self.store, report)?;
+            if pass == 0 {
+                expire_grace_periods(ctx, self.store, report)?;
+            }
+            self.guard_and_export(ctx, options, &mut connectors, report)
+                .await?;
+        }
+        Ok(())
+    }
 
-        // 5. Guard.
+    async fn guard_and_export(
+        &mut self,
+        ctx: &RunContext<'_>,
+        options: RunOptions,
+        connectors: &mut [(ConnectorName, Option<AnyConnector>)],
+        report: &mut RunReport,
+    ) -> Result<(), EngineError> {
         self.progress.phase(None, "guard");
         let tallies = self.tallies()?;
-        let policy = GuardPolicy { approve_deletes: options.approve_deletes, export_nothing: options.mode != RunMode::Run };
+        let policy = GuardPolicy {
+            approve_deletes: options.approve_deletes,
+            export_nothing: options.mode != RunMode::Run,
+        };
         let (plan, held) = review(&tallies, policy);
         for h in &held {
             tracing::warn!(connector = %h.connector, deletes = h.deletes, disables = h.disables, "{}", h.reason);
@@ -200,14 +263,21 @@ impl<'a> Engine<'a> {
                 report.connector(&tally.connector).export.held = pending;
             }
         }
-
-        // 6. Export.
-        for (name, connector) in &mut connectors {
+        for (name, connector) in connectors.iter_mut() {
             let Some(connector) = connector else { continue };
             if !plan.approves(name) {
                 continue;
             }
-            export_connector(ctx, self.store, connector, name, &plan, self.progress, report).await?;
+            export_connector(
+                ctx,
+                self.store,
+                connector,
+                name,
+                &plan,
+                self.progress,
+                report,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -221,21 +291,35 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|c| {
                 let count = |op: Operation| {
-                    counts.iter().filter(|p| p.connector == c.name && p.operation == op && !p.quarantined).map(|p| p.count).sum()
+                    counts
+                        .iter()
+                        .filter(|p| p.connector == c.name && p.operation == op && !p.quarantined)
+                        .map(|p| p.count)
+                        .sum()
                 };
                 PendingTally {
                     connector: c.name.clone(),
                     deletes: count(Operation::Delete),
                     disables: count(Operation::Disable),
-                    deletion_threshold: c.deletion_threshold.unwrap_or(self.config.guard.deletion_threshold),
-                    disable_threshold: c.disable_threshold.unwrap_or(self.config.guard.disable_threshold),
+                    deletion_threshold: c
+                        .deletion_threshold
+                        .unwrap_or(self.config.guard.deletion_threshold),
+                    disable_threshold: c
+                        .disable_threshold
+                        .unwrap_or(self.config.guard.disable_threshold),
                 }
             })
             .collect())
     }
 
     fn pending_total(&self, connector: &ConnectorName) -> Result<u64, EngineError> {
-        Ok(self.store.pending_counts()?.iter().filter(|p| &p.connector == connector).map(|p| p.count).sum())
+        Ok(self
+            .store
+            .pending_counts()?
+            .iter()
+            .filter(|p| &p.connector == connector)
+            .map(|p| p.count)
+            .sum())
     }
 }
 

@@ -76,7 +76,11 @@ impl Plan {
                 c.updates,
                 c.disables,
                 c.deletes,
-                if c.quarantined > 0 { format!(" ({} quarantined)", c.quarantined) } else { String::new() }
+                if c.quarantined > 0 {
+                    format!(" ({} quarantined)", c.quarantined)
+                } else {
+                    String::new()
+                }
             );
             for e in c.exports.iter().take(limit) {
                 let object = match (&e.anchor, e.identity) {
@@ -86,7 +90,11 @@ impl Plan {
                     (None, None) => format!("#{}", e.cs_id.0),
                 };
                 let flag = if e.quarantined {
-                    format!(" [quarantined after {} attempts: {}]", e.attempts, e.last_error.as_deref().unwrap_or(""))
+                    format!(
+                        " [quarantined after {} attempts: {}]",
+                        e.attempts,
+                        e.last_error.as_deref().unwrap_or("")
+                    )
                 } else {
                     String::new()
                 };
@@ -94,7 +102,13 @@ impl Plan {
                 for r in &e.reasons {
                     match (&r.attribute, &r.note) {
                         (Some(attribute), _) => {
-                            let _ = writeln!(out, "      {attribute}: {} -> {}   ({})", show(&r.old), show(&r.new), r.rule);
+                            let _ = writeln!(
+                                out,
+                                "      {attribute}: {} -> {}   ({})",
+                                show(&r.old),
+                                show(&r.new),
+                                r.rule
+                            );
                         }
                         (None, Some(note)) => {
                             let _ = writeln!(out, "      {note}   ({})", r.rule);
@@ -104,7 +118,11 @@ impl Plan {
                 }
             }
             if c.exports.len() > limit {
-                let _ = writeln!(out, "  ... and {} more (use --json for all)", c.exports.len() - limit);
+                let _ = writeln!(
+                    out,
+                    "  ... and {} more (use --json for all)",
+                    c.exports.len() - limit
+                );
             }
         }
         out
@@ -115,6 +133,12 @@ fn show(values: &[model::Value]) -> String {
     match values {
         [] => "(none)".into(),
         [one] => format!("{:?}", one.to_text()),
-        many => format!("[{}]", many.iter().map(|v| format!("{:?}", v.to_text())).collect::<Vec<_>>().join(", ")),
+        many => format!(
+            "[{}]",
+            many.iter()
+                .map(|v| format!("{:?}", v.to_text()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }

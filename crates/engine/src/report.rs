@@ -79,7 +79,11 @@ pub struct ObjectError {
 
 impl std::fmt::Display for ObjectError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?} {} {}: {}", self.phase, self.connector, self.object, self.message)
+        write!(
+            f,
+            "{:?} {} {}: {}",
+            self.phase, self.connector, self.object, self.message
+        )
     }
 }
 
@@ -144,8 +148,19 @@ impl RunReport {
         self.connectors.entry(name.clone()).or_default()
     }
 
-    pub fn error(&mut self, phase: Phase, connector: &ConnectorName, object: impl Into<String>, message: impl Into<String>) {
-        let error = ObjectError { phase, connector: connector.clone(), object: object.into(), message: message.into() };
+    pub fn error(
+        &mut self,
+        phase: Phase,
+        connector: &ConnectorName,
+        object: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        let error = ObjectError {
+            phase,
+            connector: connector.clone(),
+            object: object.into(),
+            message: message.into(),
+        };
         tracing::warn!(connector = %error.connector, object = %error.object, phase = ?phase, error = %error.message, "object not processed");
         if self.errors.len() < MAX_ERRORS_KEPT {
             self.errors.push(error);

@@ -16,14 +16,28 @@ pub struct UnknownAttribute {
 
 impl std::fmt::Display for UnknownAttribute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} of rule {} reads [{}], which the connector does not have ({})", self.place, self.rule, self.attribute, self.expression.trim())
+        write!(
+            f,
+            "{} of rule {} reads [{}], which the connector does not have ({})",
+            self.place,
+            self.rule,
+            self.attribute,
+            self.expression.trim()
+        )
     }
 }
 
 /// Every attribute the inbound rules of `connector` read that `schema` lacks.
-pub fn unknown_attributes(config: &Config, connector: &ConnectorName, schema: &Schema) -> Vec<UnknownAttribute> {
+pub fn unknown_attributes(
+    config: &Config,
+    connector: &ConnectorName,
+    schema: &Schema,
+) -> Vec<UnknownAttribute> {
     let known = |name: &AttributeName| {
-        schema.object_types.iter().any(|t| t.attribute(name).is_some() || t.anchor.contains(name))
+        schema
+            .object_types
+            .iter()
+            .any(|t| t.attribute(name).is_some() || t.anchor.contains(name))
     };
     let mut problems = Vec::new();
     for rule in config.inbound.iter().filter(|r| &r.connector == connector) {
@@ -55,5 +69,9 @@ pub fn unknown_attributes(config: &Config, connector: &ConnectorName, schema: &S
 
 /// The attribute names a schema offers, for "the file has: ..." hints.
 pub fn attribute_names(schema: &Schema) -> Vec<String> {
-    schema.object_types.iter().flat_map(|t| t.attributes.iter().map(|a| a.name.to_string())).collect()
+    schema
+        .object_types
+        .iter()
+        .flat_map(|t| t.attributes.iter().map(|a| a.name.to_string()))
+        .collect()
 }

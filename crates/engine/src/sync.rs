@@ -22,7 +22,12 @@ pub(crate) struct RunContext<'c> {
 
 impl<'c> RunContext<'c> {
     pub fn new(config: &'c Config, run: RunId, now: Timestamp) -> Self {
-        RunContext { config, run, now, keys: Keys::from_config(config) }
+        RunContext {
+            config,
+            run,
+            now,
+            keys: Keys::from_config(config),
+        }
     }
 
     /// The evaluation context of expressions in this run. The seed is the run id, so random
@@ -55,8 +60,15 @@ impl Keys {
         let mut cs: HashMap<ConnectorName, Vec<AttributeName>> = HashMap::new();
         for rule in &config.outbound {
             for flow in &rule.flows {
-                if flow.expr.source().to_ascii_lowercase().contains("selectuniquevalue") {
-                    cs.entry(rule.connector.clone()).or_default().push(flow.target.clone());
+                if flow
+                    .expr
+                    .source()
+                    .to_ascii_lowercase()
+                    .contains("selectuniquevalue")
+                {
+                    cs.entry(rule.connector.clone())
+                        .or_default()
+                        .push(flow.target.clone());
                 }
             }
         }
@@ -66,7 +78,12 @@ impl Keys {
     pub fn identity_keys(&self, identity: &Identity) -> Vec<(AttributeName, String)> {
         self.identity
             .iter()
-            .flat_map(|name| identity.values(name).iter().map(move |v| (name.clone(), key_text(&v.to_text()))))
+            .flat_map(|name| {
+                identity
+                    .values(name)
+                    .iter()
+                    .map(move |v| (name.clone(), key_text(&v.to_text())))
+            })
             .filter(|(_, k)| !k.is_empty())
             .collect()
     }
@@ -78,7 +95,11 @@ impl Keys {
         names
             .iter()
             .flat_map(|name| {
-                cs.attributes.get(name).unwrap_or(&[]).iter().map(move |v| (name.clone(), key_text(&v.to_text())))
+                cs.attributes
+                    .get(name)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(move |v| (name.clone(), key_text(&v.to_text())))
             })
             .collect()
     }
@@ -92,14 +113,20 @@ pub(crate) struct IdentityCache {
 
 impl IdentityCache {
     pub fn new() -> Self {
-        IdentityCache { loaded: HashMap::new() }
+        IdentityCache {
+            loaded: HashMap::new(),
+        }
     }
 
-    pub fn get(&mut self, store: &dyn Store, id: IdentityId) -> Result<Option<&mut IdentityRecord>, EngineError> {
-        if !self.loaded.contains_key(&id) {
+    pub fn get(
+        &mut self,
+        store: &dyn Store,
+        id: IdentityId,
+    ) -> Result<Option<&mut IdentityRecord>, EngineError> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.loaded.entry(id) {
             match store.identities(&[id])?.pop() {
                 Some(record) => {
-                    self.loaded.insert(id, (record, false));
+                    slot.insert((record, false));
                 }
                 None => return Ok(None),
             }
@@ -109,7 +136,11 @@ impl IdentityCache {
 
     /// Loads many identities with one query.
     pub fn preload(&mut self, store: &dyn Store, ids: &[IdentityId]) -> Result<(), EngineError> {
-        let mut missing: Vec<IdentityId> = ids.iter().copied().filter(|id| !self.loaded.contains_key(id)).collect();
+        let mut missing: Vec<IdentityId> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.loaded.contains_key(id))
+            .collect();
         missing.sort();
         missing.dedup();
         if !missing.is_empty() {
@@ -137,7 +168,10 @@ impl IdentityCache {
         for (_, (record, modified)) in self.loaded.drain() {
             if modified {
                 let identity_keys = keys.identity_keys(&record.identity);
-                batch.push(Write::PutIdentity { record, keys: identity_keys });
+                batch.push(Write::PutIdentity {
+                    record,
+                    keys: identity_keys,
+                });
             }
         }
     }
@@ -163,7 +197,10 @@ pub(crate) fn obsolete(
                     identity: record.identity.id,
                     run: ctx.run,
                     at: ctx.now,
-                    event: format!("source {}/{} deleted; its values are kept as disconnected", cs.connector, anchor),
+                    event: format!(
+                        "source {}/{} deleted; its values are kept as disconnected",
+                        cs.connector, anchor
+                    ),
                     changes,
                 }));
             }

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use config::{InboundRule, JoinRule, OutboundRule};
 use model::vault::{Identity, SourceLink};
 use model::{AttributeName, Attributes, ConnectorName, IdentityId, ObjectType, Value};
-use store::{CsId, CsObject, HistoryEntry, IdentityRecord, Link, LinkDirection, Store, Write, WriteBatch};
+use store::{
+    CsId, CsObject, HistoryEntry, IdentityRecord, Link, LinkDirection, Store, Write, WriteBatch,
+};
 
 use crate::EngineError;
 use crate::inbound::{offered, rule_for};
@@ -57,9 +59,18 @@ pub(crate) fn sync_connector(
     name: &ConnectorName,
     report: &mut RunReport,
 ) -> Result<(), EngineError> {
-    let rules: Vec<&InboundRule> = ctx.config.inbound.iter().filter(|r| &r.connector == name).collect();
-    let outbound: Vec<&OutboundRule> =
-        ctx.config.outbound.iter().filter(|r| &r.connector == name && !r.join.is_empty()).collect();
+    let rules: Vec<&InboundRule> = ctx
+        .config
+        .inbound
+        .iter()
+        .filter(|r| &r.connector == name)
+        .collect();
+    let outbound: Vec<&OutboundRule> = ctx
+        .config
+        .outbound
+        .iter()
+        .filter(|r| &r.connector == name && !r.join.is_empty())
+        .collect();
     let mut after: Option<CsId> = None;
     let mut deferred: Vec<CsId> = Vec::new();
     let mut references = ReferenceCache::default();
@@ -67,7 +78,17 @@ pub(crate) fn sync_connector(
         let page = store.dirty_cs(name, after, CHUNK)?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
-        deferred.extend(process_chunk(ctx, store, ids, &rules, &outbound, page, false, &mut references, report)?);
+        deferred.extend(process_chunk(
+            ctx,
+            store,
+            ids,
+            &rules,
+            &outbound,
+            page,
+            false,
+            &mut references,
+            report,
+        )?);
         crash_point("inbound-chunk");
     }
     // Objects whose references pointed at objects not linked yet (a manager further down the
@@ -77,12 +98,32 @@ pub(crate) fn sync_connector(
         let mut still = Vec::new();
         for chunk in deferred.chunks(CHUNK) {
             let page = store.cs_by_ids(chunk)?;
-            still.extend(process_chunk(ctx, store, ids, &rules, &outbound, page, false, &mut references, report)?);
+            still.extend(process_chunk(
+                ctx,
+                store,
+                ids,
+                &rules,
+                &outbound,
+                page,
+                false,
+                &mut references,
+                report,
+            )?);
         }
         if still.len() == before {
             for chunk in still.chunks(CHUNK) {
                 let page = store.cs_by_ids(chunk)?;
-                process_chunk(ctx, store, ids, &rules, &outbound, page, true, &mut references, report)?;
+                process_chunk(
+                    ctx,
+                    store,
+                    ids,
+                    &rules,
+                    &outbound,
+                    page,
+                    true,
+                    &mut references,
+                    report,
+                )?;
             }
             break;
         }
@@ -103,17 +144,28 @@ fn process_chunk(
     references: &mut ReferenceCache,
     report: &mut RunReport,
 ) -> Result<Vec<CsId>, EngineError> {
-    let mut chunk = Chunk { batch: WriteBatch::new(), identities: IdentityCache::new(), new_keys: HashMap::new() };
-    let linked: Vec<IdentityId> = page.iter().filter_map(|cs| cs.link.as_ref().map(|l| l.identity)).collect();
+    let mut chunk = Chunk {
+        batch: WriteBatch::new(),
+        identities: IdentityCache::new(),
+        new_keys: HashMap::new(),
+    };
+    let linked: Vec<IdentityId> = page
+        .iter()
+        .filter_map(|cs| cs.link.as_ref().map(|l| l.identity))
+        .collect();
     chunk.identities.preload(store, &linked)?;
     let mut deferred = Vec::new();
     for cs in page {
         let name = cs.connector.clone();
         let object = describe(&cs);
-        match process_object(ctx, store, ids, rules, outbound, cs, last_pass, &mut chunk, references, report) {
+        match process_object(
+            ctx, store, ids, rules, outbound, cs, last_pass, &mut chunk, references, report,
+        ) {
             Ok(Processed::Done) => {}
             Ok(Processed::Deferred(id)) => deferred.push(id),
-            Err(ObjectFailure::Object(message)) => report.error(Phase::Inbound, &name, object, message),
+            Err(ObjectFailure::Object(message)) => {
+                report.error(Phase::Inbound, &name, object, message)
+            }
             Err(ObjectFailure::Run(e)) => return Err(e),
         }
     }
@@ -175,7 +227,11 @@ fn resolve_references(
     cache: &mut ReferenceCache,
     drop_unresolved: bool,
 ) -> Result<Option<Attributes>, EngineError> {
-    if !cs.attributes.iter().any(|(_, values)| values.iter().any(|v| matches!(v, Value::Reference(_)))) {
+    if !cs
+        .attributes
+        .iter()
+        .any(|(_, values)| values.iter().any(|v| matches!(v, Value::Reference(_))))
+    {
         return Ok(Some(cs.attributes.clone()));
     }
     let mut resolved = Attributes::new();
@@ -245,21 +301,31 @@ fn process_object(
         return Ok(Processed::Deferred(cs.id));
     };
     let eval = ctx.eval();
-    let rule = rule_for(rules, &cs.object_type, &attributes, &eval).map_err(ObjectFailure::Object)?;
+    let rule =
+        rule_for(rules, &cs.object_type, &attributes, &eval).map_err(ObjectFailure::Object)?;
 
     match (cs.link.clone(), rule) {
         (Some(link), Some(rule)) => {
-            let source = SourceLink { connector: name.clone(), anchor: anchor.clone(), rule: rule.name.clone() };
+            let source = SourceLink {
+                connector: name.clone(),
+                anchor: anchor.clone(),
+                rule: rule.name.clone(),
+            };
             let Some(record) = chunk.identities.get(store, link.identity)? else {
                 // The identity is gone (deleted by a concurrent change): treat as unlinked.
                 cs.link = None;
-                chunk.batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+                chunk.batch.push(Write::PutCs {
+                    keys: ctx.keys.cs_keys(&cs),
+                    object: cs,
+                });
                 return Ok(Processed::Done);
             };
             let values = offered(rule, &attributes, &source, Some(&record.identity), &eval)
                 .map_err(|e| ObjectFailure::Object(e.to_string()))?;
             let had_source = record.identity.sources.contains(&source);
-            let changes = record.identity.contribute(&source, values, ctx.run, ctx.now);
+            let changes = record
+                .identity
+                .contribute(&source, values, ctx.run, ctx.now);
             let id = record.identity.id;
             if !changes.is_empty() || !had_source {
                 record.dirty = true;
@@ -276,9 +342,15 @@ fn process_object(
                 report.connector(&name).inbound.unchanged += 1;
             }
             if link.rule != rule.name {
-                cs.link = Some(Link { rule: rule.name.clone(), ..link });
+                cs.link = Some(Link {
+                    rule: rule.name.clone(),
+                    ..link
+                });
                 cs.dirty = false;
-                chunk.batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+                chunk.batch.push(Write::PutCs {
+                    keys: ctx.keys.cs_keys(&cs),
+                    object: cs,
+                });
             } else {
                 chunk.batch.push(Write::CleanCs(cs.id));
             }
@@ -292,7 +364,10 @@ fn process_object(
                     identity: link.identity,
                     run: ctx.run,
                     at: ctx.now,
-                    event: format!("{name}/{anchor} left the scope of {}; disconnected", link.rule),
+                    event: format!(
+                        "{name}/{anchor} left the scope of {}; disconnected",
+                        link.rule
+                    ),
                     changes,
                 }));
                 chunk.identities.touch(link.identity);
@@ -300,17 +375,46 @@ fn process_object(
             report.connector(&name).inbound.disconnected += 1;
             cs.link = None;
             cs.dirty = false;
-            chunk.batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+            chunk.batch.push(Write::PutCs {
+                keys: ctx.keys.cs_keys(&cs),
+                object: cs,
+            });
         }
         (None, Some(rule)) => {
-            let decision = join(ctx, store, chunk, &rule.join, &rule.vault_type, &attributes, Some((&name, &anchor)))?;
-            let source = SourceLink { connector: name.clone(), anchor: anchor.clone(), rule: rule.name.clone() };
+            let decision = join(
+                ctx,
+                store,
+                chunk,
+                &rule.join,
+                &rule.vault_type,
+                &attributes,
+                Some((&name, &anchor)),
+            )?;
+            let source = SourceLink {
+                connector: name.clone(),
+                anchor: anchor.clone(),
+                rule: rule.name.clone(),
+            };
             let (id, event) = match decision {
-                JoinDecision::Joined { identity, rule: index } => {
+                JoinDecision::Joined {
+                    identity,
+                    rule: index,
+                } => {
                     report.connector(&name).inbound.joined += 1;
-                    (identity, format!("joined {name}/{anchor} by {} (join rule {} on {})", rule.name, index + 1, rule.join[index].vault))
+                    (
+                        identity,
+                        format!(
+                            "joined {name}/{anchor} by {} (join rule {} on {})",
+                            rule.name,
+                            index + 1,
+                            rule.join[index].vault
+                        ),
+                    )
                 }
-                JoinDecision::Ambiguous { rule: index, candidates } => {
+                JoinDecision::Ambiguous {
+                    rule: index,
+                    candidates,
+                } => {
                     let list: Vec<String> = candidates.iter().map(|c| c.to_string()).collect();
                     return Err(ObjectFailure::Object(format!(
                         "join rule {} of {} on {} matches {} identities ({}); not joined and not projected",
@@ -328,7 +432,10 @@ fn process_object(
                         dirty: true,
                     });
                     report.connector(&name).inbound.projected += 1;
-                    (id, format!("projected from {name}/{anchor} by {}", rule.name))
+                    (
+                        id,
+                        format!("projected from {name}/{anchor} by {}", rule.name),
+                    )
                 }
                 JoinDecision::NoMatch => {
                     // A disconnector: kept in the connector space, linked to nothing.
@@ -338,21 +445,39 @@ fn process_object(
                 }
             };
             let Some(record) = chunk.identities.get(store, id)? else {
-                return Err(ObjectFailure::Object(format!("identity {id} vanished while joining")));
+                return Err(ObjectFailure::Object(format!(
+                    "identity {id} vanished while joining"
+                )));
             };
             let values = offered(rule, &attributes, &source, Some(&record.identity), &eval)
                 .map_err(|e| ObjectFailure::Object(e.to_string()))?;
-            let changes = record.identity.contribute(&source, values, ctx.run, ctx.now);
+            let changes = record
+                .identity
+                .contribute(&source, values, ctx.run, ctx.now);
             record.dirty = true;
             for (key_name, key) in ctx.keys.identity_keys(&record.identity) {
                 chunk.new_keys.entry((key_name, key)).or_default().push(id);
             }
             chunk.identities.touch(id);
-            chunk.batch.push(Write::AppendHistory(HistoryEntry { identity: id, run: ctx.run, at: ctx.now, event, changes }));
+            chunk.batch.push(Write::AppendHistory(HistoryEntry {
+                identity: id,
+                run: ctx.run,
+                at: ctx.now,
+                event,
+                changes,
+            }));
             references.record(&anchor, id);
-            cs.link = Some(Link { identity: id, rule: rule.name.clone(), direction: LinkDirection::Inbound, at: ctx.now });
+            cs.link = Some(Link {
+                identity: id,
+                rule: rule.name.clone(),
+                direction: LinkDirection::Inbound,
+                at: ctx.now,
+            });
             cs.dirty = false;
-            chunk.batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+            chunk.batch.push(Write::PutCs {
+                keys: ctx.keys.cs_keys(&cs),
+                object: cs,
+            });
         }
         (None, None) => {
             join_target(ctx, store, chunk, outbound, cs, &attributes, report)?;
@@ -395,12 +520,18 @@ fn join(
         candidates.dedup();
         let mut eligible = Vec::new();
         for id in candidates {
-            let Some(record) = chunk.identities.get(store, id)? else { continue };
+            let Some(record) = chunk.identities.get(store, id)? else {
+                continue;
+            };
             if &record.identity.object_type != vault_type {
                 continue;
             }
             if let Some((connector, anchor)) = source
-                && record.identity.sources.iter().any(|s| &s.connector == connector && &s.anchor != anchor)
+                && record
+                    .identity
+                    .sources
+                    .iter()
+                    .any(|s| &s.connector == connector && &s.anchor != anchor)
             {
                 continue;
             }
@@ -425,7 +556,15 @@ fn join_target(
 ) -> Result<(), ObjectFailure> {
     let name = cs.connector.clone();
     for rule in outbound.iter().filter(|r| r.target_type == cs.object_type) {
-        let JoinDecision::Joined { identity, .. } = join(ctx, store, chunk, &rule.join, &rule.vault_type, attributes, None)?
+        let JoinDecision::Joined { identity, .. } = join(
+            ctx,
+            store,
+            chunk,
+            &rule.join,
+            &rule.vault_type,
+            attributes,
+            None,
+        )?
         else {
             continue;
         };
@@ -458,9 +597,17 @@ fn join_target(
             changes: vec![],
         }));
         report.connector(&name).inbound.joined_outbound += 1;
-        cs.link = Some(Link { identity, rule: rule.name.clone(), direction: LinkDirection::Outbound, at: ctx.now });
+        cs.link = Some(Link {
+            identity,
+            rule: rule.name.clone(),
+            direction: LinkDirection::Outbound,
+            at: ctx.now,
+        });
         cs.dirty = false;
-        chunk.batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+        chunk.batch.push(Write::PutCs {
+            keys: ctx.keys.cs_keys(&cs),
+            object: cs,
+        });
         return Ok(());
     }
     report.connector(&name).inbound.unchanged += 1;

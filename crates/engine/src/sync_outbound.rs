@@ -6,10 +6,15 @@ use std::collections::HashMap;
 
 use config::{DeprovisionAction, OutboundRule};
 use model::{Attributes, IdentityId, ObjectChange, Value};
-use store::{CsId, CsObject, ExportState, Link, LinkDirection, Operation, PendingExport, Store, Write, WriteBatch};
+use store::{
+    CsId, CsObject, ExportState, Link, LinkDirection, Operation, PendingExport, Store, Write,
+    WriteBatch,
+};
 
 use crate::EngineError;
-use crate::outbound::{Decision, Purpose, Scope, Target, decide, desired, grace_expired, grace_reason, in_scope};
+use crate::outbound::{
+    Decision, Purpose, Scope, Target, decide, desired, grace_expired, grace_reason, in_scope,
+};
 use crate::pipeline::crash_point;
 use crate::report::{Phase, RunReport};
 use crate::sync::RunContext;
@@ -19,7 +24,11 @@ const CHUNK: usize = 2000;
 /// The virtual attribute that holds an identity's id in outbound flows and join rules.
 pub const IDENTITY_ID: &str = "identityId";
 
-pub(crate) fn sync_identities(ctx: &RunContext<'_>, store: &mut dyn Store, report: &mut RunReport) -> Result<(), EngineError> {
+pub(crate) fn sync_identities(
+    ctx: &RunContext<'_>,
+    store: &mut dyn Store,
+    report: &mut RunReport,
+) -> Result<(), EngineError> {
     let mut after: Option<IdentityId> = None;
     loop {
         let ids = store.dirty_identities(after, CHUNK)?;
@@ -32,7 +41,10 @@ pub(crate) fn sync_identities(ctx: &RunContext<'_>, store: &mut dyn Store, repor
                 links.entry(link.identity).or_default().push(cs);
             }
         }
-        let mut targets = TargetLookup { in_progress: ids.iter().copied().collect(), ..TargetLookup::default() };
+        let mut targets = TargetLookup {
+            in_progress: ids.iter().copied().collect(),
+            ..TargetLookup::default()
+        };
         let mut batch = WriteBatch::new();
         for record in records {
             let identity = &record.identity;
@@ -44,10 +56,24 @@ pub(crate) fn sync_identities(ctx: &RunContext<'_>, store: &mut dyn Store, repor
             }
             let mut keep_dirty = false;
             for rule in &ctx.config.outbound {
-                match evaluate_rule(ctx, store, &mut targets, identity, rule, &linked, &mut batch, report) {
+                match evaluate_rule(
+                    ctx,
+                    store,
+                    &mut targets,
+                    identity,
+                    rule,
+                    &linked,
+                    &mut batch,
+                    report,
+                ) {
                     Ok(resolved) => keep_dirty |= !resolved,
                     Err(RuleFailure::Object(message)) => {
-                        report.error(Phase::Outbound, &rule.connector, identity.id.to_string(), message);
+                        report.error(
+                            Phase::Outbound,
+                            &rule.connector,
+                            identity.id.to_string(),
+                            message,
+                        );
                     }
                     Err(RuleFailure::Run(e)) => return Err(e),
                 }
@@ -97,7 +123,12 @@ enum TargetRef {
 }
 
 impl TargetLookup {
-    fn get(&mut self, store: &dyn Store, connector: &model::ConnectorName, id: IdentityId) -> Result<TargetRef, EngineError> {
+    fn get(
+        &mut self,
+        store: &dyn Store,
+        connector: &model::ConnectorName,
+        id: IdentityId,
+    ) -> Result<TargetRef, EngineError> {
         let key = (connector.to_string(), id);
         if let Some(found) = self.anchors.get(&key) {
             return Ok(found.clone());
@@ -113,7 +144,10 @@ impl TargetLookup {
             .next()
             .unwrap_or(TargetRef::None);
         let found = match found {
-            TargetRef::None if self.in_progress.contains(&id) || store.identities(&[id])?.first().is_some_and(|r| r.dirty) => {
+            TargetRef::None
+                if self.in_progress.contains(&id)
+                    || store.identities(&[id])?.first().is_some_and(|r| r.dirty) =>
+            {
                 TargetRef::Pending
             }
             other => other,
@@ -124,7 +158,8 @@ impl TargetLookup {
 
     /// An account for `id` in `connector` is being created in this run.
     fn provisioning(&mut self, connector: &model::ConnectorName, id: IdentityId) {
-        self.anchors.insert((connector.to_string(), id), TargetRef::Pending);
+        self.anchors
+            .insert((connector.to_string(), id), TargetRef::Pending);
     }
 }
 
@@ -136,7 +171,10 @@ fn translate(
     connector: &model::ConnectorName,
     attributes: Attributes,
 ) -> Result<(Attributes, bool), EngineError> {
-    if !attributes.iter().any(|(_, vs)| vs.iter().any(|v| matches!(v, Value::Reference(_)))) {
+    if !attributes
+        .iter()
+        .any(|(_, vs)| vs.iter().any(|v| matches!(v, Value::Reference(_))))
+    {
         return Ok((attributes, true));
     }
     let mut complete = true;
@@ -148,7 +186,9 @@ fn translate(
                 translated.push(value);
                 continue;
             };
-            let Ok(id) = text.parse::<IdentityId>() else { continue };
+            let Ok(id) = text.parse::<IdentityId>() else {
+                continue;
+            };
             match targets.get(store, connector, id)? {
                 TargetRef::Anchor(anchor) => translated.push(Value::Reference(anchor)),
                 TargetRef::Pending => complete = false,
@@ -160,6 +200,7 @@ fn translate(
     Ok((out, complete))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn pending(
     ctx: &RunContext<'_>,
     cs_id: CsId,
@@ -201,7 +242,12 @@ fn evaluate_rule(
     report: &mut RunReport,
 ) -> Result<bool, RuleFailure> {
     let eval = ctx.eval();
-    let (mut attributes, resolved) = translate(store, targets, &rule.connector, identity.current_attributes())?;
+    let (mut attributes, resolved) = translate(
+        store,
+        targets,
+        &rule.connector,
+        identity.current_attributes(),
+    )?;
     // The identity's own id is offered to outbound flows as `identityId`: an anchor for
     // targets that take one from us, and a key their join rules can match exactly.
     let identity_id = model::AttributeName::new(IDENTITY_ID);
@@ -210,7 +256,11 @@ fn evaluate_rule(
     }
     let scope = in_scope(identity, rule, &attributes, &eval).map_err(RuleFailure::Object)?;
     let target_cs = linked.iter().find(|cs| {
-        cs.connector == rule.connector && cs.link.as_ref().is_some_and(|l| l.rule == rule.name && l.direction == LinkDirection::Outbound)
+        cs.connector == rule.connector
+            && cs
+                .link
+                .as_ref()
+                .is_some_and(|l| l.rule == rule.name && l.direction == LinkDirection::Outbound)
     });
     let target = match target_cs {
         None => Target::None,
@@ -218,7 +268,9 @@ fn evaluate_rule(
         Some(cs) => Target::Existing(cs),
     };
     let wanted = match (&scope, target) {
-        (Scope::In, Target::Existing(_)) => Some(desired(rule, &attributes, Purpose::Update, &eval)),
+        (Scope::In, Target::Existing(_)) => {
+            Some(desired(rule, &attributes, Purpose::Update, &eval))
+        }
         (Scope::In, _) => Some(desired(rule, &attributes, Purpose::Create, &eval)),
         (Scope::Out(_), _) => None,
     }
@@ -233,7 +285,10 @@ fn evaluate_rule(
                 batch.push(Write::DropExport(cs.id));
             }
         }
-        Decision::Provision { attributes, reasons } => {
+        Decision::Provision {
+            attributes,
+            reasons,
+        } => {
             counts.creates += 1;
             targets.provisioning(&rule.connector, identity.id);
             let cs_id = match target_cs {
@@ -247,7 +302,12 @@ fn evaluate_rule(
                 object_type: rule.target_type.clone(),
                 attributes: Attributes::new(),
                 digest: 0,
-                link: Some(Link { identity: identity.id, rule: rule.name.clone(), direction: LinkDirection::Outbound, at: ctx.now }),
+                link: Some(Link {
+                    identity: identity.id,
+                    rule: rule.name.clone(),
+                    direction: LinkDirection::Outbound,
+                    at: ctx.now,
+                }),
                 dirty: false,
                 deprovisioned_at: None,
             };
@@ -256,7 +316,10 @@ fn evaluate_rule(
             let mut planned = placeholder.clone();
             planned.attributes = attributes.clone();
             let keys = ctx.keys.cs_keys(&planned);
-            batch.push(Write::PutCs { object: placeholder, keys });
+            batch.push(Write::PutCs {
+                object: placeholder,
+                keys,
+            });
             batch.push(Write::PutExport(pending(
                 ctx,
                 cs_id,
@@ -268,12 +331,21 @@ fn evaluate_rule(
                 reasons,
             )));
         }
-        Decision::Update { changes, reasons, reenable } => {
-            let Some(cs) = target_cs else { return Ok(resolved) };
+        Decision::Update {
+            changes,
+            reasons,
+            reenable,
+        } => {
+            let Some(cs) = target_cs else {
+                return Ok(resolved);
+            };
             if reenable {
                 let mut cs = cs.clone();
                 cs.deprovisioned_at = None;
-                batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+                batch.push(Write::PutCs {
+                    keys: ctx.keys.cs_keys(&cs),
+                    object: cs,
+                });
             }
             if changes.is_empty() {
                 batch.push(Write::DropExport(cs.id));
@@ -292,7 +364,9 @@ fn evaluate_rule(
             }
         }
         Decision::Disable { changes, reasons } => {
-            let Some(cs) = target_cs else { return Ok(resolved) };
+            let Some(cs) = target_cs else {
+                return Ok(resolved);
+            };
             counts.disables += 1;
             batch.push(Write::PutExport(pending(
                 ctx,
@@ -306,14 +380,21 @@ fn evaluate_rule(
             )));
         }
         Decision::MarkDeprovisioned => {
-            let Some(cs) = target_cs else { return Ok(resolved) };
+            let Some(cs) = target_cs else {
+                return Ok(resolved);
+            };
             let mut cs = cs.clone();
             cs.deprovisioned_at = Some(ctx.now);
             batch.push(Write::DropExport(cs.id));
-            batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+            batch.push(Write::PutCs {
+                keys: ctx.keys.cs_keys(&cs),
+                object: cs,
+            });
         }
         Decision::Delete { reasons } => {
-            let Some(cs) = target_cs else { return Ok(resolved) };
+            let Some(cs) = target_cs else {
+                return Ok(resolved);
+            };
             counts.deletes += 1;
             batch.push(Write::PutExport(pending(
                 ctx,
@@ -327,12 +408,17 @@ fn evaluate_rule(
             )));
         }
         Decision::Disconnect => {
-            let Some(cs) = target_cs else { return Ok(resolved) };
+            let Some(cs) = target_cs else {
+                return Ok(resolved);
+            };
             counts.disconnects += 1;
             let mut cs = cs.clone();
             cs.link = None;
             batch.push(Write::DropExport(cs.id));
-            batch.push(Write::PutCs { keys: ctx.keys.cs_keys(&cs), object: cs });
+            batch.push(Write::PutCs {
+                keys: ctx.keys.cs_keys(&cs),
+                object: cs,
+            });
         }
         Decision::DropPlaceholder => {
             if let Some(cs) = target_cs {
@@ -346,9 +432,19 @@ fn evaluate_rule(
 /// Deprovisioned (disabled) accounts whose grace period is over are deleted. Their
 /// identities have not changed, so this is a scan of the deprovisioned objects, not of the
 /// dirty identities.
-pub(crate) fn expire_grace_periods(ctx: &RunContext<'_>, store: &mut dyn Store, report: &mut RunReport) -> Result<(), EngineError> {
+pub(crate) fn expire_grace_periods(
+    ctx: &RunContext<'_>,
+    store: &mut dyn Store,
+    report: &mut RunReport,
+) -> Result<(), EngineError> {
     for rule in &ctx.config.outbound {
-        if !matches!(rule.deprovision, DeprovisionAction::Disable { delete_after: Some(_), .. }) {
+        if !matches!(
+            rule.deprovision,
+            DeprovisionAction::Disable {
+                delete_after: Some(_),
+                ..
+            }
+        ) {
             continue;
         }
         let mut after = None;

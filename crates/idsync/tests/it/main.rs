@@ -1,0 +1,9 @@
+//! End-to-end tests of the `idsync` binary on real files and a real SQLite store in a
+//! temporary directory.
+
+mod bad_input;
+mod crash;
+mod guard;
+mod lifecycle;
+mod precedence;
+mod support;
