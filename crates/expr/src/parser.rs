@@ -20,7 +20,7 @@ use crate::lexer::{Token, TokenKind, diagnostic};
 use crate::{Diagnostic, Dialect};
 
 /// Nesting deeper than this is refused, so a hostile expression cannot overflow the stack.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 64;
 
 pub(crate) fn parse(tokens: Vec<Token>, dialect: Dialect) -> Result<Node, Diagnostic> {
     let mut parser = Parser {

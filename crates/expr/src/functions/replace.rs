@@ -1,6 +1,8 @@
 //! Replace: the seven-slot app-provisioning form (literal, template and .NET regular
 //! expression modes, chosen by which slots are filled) and Connect's three-argument form.
 
+use std::borrow::Cow;
+
 use model::Value;
 
 use super::{Dialects, Example, Family, Function, Imp, string, text_or_empty};
@@ -226,18 +228,21 @@ fn expand(replacement: &str, captures: &fancy_regex::Captures<'_>, input: &str, 
 }
 
 /// The compiled pattern, from the call's cache when the pattern is the one compiled before
-/// (it almost always is: patterns are constants).
-fn compiled(call: &Call, pattern: &str) -> Result<fancy_regex::Regex, String> {
-    if let Some(Some((cached_pattern, regex))) = call.regex_cache.get()
-        && cached_pattern == pattern
-    {
-        return Ok(regex.clone());
+/// (it almost always is: patterns are constants). The cached regex is borrowed, not cloned:
+/// a clone would start with an empty matching cache and rebuild its automaton every call.
+fn compiled<'c>(call: &'c Call, pattern: &str) -> Result<Cow<'c, fancy_regex::Regex>, String> {
+    if let Some(Some((cached_pattern, regex))) = call.regex_cache.get() {
+        if cached_pattern == pattern {
+            return Ok(Cow::Borrowed(regex));
+        }
+        return compile_dotnet(pattern).map(Cow::Owned);
     }
     let regex = compile_dotnet(pattern)?;
-    let _ = call
-        .regex_cache
-        .set(Some((pattern.to_owned(), regex.clone())));
-    Ok(regex)
+    let _ = call.regex_cache.set(Some((pattern.to_owned(), regex)));
+    match call.regex_cache.get() {
+        Some(Some((_, regex))) => Ok(Cow::Borrowed(regex)),
+        _ => compile_dotnet(pattern).map(Cow::Owned),
+    }
 }
 
 pub(crate) fn compile_dotnet(pattern: &str) -> Result<fancy_regex::Regex, String> {

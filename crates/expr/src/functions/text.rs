@@ -384,6 +384,9 @@ pub(crate) static MID: Function = Function {
     }),
 };
 
+/// A bound on PadLeft/PadRight, so a mistaken length cannot exhaust memory.
+const MAX_PADDED_LENGTH: i64 = 65_536;
+
 fn pad(args: &[Option<&Value>], left: bool) -> Result<Option<Value>, String> {
     let Some(source) = args[0] else {
         return Ok(string(""));
@@ -394,6 +397,9 @@ fn pad(args: &[Option<&Value>], left: bool) -> Result<Option<Value>, String> {
     let Some(pad_char) = pad.chars().next() else {
         return Err("padCharacter must not be empty".into());
     };
+    if length > MAX_PADDED_LENGTH {
+        return Err(format!("length {length} is more than {MAX_PADDED_LENGTH}"));
+    }
     let missing = (length.max(0) as usize).saturating_sub(source.encode_utf16().count());
     let padding: String = std::iter::repeat_n(pad_char, missing).collect();
     Ok(string(if left {
