@@ -107,7 +107,8 @@ pub(crate) struct Env<'a> {
     pub ctx: EvalContext<'a>,
     pub dialect: Dialect,
     variables: RefCell<Vec<(&'a str, Ev<'a>)>>,
-    random_state: Cell<u64>,
+    /// Started on first use from the seed and the object's fingerprint.
+    random_state: Cell<Option<u64>>,
 }
 
 impl<'a> Env<'a> {
@@ -117,7 +118,7 @@ impl<'a> Env<'a> {
             ctx,
             dialect,
             variables: RefCell::new(Vec::new()),
-            random_state: Cell::new(ctx.seed ^ 0x9E37_79B9_7F4A_7C15),
+            random_state: Cell::new(None),
         }
     }
 
@@ -222,18 +223,26 @@ impl<'a> Env<'a> {
     /// The next number of the evaluation's random sequence (splitmix64 over the injected
     /// seed), so Guid and RandomString are reproducible in tests.
     pub fn random(&self) -> u64 {
-        let state = self.random_state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-        self.random_state.set(state);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        let previous = match self.random_state.get() {
+            Some(state) => state,
+            None => mix(self.ctx.seed) ^ self.input.fingerprint(),
+        };
+        let state = previous.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.random_state.set(Some(state));
+        mix(state)
     }
 
     /// A random number in `0..bound`.
     pub fn random_below(&self, bound: u64) -> u64 {
         if bound == 0 { 0 } else { self.random() % bound }
     }
+}
+
+/// splitmix64's output function: spreads every input bit over the whole word.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// The most arguments a per-value function takes (Replace has 7, which is lazy anyway).

@@ -140,11 +140,29 @@ impl Outcome {
 /// Where an expression reads attribute values from.
 pub trait AttributeSource {
     fn values(&self, name: &AttributeName) -> Option<&[Value]>;
+
+    /// A number that differs between objects, mixed into the random seed so that `Guid()`
+    /// or `RandomString()` give each object of a run its own value even when the engine
+    /// passes one seed for the whole run. Only read when a random function runs.
+    fn fingerprint(&self) -> u64 {
+        0
+    }
 }
 
 impl AttributeSource for Attributes {
     fn values(&self, name: &AttributeName) -> Option<&[Value]> {
         self.get(name)
+    }
+
+    fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        // DefaultHasher::new() has fixed keys, so the fingerprint is reproducible.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for (name, values) in self.iter() {
+            name.hash(&mut hasher);
+            values.hash(&mut hasher);
+        }
+        hasher.finish()
     }
 }
 
@@ -159,7 +177,10 @@ pub trait UniquenessOracle {
 pub struct EvalContext<'a> {
     /// The run's clock: `Now()` and date arithmetic read this, never the system clock.
     pub now: Timestamp,
-    /// Seeds `Guid()`, `RandomString()` and `RandomNum()`; the same seed gives the same values.
+    /// Seeds `Guid()`, `RandomString()` and `RandomNum()`: the same seed and object give the
+    /// same values. The object's [`AttributeSource::fingerprint`] is mixed in, so objects
+    /// evaluated with one seed still get different values; callers that can should also
+    /// vary the seed per object (e.g. a hash of the run and the object's anchor).
     pub seed: u64,
     /// The tenant's default verified domain, for `DefaultDomain()`.
     pub default_domain: Option<&'a str>,

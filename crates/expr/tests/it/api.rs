@@ -349,3 +349,20 @@ fn expressions_can_be_shared_between_threads() {
     fn shareable<T: Send + Sync>() {}
     shareable::<Expression>();
 }
+
+#[test]
+fn one_seed_still_gives_each_object_its_own_random_values() {
+    // The engine passes one seed per run; initial passwords must still differ per person.
+    let expression =
+        Expression::parse("RandomString(12, 2, 2, 2, 2)", Dialect::Provisioning).unwrap();
+    let ada = Attributes::new().with("employeeId", "1");
+    let grace = Attributes::new().with("employeeId", "2");
+    assert_ne!(
+        expression.evaluate(&ada, &ctx()).unwrap(),
+        expression.evaluate(&grace, &ctx()).unwrap()
+    );
+    assert_eq!(
+        expression.evaluate(&ada, &ctx()).unwrap(),
+        expression.evaluate(&ada, &ctx()).unwrap()
+    );
+}

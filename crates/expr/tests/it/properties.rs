@@ -166,3 +166,25 @@ fn evaluation_is_stable(
     prop_assert_eq!(a, b, "{}", source);
     Ok(())
 }
+
+#[test]
+#[ignore]
+fn generated_expression_statistics() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::default();
+    for dialect in [Dialect::Provisioning, Dialect::Connect] {
+        let (mut parsed, mut ok, total) = (0, 0, 2000);
+        for _ in 0..total {
+            let source = expression(dialect).new_tree(&mut runner).unwrap().current();
+            let attrs = attributes().new_tree(&mut runner).unwrap().current();
+            if let Ok(e) = Expression::parse(&source, dialect) {
+                parsed += 1;
+                if e.evaluate(&Ordered(attrs), &context()).is_ok() {
+                    ok += 1;
+                }
+            }
+        }
+        println!("{dialect:?}: {parsed}/{total} parse, {ok} evaluate without error");
+    }
+}
