@@ -153,12 +153,73 @@ pub(crate) fn arity(
     Ok(())
 }
 
-/// Checks of the whole tree: flow-control functions only at the top, variables bound.
+/// Checks of the whole tree: flow-control functions only at the top, variables bound,
+/// constant arguments of the right kind.
 pub(crate) fn structure(root: &Node) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     outermost_only(root, true, &mut problems);
     unbound_variables(root, &mut Vec::new(), &mut problems);
+    root.walk(&mut |node| {
+        if let NodeKind::Call(call) = &node.kind {
+            constant_arguments(call, &mut problems);
+        }
+    });
     problems
+}
+
+/// The argument positions that must be whole numbers.
+fn integer_positions(name: &str) -> &'static [usize] {
+    match name {
+        "Left" | "Right" | "Word" | "DateAdd" | "Item" | "ItemOrNull" | "PadLeft" | "PadRight" => {
+            &[1]
+        }
+        "DNComponent" | "DNComponentRev" => &[1],
+        "Mid" => &[1, 2],
+        "InStr" | "InStrRev" | "Split" => &[2],
+        "RandomString" => &[0, 1, 2, 3, 4],
+        "BitAnd" | "BitOr" | "IsBitSet" | "RandomNum" => &[0, 1],
+        "DateFromNum" => &[0],
+        _ => &[],
+    }
+}
+
+const INTERVALS: &[&str] = &["yyyy", "q", "m", "y", "d", "w", "ww", "h", "n", "s"];
+
+/// Catches constants that can never work, where the mistake is visible before any object is
+/// evaluated: `Left([a], "three")`, `DateAdd("day", 1, …)`, `InStr(a, b, 1, vbTextcompar)`.
+fn constant_arguments(call: &crate::ast::Call, problems: &mut Vec<Diagnostic>) {
+    let constant = |index: usize| match call.args.get(index) {
+        Some(Some(Node {
+            kind: NodeKind::Constant(value),
+            span,
+        })) => Some((value, span.clone())),
+        _ => None,
+    };
+    let name = call.function.name;
+    for &index in integer_positions(name) {
+        if let Some((value, span)) = constant(index)
+            && crate::value::integer(value).is_none()
+        {
+            problems.push(diagnostic(
+                &format!("argument {} of {name} must be a whole number", index + 1),
+                span,
+                Some(&format!("the signature is {}", call.function.signature)),
+            ));
+        }
+    }
+    if matches!(name, "DateAdd" | "DateDiff")
+        && let Some((value, span)) = constant(0)
+        && !INTERVALS.contains(&crate::value::text(value).as_ref())
+    {
+        problems.push(diagnostic(
+            &format!(
+                "{name} does not know the interval {:?}",
+                crate::value::text(value)
+            ),
+            span,
+            Some("intervals are yyyy, q, m, y, d, w, ww, h, n and s"),
+        ));
+    }
 }
 
 fn outermost_only(node: &Node, top: bool, problems: &mut Vec<Diagnostic>) {

@@ -366,3 +366,12 @@ fn one_seed_still_gives_each_object_its_own_random_values() {
         expression.evaluate(&ada, &ctx()).unwrap()
     );
 }
+
+#[test]
+fn constant_arguments_of_the_wrong_kind_are_caught_when_parsing() {
+    let source = r#"Left([givenName], "three")"#;
+    let error = Expression::parse(source, Dialect::Provisioning).unwrap_err();
+    assert_eq!(&source[error.span.clone()], "\"three\"");
+    assert!(Expression::parse(r#"DateAdd("day", 1, Now())"#, Dialect::Provisioning).is_err());
+    assert!(Expression::parse(r#"Mid([a], "1", "8")"#, Dialect::Provisioning).is_ok());
+}
