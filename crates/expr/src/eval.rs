@@ -89,13 +89,9 @@ impl<'a> Ev<'a> {
     pub fn into_outcome(self) -> Outcome {
         match self {
             Ev::Ignored => Outcome::Ignored,
-            other => Outcome::Values(
-                other
-                    .into_items()
-                    .into_iter()
-                    .map(Cow::into_owned)
-                    .collect(),
-            ),
+            Ev::Null => Outcome::Values(Vec::new()),
+            Ev::One(value) => Outcome::Values(vec![value.into_owned()]),
+            Ev::Many(values) => Outcome::Values(values.into_iter().map(Cow::into_owned).collect()),
         }
     }
 }

@@ -179,7 +179,8 @@ fn join_provisioning<'a>(env: &Env<'a>, call: &'a Call) -> Result<Ev<'a>, EvalEr
         return Ok(Ev::Ignored);
     }
     let separator = separator.first().map(value::text).unwrap_or_default();
-    let mut out = String::new();
+    // Most joins build a name or an address: one allocation covers them.
+    let mut out = String::with_capacity(48);
     let mut first = true;
     for slot in &call.args[1..] {
         let source = env.arg(Some(slot))?;
