@@ -3,4 +3,5 @@
 mod api;
 mod conformance;
 mod docs;
+mod functions;
 mod properties;
