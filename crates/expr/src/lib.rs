@@ -311,6 +311,23 @@ impl Expression {
         problems
     }
 
+    /// As [`Expression::check`], with the source's attribute names at hand, so an unknown
+    /// attribute gets a "did you mean" (`[surnam]` → `[surname]`).
+    pub fn check_against(&self, known: &[AttributeName]) -> Vec<Diagnostic> {
+        let mut problems = self.check(&|name| known.contains(name));
+        for problem in &mut problems {
+            let written = self.source[problem.span.clone()]
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            if let Some(nearest) =
+                check::did_you_mean(written, known.iter().map(AttributeName::as_str))
+            {
+                problem.help = Some(format!("did you mean [{nearest}]?"));
+            }
+        }
+        problems
+    }
+
     /// Evaluates the expression for one object.
     pub fn evaluate(
         &self,

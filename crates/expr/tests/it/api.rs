@@ -375,3 +375,16 @@ fn constant_arguments_of_the_wrong_kind_are_caught_when_parsing() {
     assert!(Expression::parse(r#"DateAdd("day", 1, Now())"#, Dialect::Provisioning).is_err());
     assert!(Expression::parse(r#"Mid([a], "1", "8")"#, Dialect::Provisioning).is_ok());
 }
+
+#[test]
+fn unknown_attributes_suggest_a_known_one() {
+    let expression =
+        Expression::parse(r#"Join(" ", [givenName], [surnam])"#, Dialect::Provisioning).unwrap();
+    let known = [
+        AttributeName::new("givenName"),
+        AttributeName::new("surname"),
+    ];
+    let problems = expression.check_against(&known);
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].help.as_deref(), Some("did you mean [surname]?"));
+}
