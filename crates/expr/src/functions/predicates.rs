@@ -177,8 +177,7 @@ pub(crate) static NOT: Function = Function {
         r#""True""#,
     ),
     imp: Imp::PerValue(|_, args| {
-        let is_true = args[0]
-            .is_some_and(|v| value::boolean(v) == Some(true) && !matches!(v, Value::Integer(_)));
+        let is_true = args[0].is_some_and(|v| value::boolean(v) == Some(true));
         Ok(boolean(!is_true))
     }),
 };

@@ -183,7 +183,7 @@ pub(crate) static LCASE: Function = Function {
     min_args: 1,
     max_args: Some(1),
     example: example(r#"LCase("TeSt")"#, "{}", r#""test""#),
-    imp: Imp::PerValue(|_, args| per_value_text(args, str::to_lowercase)),
+    imp: Imp::PerValue(|_, args| per_value_text(args, lower)),
 };
 
 pub(crate) static UCASE: Function = Function {
@@ -195,7 +195,7 @@ pub(crate) static UCASE: Function = Function {
     min_args: 1,
     max_args: Some(1),
     example: example(r#"UCase("TeSt")"#, "{}", r#""TEST""#),
-    imp: Imp::PerValue(|_, args| per_value_text(args, str::to_uppercase)),
+    imp: Imp::PerValue(|_, args| per_value_text(args, upper)),
 };
 
 pub(crate) static TO_LOWER: Function = Function {
@@ -215,9 +215,9 @@ pub(crate) static TO_LOWER: Function = Function {
         let turkic = is_turkic(args.get(1).copied().flatten());
         per_value_text(args, |s| {
             if turkic {
-                s.replace('I', "ı").replace('İ', "i").to_lowercase()
+                lower(&s.replace('I', "ı").replace('İ', "i"))
             } else {
-                s.to_lowercase()
+                lower(s)
             }
         })
     }),
@@ -236,13 +236,41 @@ pub(crate) static TO_UPPER: Function = Function {
         let turkic = is_turkic(args.get(1).copied().flatten());
         per_value_text(args, |s| {
             if turkic {
-                s.replace('i', "İ").replace('ı', "I").to_uppercase()
+                upper(&s.replace('i', "İ").replace('ı', "I"))
             } else {
-                s.to_uppercase()
+                upper(s)
             }
         })
     }),
 };
+
+/// Upper case the way .NET's ToUpper does: one character for one, so characters whose
+/// upper case is longer (`ß`, ligatures) stay as they are and lengths never change.
+pub(crate) fn upper(s: &str) -> String {
+    s.chars().map(upper_char).collect()
+}
+
+fn upper_char(c: char) -> char {
+    let mut mapped = c.to_uppercase();
+    match (mapped.next(), mapped.next()) {
+        (Some(one), None) => one,
+        _ => c,
+    }
+}
+
+/// Lower case one character for one, as .NET does (`İ` becomes `i`).
+pub(crate) fn lower(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let mut mapped = c.to_lowercase();
+            match (mapped.next(), mapped.next()) {
+                (Some(one), None) => one,
+                (Some(first), Some(_)) if c == 'İ' => first,
+                _ => c,
+            }
+        })
+        .collect()
+}
 
 fn is_turkic(culture: Option<&Value>) -> bool {
     culture.map(value::text).is_some_and(|c| {
@@ -453,8 +481,8 @@ fn title_case(source: &str, is_separator: &dyn Fn(char) -> bool, keep_upper_word
         } else {
             let mut chars = word.chars();
             if let Some(first) = chars.next() {
-                out.extend(first.to_uppercase());
-                out.push_str(&chars.as_str().to_lowercase());
+                out.push(upper_char(first));
+                out.push_str(&lower(chars.as_str()));
             }
         }
         word.clear();
