@@ -81,7 +81,8 @@ impl Config {
     /// Whether idsync only writes to this connector: some outbound rule targets it and no
     /// inbound rule reads it.
     pub fn is_target_only(&self, name: &ConnectorName) -> bool {
-        self.outbound.iter().any(|r| &r.connector == name) && !self.inbound.iter().any(|r| &r.connector == name)
+        self.outbound.iter().any(|r| &r.connector == name)
+            && !self.inbound.iter().any(|r| &r.connector == name)
     }
 }
 
@@ -180,6 +181,9 @@ pub struct Flow {
     /// Inbound flows: overrides the rule's precedence for this attribute, so one source can
     /// win names while another wins phone numbers. Lower wins.
     pub precedence: Option<i32>,
+    /// Where the flow's expression is written (`idsync.toml:42:15`), for errors found
+    /// later, against a live schema.
+    pub location: String,
 }
 
 /// Connector → vault.

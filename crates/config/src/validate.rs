@@ -652,6 +652,11 @@ impl Validator<'_> {
                 Some(p) => self.precedence(p).map(Some),
             };
             let expr = flow.expr.as_ref().and_then(|e| self.expression(e, dialect));
+            let location = flow
+                .expr
+                .as_ref()
+                .map(|e| self.sources.describe(&e.loc))
+                .unwrap_or_else(|| self.sources.describe(&flow.target.loc));
             match (when, expr, precedence) {
                 (Some(when), Some(expr), Some(precedence)) if ok => {
                     flows.push(Flow {
@@ -659,6 +664,7 @@ impl Validator<'_> {
                         expr,
                         when,
                         precedence,
+                        location,
                     });
                 }
                 _ => ok = false,

@@ -60,9 +60,7 @@ pub(crate) async fn export_connector(
 
         let mut mark = WriteBatch::new();
         for export in &due {
-            let mut in_flight = export.clone();
-            in_flight.state = ExportState::InFlight;
-            mark.push(Write::PutExport(in_flight));
+            mark.push(Write::MarkInFlight(export.cs_id));
         }
         store.commit(mark)?;
         crash_point("export-before-call");

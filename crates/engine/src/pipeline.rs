@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
 
 use config::Config;
 use model::ConnectorName;
@@ -165,18 +166,22 @@ impl<'a> Engine<'a> {
         for (name, connector) in &mut connectors {
             let Some(connector) = connector else { continue };
             self.progress.phase(Some(name), "import");
+            let started = Instant::now();
             if import_connector(ctx, self.store, connector, name, report).await? {
                 imported.push(name.clone());
             }
+            report.timed("import", Some(name), started);
         }
 
         // 2. Inbound sync, for connectors whose rules read only attributes they have.
         let mut ids = IdPool::new();
         for (name, connector) in &mut connectors {
             let Some(connector) = connector else { continue };
+            let started = Instant::now();
             if !self.config.inbound.iter().any(|r| &r.connector == name) {
                 // Targets only: their changed objects still need their identities re-weighed.
                 sync_connector(ctx, self.store, &mut ids, name, report)?;
+                report.timed("inbound sync", Some(name), started);
                 continue;
             }
             match connector.schema().await {
@@ -211,6 +216,7 @@ impl<'a> Engine<'a> {
             }
             self.progress.phase(Some(name), "inbound sync");
             sync_connector(ctx, self.store, &mut ids, name, report)?;
+            report.timed("inbound sync", Some(name), started);
         }
 
         // 3. Recover exports a killed run left in flight, where the import proved their fate.
@@ -229,12 +235,16 @@ impl<'a> Engine<'a> {
                 break;
             }
             self.progress.phase(None, "outbound sync");
+            let started = Instant::now();
             sync_identities(ctx, self.store, report)?;
             if pass == 0 {
                 expire_grace_periods(ctx, self.store, report)?;
             }
+            report.timed("outbound sync", None, started);
+            let started = Instant::now();
             self.guard_and_export(ctx, options, &mut connectors, report)
                 .await?;
+            report.timed("guard and export", None, started);
         }
         Ok(())
     }

@@ -117,7 +117,15 @@ impl RunOutcome {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// How long one phase took, for operators and `idsync bench`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseTiming {
+    pub phase: String,
+    pub connector: Option<ConnectorName>,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     pub run: RunId,
     pub mode: String,
@@ -128,6 +136,9 @@ pub struct RunReport {
     pub errors: Vec<ObjectError>,
     /// Errors beyond the ones kept in `errors`.
     pub errors_not_kept: u64,
+    /// Wall time per phase, in the order they ran.
+    #[serde(default)]
+    pub phases: Vec<PhaseTiming>,
 }
 
 impl RunReport {
@@ -141,7 +152,22 @@ impl RunReport {
             held: Vec::new(),
             errors: Vec::new(),
             errors_not_kept: 0,
+            phases: Vec::new(),
         }
+    }
+
+    /// Records how long a phase took (measured by the driver, never read by the core).
+    pub fn timed(
+        &mut self,
+        phase: &str,
+        connector: Option<&ConnectorName>,
+        since: std::time::Instant,
+    ) {
+        self.phases.push(PhaseTiming {
+            phase: phase.to_owned(),
+            connector: connector.cloned(),
+            seconds: since.elapsed().as_secs_f64(),
+        });
     }
 
     pub fn connector(&mut self, name: &ConnectorName) -> &mut ConnectorReport {

@@ -12,6 +12,8 @@ pub struct UnknownAttribute {
     pub place: String,
     pub attribute: AttributeName,
     pub expression: String,
+    /// Where the expression is written in the configuration, when known.
+    pub location: Option<String>,
 }
 
 impl std::fmt::Display for UnknownAttribute {
@@ -41,17 +43,21 @@ pub fn unknown_attributes(
     };
     let mut problems = Vec::new();
     for rule in config.inbound.iter().filter(|r| &r.connector == connector) {
-        let mut exprs: Vec<(String, &expr::Expression)> = Vec::new();
+        let mut exprs: Vec<(String, &expr::Expression, Option<&str>)> = Vec::new();
         if let Some(scope) = &rule.scope {
-            exprs.push(("scope".into(), scope));
+            exprs.push(("scope".into(), scope, None));
         }
         for (n, join) in rule.join.iter().enumerate() {
-            exprs.push((format!("join rule {}", n + 1), &join.expr));
+            exprs.push((format!("join rule {}", n + 1), &join.expr, None));
         }
         for flow in &rule.flows {
-            exprs.push((format!("flow {}", flow.target), &flow.expr));
+            exprs.push((
+                format!("flow {}", flow.target),
+                &flow.expr,
+                Some(flow.location.as_str()),
+            ));
         }
-        for (place, expression) in exprs {
+        for (place, expression, location) in exprs {
             for attribute in expression.referenced_attributes() {
                 if !known(&attribute) {
                     problems.push(UnknownAttribute {
@@ -59,6 +65,7 @@ pub fn unknown_attributes(
                         place: place.clone(),
                         attribute,
                         expression: expression.source().to_owned(),
+                        location: location.map(str::to_owned),
                     });
                 }
             }

@@ -273,7 +273,7 @@ fn process_object(
     ids: &mut IdPool,
     rules: &[&InboundRule],
     outbound: &[&OutboundRule],
-    mut cs: CsObject,
+    cs: CsObject,
     last_pass: bool,
     chunk: &mut Chunk,
     references: &mut ReferenceCache,
@@ -313,10 +313,9 @@ fn process_object(
             };
             let Some(record) = chunk.identities.get(store, link.identity)? else {
                 // The identity is gone (deleted by a concurrent change): treat as unlinked.
-                cs.link = None;
-                chunk.batch.push(Write::PutCs {
-                    keys: ctx.keys.cs_keys(&cs),
-                    object: cs,
+                chunk.batch.push(Write::SetLink {
+                    id: cs.id,
+                    link: None,
                 });
                 return Ok(Processed::Done);
             };
@@ -342,14 +341,12 @@ fn process_object(
                 report.connector(&name).inbound.unchanged += 1;
             }
             if link.rule != rule.name {
-                cs.link = Some(Link {
-                    rule: rule.name.clone(),
-                    ..link
-                });
-                cs.dirty = false;
-                chunk.batch.push(Write::PutCs {
-                    keys: ctx.keys.cs_keys(&cs),
-                    object: cs,
+                chunk.batch.push(Write::SetLink {
+                    id: cs.id,
+                    link: Some(Link {
+                        rule: rule.name.clone(),
+                        ..link
+                    }),
                 });
             } else {
                 chunk.batch.push(Write::CleanCs(cs.id));
@@ -373,11 +370,9 @@ fn process_object(
                 chunk.identities.touch(link.identity);
             }
             report.connector(&name).inbound.disconnected += 1;
-            cs.link = None;
-            cs.dirty = false;
-            chunk.batch.push(Write::PutCs {
-                keys: ctx.keys.cs_keys(&cs),
-                object: cs,
+            chunk.batch.push(Write::SetLink {
+                id: cs.id,
+                link: None,
             });
         }
         (None, Some(rule)) => {
@@ -467,16 +462,14 @@ fn process_object(
                 changes,
             }));
             references.record(&anchor, id);
-            cs.link = Some(Link {
-                identity: id,
-                rule: rule.name.clone(),
-                direction: LinkDirection::Inbound,
-                at: ctx.now,
-            });
-            cs.dirty = false;
-            chunk.batch.push(Write::PutCs {
-                keys: ctx.keys.cs_keys(&cs),
-                object: cs,
+            chunk.batch.push(Write::SetLink {
+                id: cs.id,
+                link: Some(Link {
+                    identity: id,
+                    rule: rule.name.clone(),
+                    direction: LinkDirection::Inbound,
+                    at: ctx.now,
+                }),
             });
         }
         (None, None) => {
@@ -550,7 +543,7 @@ fn join_target(
     store: &mut dyn Store,
     chunk: &mut Chunk,
     outbound: &[&OutboundRule],
-    mut cs: CsObject,
+    cs: CsObject,
     attributes: &Attributes,
     report: &mut RunReport,
 ) -> Result<(), ObjectFailure> {
@@ -597,16 +590,14 @@ fn join_target(
             changes: vec![],
         }));
         report.connector(&name).inbound.joined_outbound += 1;
-        cs.link = Some(Link {
-            identity,
-            rule: rule.name.clone(),
-            direction: LinkDirection::Outbound,
-            at: ctx.now,
-        });
-        cs.dirty = false;
-        chunk.batch.push(Write::PutCs {
-            keys: ctx.keys.cs_keys(&cs),
-            object: cs,
+        chunk.batch.push(Write::SetLink {
+            id: cs.id,
+            link: Some(Link {
+                identity,
+                rule: rule.name.clone(),
+                direction: LinkDirection::Outbound,
+                at: ctx.now,
+            }),
         });
         return Ok(());
     }

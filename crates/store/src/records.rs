@@ -195,6 +195,13 @@ pub enum Write {
     DeleteCs(CsId),
     /// Clear the dirty mark of a connector-space object.
     CleanCs(CsId),
+    /// Set (or cut) the link of a connector-space object and clear its dirty mark, leaving
+    /// its image and keys as they are. The narrow form of `PutCs` that inbound sync uses
+    /// for every joined or projected object.
+    SetLink {
+        id: CsId,
+        link: Option<Link>,
+    },
     /// Insert or replace an identity. `keys` replaces its entries in the join index.
     PutIdentity {
         record: IdentityRecord,
@@ -211,6 +218,8 @@ pub enum Write {
     PutExport(PendingExport),
     /// Remove the pending export of a connector-space object (done, or no longer wanted).
     DropExport(CsId),
+    /// Mark a pending export in flight: handed to the connector, outcome not yet recorded.
+    MarkInFlight(CsId),
     /// Store a connector's watermark (with the import data it covers, in the same batch).
     SetWatermark {
         connector: ConnectorName,

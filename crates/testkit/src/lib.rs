@@ -14,7 +14,12 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new() -> Self {
-        Workspace { dir: tempfile::Builder::new().prefix("idsync-test-").tempdir().expect("create a temporary directory") }
+        Workspace {
+            dir: tempfile::Builder::new()
+                .prefix("idsync-test-")
+                .tempdir()
+                .expect("create a temporary directory"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -36,7 +41,8 @@ impl Workspace {
     }
 
     pub fn read(&self, relative: &str) -> String {
-        std::fs::read_to_string(self.join(relative)).unwrap_or_else(|e| panic!("read {relative}: {e}"))
+        std::fs::read_to_string(self.join(relative))
+            .unwrap_or_else(|e| panic!("read {relative}: {e}"))
     }
 
     pub fn exists(&self, relative: &str) -> bool {
@@ -59,12 +65,20 @@ pub struct Csv {
 
 impl Csv {
     pub fn new(header: &[&str]) -> Self {
-        Csv { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Csv {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(mut self, cells: &[&str]) -> Self {
-        assert_eq!(cells.len(), self.header.len(), "row {cells:?} does not match the header");
-        self.rows.push(cells.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            cells.len(),
+            self.header.len(),
+            "row {cells:?} does not match the header"
+        );
+        self.rows
+            .push(cells.iter().map(|s| s.to_string()).collect());
         self
     }
 
@@ -80,14 +94,21 @@ impl Csv {
 }
 
 fn quote(cell: &str) -> String {
-    if cell.contains([',', '"', '\n', '\r']) { format!("\"{}\"", cell.replace('"', "\"\"")) } else { cell.to_owned() }
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_owned()
+    }
 }
 
 /// Reads a CSV file written by idsync into rows of (column → value), for assertions.
 pub fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let mut lines = text.lines();
-    let Some(header) = lines.next() else { return Vec::new() };
+    let Some(header) = lines.next() else {
+        return Vec::new();
+    };
     let header = split_csv_line(header);
     lines
         .filter(|l| !l.is_empty())
@@ -140,7 +161,12 @@ impl Run {
 
     /// Parses stdout as JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -148,7 +174,11 @@ impl Run {
 /// and extra environment variables, and waits for it.
 pub fn idsync(bin: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(bin);
-    command.current_dir(dir).args(args).env_remove("RUST_LOG").env("NO_COLOR", "1");
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1");
     for (k, v) in env {
         command.env(k, v);
     }

@@ -19,6 +19,9 @@ pub struct BenchArgs {
     /// Where to put the files and stores (a temporary directory by default).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Also print the time of each phase of the full cycle (on stderr).
+    #[arg(long)]
+    pub phases: bool,
 }
 
 /// HR into the vault, and every active person out to one account file.
@@ -116,6 +119,19 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
 
         let (full, report) = timed_cycle(&config)?;
         check(&report)?;
+        if args.phases {
+            for p in &report.phases {
+                eprintln!(
+                    "    {:>8.2} s  {}{}",
+                    p.seconds,
+                    p.phase,
+                    p.connector
+                        .as_ref()
+                        .map(|c| format!(" {c}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
         // The second cycle confirms the first cycle's exports and resolves manager references
         // to accounts created in the same cycle; it is not what is measured as no-op.
         timed_cycle(&config)?;

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod check;
 pub mod demo;
+pub mod expr;
 pub mod history;
 pub mod init;
 pub mod logging;

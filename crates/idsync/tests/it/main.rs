@@ -6,4 +6,5 @@ mod crash;
 mod guard;
 mod lifecycle;
 mod precedence;
+mod quarantine;
 mod support;

@@ -492,3 +492,46 @@ pub fn find_identities_uses_the_key_index(open: Open<'_>) {
         vec![IdentityId(2)]
     );
 }
+
+pub fn set_link_changes_only_the_link_and_the_dirty_mark(open: Open<'_>) {
+    let mut store = open("set_link_changes_only_the_link_and_the_dirty_mark");
+    let mut object = cs(CsId(1), HR, "E1");
+    object.dirty = true;
+    commit(&mut *store, vec![put_cs(object.clone())]);
+    commit(
+        &mut *store,
+        vec![Write::SetLink {
+            id: CsId(1),
+            link: Some(link(IdentityId(7))),
+        }],
+    );
+    let linked = CsObject {
+        link: Some(link(IdentityId(7))),
+        dirty: false,
+        ..object.clone()
+    };
+    assert_eq!(
+        ok("reading by ids", store.cs_by_ids(&[CsId(1)])),
+        vec![linked],
+        "only the link and the dirty mark changed"
+    );
+    assert_eq!(
+        ids(&ok("reading linked", store.cs_linked_to(&[IdentityId(7)]))),
+        vec![1]
+    );
+    commit(
+        &mut *store,
+        vec![Write::SetLink {
+            id: CsId(1),
+            link: None,
+        }],
+    );
+    assert!(
+        ok("reading linked", store.cs_linked_to(&[IdentityId(7)])).is_empty(),
+        "the link is cut"
+    );
+    assert_eq!(
+        ok("reading by ids", store.cs_by_ids(&[CsId(1)]))[0].attributes,
+        object.attributes
+    );
+}

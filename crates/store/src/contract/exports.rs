@@ -258,3 +258,29 @@ pub fn watermarks_set_and_clear(open: Open<'_>) {
         Some("usn:100")
     );
 }
+
+pub fn mark_in_flight_changes_only_the_state(open: Open<'_>) {
+    let mut store = open("mark_in_flight_changes_only_the_state");
+    let pending = export(CsId(1), AD, Operation::Update);
+    commit(&mut *store, vec![Write::PutExport(pending.clone())]);
+    commit(&mut *store, vec![Write::MarkInFlight(CsId(1))]);
+    let in_flight = ok("reading in flight", store.in_flight_exports(&connector(AD)));
+    assert_eq!(
+        in_flight,
+        vec![PendingExport {
+            state: ExportState::InFlight,
+            ..pending.clone()
+        }]
+    );
+    assert!(
+        ok(
+            "reading due",
+            store.due_exports(&connector(AD), t0(), None, 10)
+        )
+        .is_empty(),
+        "an export in flight is not due"
+    );
+    // Putting the export again (its outcome) replaces the state too.
+    commit(&mut *store, vec![Write::PutExport(pending.clone())]);
+    assert!(ok("reading in flight", store.in_flight_exports(&connector(AD))).is_empty());
+}

@@ -46,6 +46,14 @@ pub type Property = fn(Open<'_>);
 
 /// Every property, by name, so a backend's test binary can run each as its own test.
 pub const PROPERTIES: &[(&str, Property)] = &[
+    (
+        "set_link_changes_only_the_link_and_the_dirty_mark",
+        set_link_changes_only_the_link_and_the_dirty_mark,
+    ),
+    (
+        "mark_in_flight_changes_only_the_state",
+        mark_in_flight_changes_only_the_state,
+    ),
     ("ids_are_never_reused", ids_are_never_reused),
     (
         "ids_written_without_reservation_are_not_handed_out",

@@ -100,6 +100,17 @@ pub(crate) fn state_text(state: ExportState) -> &'static str {
     }
 }
 
+pub(crate) fn state_from_text(text: &str) -> Result<ExportState> {
+    match text {
+        "pending" => Ok(ExportState::Pending),
+        "in_flight" => Ok(ExportState::InFlight),
+        other => Err(StoreError::Corrupt {
+            what: "the state of a pending export".to_owned(),
+            message: format!("unknown state {other:?}"),
+        }),
+    }
+}
+
 pub(crate) fn parse_operation(
     text: &str,
     what: impl FnOnce() -> String,

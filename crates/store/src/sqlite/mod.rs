@@ -295,13 +295,24 @@ impl SqliteStore {
         where_clause: &str,
         params: P,
     ) -> Result<Vec<PendingExport>> {
-        let sql = format!("SELECT cs_id, record FROM pending_exports WHERE {where_clause}");
+        let sql = format!("SELECT cs_id, record, state FROM pending_exports WHERE {where_clause}");
         self.query(
             action,
             &sql,
             params,
-            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
-            |(id, record)| codec::pending_export(id, &record),
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            },
+            // The state column is authoritative: `MarkInFlight` updates only the column.
+            |(id, record, state)| {
+                let mut export = codec::pending_export(id, &record)?;
+                export.state = codec::state_from_text(&state)?;
+                Ok(export)
+            },
         )
     }
 

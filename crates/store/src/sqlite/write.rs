@@ -52,10 +52,10 @@ pub(super) fn commit(conn: &mut Connection, batch: WriteBatch) -> Result<Highest
     // the connector right after, and if a power loss took the mark back, the next run would
     // not know the export may have landed and could create the object twice. Other batches
     // keep NORMAL, whose losses the next run re-derives.
-    let marks_in_flight = batch
-        .writes
-        .iter()
-        .any(|w| matches!(w, Write::PutExport(e) if e.state == ExportState::InFlight));
+    let marks_in_flight = batch.writes.iter().any(|w| {
+        matches!(w, Write::PutExport(e) if e.state == ExportState::InFlight)
+            || matches!(w, Write::MarkInFlight(_))
+    });
     if !marks_in_flight {
         return apply_batch(conn, batch);
     }
@@ -117,6 +117,24 @@ fn apply(tx: &Transaction<'_>, write: &Write, highest: &mut Highest) -> Result<(
             tx.prepare_cached("DELETE FROM cs_keys WHERE cs_id = ?1")?
                 .execute([id.0])?;
             tx.prepare_cached("DELETE FROM pending_exports WHERE cs_id = ?1")?
+                .execute([id.0])?;
+        }
+        Write::SetLink { id, link } => {
+            let link = link.as_ref();
+            tx.prepare_cached(
+                "UPDATE cs_objects SET link_identity = ?2, link_rule = ?3, link_direction = ?4, link_at = ?5, dirty = 0
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id.0,
+                link.map(|l| l.identity.0),
+                link.map(|l| l.rule.as_str()),
+                link.map(|l| direction_text(l.direction)),
+                link.map(|l| timestamp_text(l.at)),
+            ])?;
+        }
+        Write::MarkInFlight(id) => {
+            tx.prepare_cached("UPDATE pending_exports SET state = 'in_flight' WHERE cs_id = ?1")?
                 .execute([id.0])?;
         }
         Write::CleanCs(id) => {
@@ -394,6 +412,11 @@ fn describe(write: &Write) -> String {
         },
         Write::DeleteCs(id) => format!("delete connector-space object {}", id.0),
         Write::CleanCs(id) => format!("clean connector-space object {}", id.0),
+        Write::SetLink { id, .. } => format!("set the link of connector-space object {}", id.0),
+        Write::MarkInFlight(id) => format!(
+            "mark the export of connector-space object {} in flight",
+            id.0
+        ),
         Write::PutIdentity { record, .. } => format!("put identity {}", record.identity.id),
         Write::DeleteIdentity(id) => format!("delete identity {id}"),
         Write::CleanIdentity(id) => format!("clean identity {id}"),

@@ -43,6 +43,8 @@ macro_rules! properties {
 }
 
 properties!(
+    set_link_changes_only_the_link_and_the_dirty_mark,
+    mark_in_flight_changes_only_the_state,
     ids_are_never_reused,
     ids_written_without_reservation_are_not_handed_out,
     runs_begin_finish_and_list_newest_first,
