@@ -5,7 +5,10 @@ use std::time::Duration;
 pub enum ConnectorError {
     /// The system cannot be reached or is busy; the operation may succeed later.
     #[error("{message}")]
-    Unavailable { message: String, retry_after: Option<Duration> },
+    Unavailable {
+        message: String,
+        retry_after: Option<Duration>,
+    },
     /// The system refused our credentials or permissions.
     #[error("{0}")]
     Denied(String),
@@ -19,7 +22,10 @@ pub enum ConnectorError {
 
 impl ConnectorError {
     pub fn unavailable(message: impl Into<String>) -> Self {
-        ConnectorError::Unavailable { message: message.into(), retry_after: None }
+        ConnectorError::Unavailable {
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     /// Whether trying again later may succeed.

@@ -27,7 +27,10 @@ pub enum ExportResult {
     /// Done. For a create, the anchor the system gave the new object.
     Applied { anchor: Option<Anchor> },
     /// Not done; may succeed later (busy, throttled, unreachable).
-    Transient { reason: String, retry_after: Option<Duration> },
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
     /// Not done and will not succeed as it is (rejected by the target's rules).
     Permanent { reason: String },
 }

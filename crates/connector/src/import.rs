@@ -42,9 +42,16 @@ pub enum ImportEntry {
     /// The whole current image of an object (new or changed).
     Upsert(ImportedObject),
     /// Only the attributes that changed (DirSync, Graph delta), applied to the stored image.
-    Modify { anchor: Anchor, object_type: ObjectType, changes: Vec<AttributeChange> },
+    Modify {
+        anchor: Anchor,
+        object_type: ObjectType,
+        changes: Vec<AttributeChange>,
+    },
     /// The object is gone. Only delta imports report deletes; a full import implies them.
-    Delete { anchor: Anchor, object_type: ObjectType },
+    Delete {
+        anchor: Anchor,
+        object_type: ObjectType,
+    },
 }
 
 impl ImportEntry {

@@ -7,14 +7,17 @@
 //! **No connector knows about another connector or about the store.** A connector returns
 //! values; the engine decides what they mean.
 
+pub mod contract;
 mod error;
 mod export;
 mod import;
-pub mod contract;
 
 pub use error::ConnectorError;
 pub use export::{ExportId, ExportOutcome, ExportRequest, ExportResult, Exporter};
-pub use import::{ImportEntry, ImportMode, ImportPage, ImportProblem, ImportRequest, ImportedObject, PageCursor, Watermark};
+pub use import::{
+    ImportEntry, ImportMode, ImportPage, ImportProblem, ImportRequest, ImportedObject, PageCursor,
+    Watermark,
+};
 
 use std::future::Future;
 
@@ -46,5 +49,8 @@ pub trait Connector: Send {
     /// Reads one page. The first call of an import passes no cursor; each page says whether
     /// more follow. A delta request may be answered with a full import (when the watermark
     /// is missing or expired): the first page's `mode` says which was served.
-    fn import(&mut self, request: ImportRequest) -> impl Future<Output = Result<ImportPage, ConnectorError>> + Send;
+    fn import(
+        &mut self,
+        request: ImportRequest,
+    ) -> impl Future<Output = Result<ImportPage, ConnectorError>> + Send;
 }
