@@ -135,11 +135,23 @@ mod tests {
     fn add_and_remove_touch_single_values() {
         let mut a = Attributes::new();
         a.set(name("member"), vec!["a".into(), "b".into()]);
-        a.apply(&AttributeChange::add(name("member"), vec!["b".into(), "c".into()]));
-        assert_eq!(a.get(&name("member")).unwrap(), &["a".into(), "b".into(), "c".into()]);
-        a.apply(&AttributeChange::remove(name("member"), vec!["a".into(), "z".into()]));
+        a.apply(&AttributeChange::add(
+            name("member"),
+            vec!["b".into(), "c".into()],
+        ));
+        assert_eq!(
+            a.get(&name("member")).unwrap(),
+            &["a".into(), "b".into(), "c".into()]
+        );
+        a.apply(&AttributeChange::remove(
+            name("member"),
+            vec!["a".into(), "z".into()],
+        ));
         assert_eq!(a.get(&name("member")).unwrap(), &["b".into(), "c".into()]);
-        a.apply(&AttributeChange::remove(name("member"), vec!["b".into(), "c".into()]));
+        a.apply(&AttributeChange::remove(
+            name("member"),
+            vec!["b".into(), "c".into()],
+        ));
         assert!(!a.contains(&name("member")));
     }
 }

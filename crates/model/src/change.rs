@@ -25,15 +25,24 @@ pub struct AttributeChange {
 
 impl AttributeChange {
     pub fn replace(name: AttributeName, values: Vec<Value>) -> Self {
-        Self { name, change: ValueChange::Replace(values) }
+        Self {
+            name,
+            change: ValueChange::Replace(values),
+        }
     }
 
     pub fn add(name: AttributeName, values: Vec<Value>) -> Self {
-        Self { name, change: ValueChange::Add(values) }
+        Self {
+            name,
+            change: ValueChange::Add(values),
+        }
     }
 
     pub fn remove(name: AttributeName, values: Vec<Value>) -> Self {
-        Self { name, change: ValueChange::Remove(values) }
+        Self {
+            name,
+            change: ValueChange::Remove(values),
+        }
     }
 }
 

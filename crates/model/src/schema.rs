@@ -41,11 +41,21 @@ pub struct AttributeSchema {
 
 impl AttributeSchema {
     pub fn single(name: &str, syntax: Syntax) -> Self {
-        Self { name: AttributeName::new(name), syntax, multi_valued: false, required: false }
+        Self {
+            name: AttributeName::new(name),
+            syntax,
+            multi_valued: false,
+            required: false,
+        }
     }
 
     pub fn multi(name: &str, syntax: Syntax) -> Self {
-        Self { name: AttributeName::new(name), syntax, multi_valued: true, required: false }
+        Self {
+            name: AttributeName::new(name),
+            syntax,
+            multi_valued: true,
+            required: false,
+        }
     }
 
     pub fn required(mut self) -> Self {

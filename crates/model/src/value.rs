@@ -22,7 +22,11 @@ pub enum Value {
     Boolean(bool),
     #[serde(rename = "d")]
     DateTime(Timestamp),
-    #[serde(rename = "x", serialize_with = "to_base64", deserialize_with = "from_base64")]
+    #[serde(
+        rename = "x",
+        serialize_with = "to_base64",
+        deserialize_with = "from_base64"
+    )]
     Binary(Vec<u8>),
     /// A reference to another object. In a connector space it holds the anchor of the
     /// referenced object in the same connector; in the vault, the referenced identity's id.

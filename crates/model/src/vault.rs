@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Anchor, AttributeName, Attributes, ConnectorName, IdentityId, ObjectType, RuleName, RunId, Timestamp, Value};
+use crate::{
+    Anchor, AttributeName, Attributes, ConnectorName, IdentityId, ObjectType, RuleName, RunId,
+    Timestamp, Value,
+};
 
 /// Where a value came from: which connector object, through which rule, in which run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +45,12 @@ impl Contribution {
     /// The order of precedence: connected sources first, then the lower precedence number,
     /// then the earlier contribution, so the outcome never depends on processing order.
     fn rank(&self) -> (bool, i32, &ConnectorName, &Anchor) {
-        (!self.connected, self.precedence, &self.lineage.connector, &self.lineage.anchor)
+        (
+            !self.connected,
+            self.precedence,
+            &self.lineage.connector,
+            &self.lineage.anchor,
+        )
     }
 }
 
@@ -73,7 +81,10 @@ impl VaultAttribute {
 
     /// Puts the contribution of one source object, replacing its earlier one.
     fn offer(&mut self, contribution: Contribution) {
-        self.withdraw(&contribution.lineage.connector, &contribution.lineage.anchor);
+        self.withdraw(
+            &contribution.lineage.connector,
+            &contribution.lineage.anchor,
+        );
         self.contributions.push(contribution);
         self.contributions.sort_by(|a, b| a.rank().cmp(&b.rank()));
     }
@@ -105,7 +116,11 @@ pub struct Offer {
 
 impl Offer {
     pub fn new(attribute: &str, values: Vec<Value>, precedence: i32) -> Self {
-        Offer { attribute: AttributeName::new(attribute), values, precedence }
+        Offer {
+            attribute: AttributeName::new(attribute),
+            values,
+            precedence,
+        }
     }
 }
 
@@ -143,7 +158,10 @@ impl Identity {
     }
 
     pub fn values(&self, name: &AttributeName) -> &[Value] {
-        self.attributes.get(name).map(VaultAttribute::values).unwrap_or(&[])
+        self.attributes
+            .get(name)
+            .map(VaultAttribute::values)
+            .unwrap_or(&[])
     }
 
     pub fn attribute(&self, name: &AttributeName) -> Option<&VaultAttribute> {
@@ -189,33 +207,53 @@ impl Identity {
         let mut previous: BTreeMap<AttributeName, Lineage> = BTreeMap::new();
         for (name, attr) in self.attributes.iter_mut() {
             if let Some(c) = attr.contributions.iter().find(|c| {
-                c.lineage.connector == source.connector && c.lineage.anchor == source.anchor && c.connected
-            }) && offered.iter().any(|o| &o.attribute == name && o.values == c.values)
+                c.lineage.connector == source.connector
+                    && c.lineage.anchor == source.anchor
+                    && c.connected
+            }) && offered
+                .iter()
+                .any(|o| &o.attribute == name && o.values == c.values)
             {
                 previous.insert(name.clone(), c.lineage.clone());
             }
             attr.withdraw(&source.connector, &source.anchor);
         }
-        for Offer { attribute, values, precedence } in offered {
+        for Offer {
+            attribute,
+            values,
+            precedence,
+        } in offered
+        {
             if values.is_empty() {
                 continue;
             }
-            let lineage = previous.remove(&attribute).unwrap_or_else(|| lineage.clone());
-            self.attributes.entry(attribute).or_default().offer(Contribution {
-                values,
-                precedence,
-                lineage,
-                connected: true,
-            });
+            let lineage = previous
+                .remove(&attribute)
+                .unwrap_or_else(|| lineage.clone());
+            self.attributes
+                .entry(attribute)
+                .or_default()
+                .offer(Contribution {
+                    values,
+                    precedence,
+                    lineage,
+                    connected: true,
+                });
         }
         self.finish_change(before, run)
     }
 
     /// Marks a source object as gone: its values stay, marked disconnected, and lose to any
     /// connected source. Returns the attributes whose winning values changed.
-    pub fn disconnect(&mut self, connector: &ConnectorName, anchor: &Anchor, run: RunId) -> Vec<AttributeValueChange> {
+    pub fn disconnect(
+        &mut self,
+        connector: &ConnectorName,
+        anchor: &Anchor,
+        run: RunId,
+    ) -> Vec<AttributeValueChange> {
         let before = self.current_attributes();
-        self.sources.retain(|s| !(&s.connector == connector && &s.anchor == anchor));
+        self.sources
+            .retain(|s| !(&s.connector == connector && &s.anchor == anchor));
         for attr in self.attributes.values_mut() {
             attr.disconnect(connector, anchor);
         }
@@ -257,7 +295,10 @@ impl AttributeValueChange {
                     attribute: name.clone(),
                     old: old.to_vec(),
                     new: new.to_vec(),
-                    lineage: identity.attribute(name).and_then(|a| a.winner()).map(|w| w.lineage.clone()),
+                    lineage: identity
+                        .attribute(name)
+                        .and_then(|a| a.winner())
+                        .map(|w| w.lineage.clone()),
                 })
             })
             .collect()
@@ -269,7 +310,11 @@ mod tests {
     use super::*;
 
     fn link(connector: &str, anchor: &str) -> SourceLink {
-        SourceLink { connector: connector.into(), anchor: anchor.into(), rule: format!("{connector}-rule").into() }
+        SourceLink {
+            connector: connector.into(),
+            anchor: anchor.into(),
+            rule: format!("{connector}-rule").into(),
+        }
     }
 
     fn at() -> Timestamp {
@@ -279,30 +324,61 @@ mod tests {
     #[test]
     fn lower_precedence_wins_per_attribute_and_losers_are_kept() {
         let mut identity = Identity::new(IdentityId(1), "person".into(), RunId(1));
-        identity.contribute(&link("hr", "E1"), vec![Offer::new("title", vec!["Engineer".into()], 10)], RunId(1), at());
+        identity.contribute(
+            &link("hr", "E1"),
+            vec![Offer::new("title", vec!["Engineer".into()], 10)],
+            RunId(1),
+            at(),
+        );
         identity.contribute(
             &link("contractors", "C1"),
-            vec![Offer::new("title", vec!["Consultant".into()], 20), Offer::new("mobile", vec!["+44 1".into()], 20)],
+            vec![
+                Offer::new("title", vec!["Consultant".into()], 20),
+                Offer::new("mobile", vec!["+44 1".into()], 20),
+            ],
             RunId(1),
             at(),
         );
         let title = AttributeName::new("title");
         assert_eq!(identity.values(&title), &[Value::from("Engineer")]);
-        assert_eq!(identity.attribute(&title).unwrap().losers()[0].lineage.connector.as_str(), "contractors");
+        assert_eq!(
+            identity.attribute(&title).unwrap().losers()[0]
+                .lineage
+                .connector
+                .as_str(),
+            "contractors"
+        );
         assert_eq!(identity.values(&"mobile".into()), &[Value::from("+44 1")]);
     }
 
     #[test]
     fn a_disconnected_source_keeps_its_values_until_a_connected_one_offers() {
         let mut identity = Identity::new(IdentityId(1), "person".into(), RunId(1));
-        identity.contribute(&link("hr", "E1"), vec![Offer::new("employeeId", vec!["E1".into()], 10)], RunId(1), at());
+        identity.contribute(
+            &link("hr", "E1"),
+            vec![Offer::new("employeeId", vec!["E1".into()], 10)],
+            RunId(1),
+            at(),
+        );
         let changes = identity.disconnect(&"hr".into(), &"E1".into(), RunId(2));
         assert!(changes.is_empty());
         assert!(!identity.has_source());
         assert_eq!(identity.values(&"employeeId".into()), &[Value::from("E1")]);
-        identity.contribute(&link("hr", "E1"), vec![Offer::new("employeeId", vec!["E1".into()], 10)], RunId(3), at());
+        identity.contribute(
+            &link("hr", "E1"),
+            vec![Offer::new("employeeId", vec!["E1".into()], 10)],
+            RunId(3),
+            at(),
+        );
         assert!(identity.has_source());
-        assert!(identity.attribute(&"employeeId".into()).unwrap().winner().unwrap().connected);
+        assert!(
+            identity
+                .attribute(&"employeeId".into())
+                .unwrap()
+                .winner()
+                .unwrap()
+                .connected
+        );
     }
 
     #[test]
@@ -310,11 +386,19 @@ mod tests {
         let mut identity = Identity::new(IdentityId(1), "person".into(), RunId(1));
         identity.contribute(
             &link("hr", "E1"),
-            vec![Offer::new("title", vec!["A".into()], 10), Offer::new("dept", vec!["X".into()], 10)],
+            vec![
+                Offer::new("title", vec!["A".into()], 10),
+                Offer::new("dept", vec!["X".into()], 10),
+            ],
             RunId(1),
             at(),
         );
-        let changes = identity.contribute(&link("hr", "E1"), vec![Offer::new("title", vec!["A".into()], 10)], RunId(2), at());
+        let changes = identity.contribute(
+            &link("hr", "E1"),
+            vec![Offer::new("title", vec!["A".into()], 10)],
+            RunId(2),
+            at(),
+        );
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].attribute, AttributeName::new("dept"));
         assert!(identity.attribute(&"dept".into()).is_none());
