@@ -217,10 +217,17 @@ impl Connector for CsvConnector {
                 health
                     .passed
                     .push(format!("drop directory {} exists", dir.display()));
+            } else if dir.exists() {
+                health.problems.push(format!(
+                    "drop directory {} is not a directory",
+                    dir.display()
+                ));
             } else {
-                health
-                    .problems
-                    .push(format!("drop directory {} does not exist", dir.display()));
+                // `finish` creates it, as it creates the target file's directory.
+                health.passed.push(format!(
+                    "drop directory {} is created at the first export",
+                    dir.display()
+                ));
             }
         }
         Ok(health)

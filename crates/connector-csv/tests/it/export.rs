@@ -415,3 +415,28 @@ async fn a_target_file_not_written_yet_is_a_healthy_empty_system() {
     csv.finish().await.unwrap();
     assert_eq!(full(&mut csv).await.anchors(), ["E1"]);
 }
+
+#[tokio::test]
+async fn check_accepts_a_drop_directory_to_be_created_but_not_a_file_in_its_place() {
+    let dir = Dir::new();
+    let path = dir.write("out.csv", "EmployeeID\nE1\n");
+    let mut s = settings(&path, &["EmployeeID"]);
+    s.drop_dir = Some(dir.path("drops"));
+    assert!(
+        connector::Connector::check(&mut CsvConnector::new(s.clone()))
+            .await
+            .unwrap()
+            .is_healthy()
+    );
+    s.drop_dir = Some(path.clone());
+    let health = connector::Connector::check(&mut CsvConnector::new(s))
+        .await
+        .unwrap();
+    assert_eq!(
+        health.problems,
+        [format!(
+            "drop directory {} is not a directory",
+            path.display()
+        )]
+    );
+}
