@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use crate::ast::{Keyword, Node, NodeKind};
-use crate::functions::{self, Function};
+use crate::functions::{self, Dialects, Function};
 use crate::lexer::diagnostic;
 use crate::{Diagnostic, Dialect};
 
@@ -90,12 +90,11 @@ pub(crate) fn arity(
     }
     // Only the Replace, FormatDateTime and Switch/Coalesce slots are optional in the middle;
     // other required arguments must be filled.
+    let provisioning = function.dialects == Dialects::Provisioning;
     let optional_slot = |index: usize| match function.name {
-        "Replace" if function.max_args == Some(7) => index >= 1,
+        "Replace" if provisioning => index >= 1,
         "FormatDateTime" => index == 1 && count == 4,
-        "Switch" if function.dialects.includes(Dialect::Provisioning) && function.min_args == 4 => {
-            index >= 1
-        }
+        "Switch" if provisioning => index >= 1,
         "Coalesce" | "Join" | "SelectUniqueValue" => true,
         _ => index >= function.min_args,
     };
@@ -113,13 +112,13 @@ pub(crate) fn arity(
         }
     }
     if function.name == "Switch" {
-        let paired = if function.min_args == 4 {
+        let paired = if provisioning {
             (count - 2).is_multiple_of(2)
         } else {
             count.is_multiple_of(2)
         };
         if !paired {
-            let help = if function.min_args == 4 {
+            let help = if provisioning {
                 "after source and defaultValue, give key/value pairs"
             } else {
                 "give condition/value pairs"
