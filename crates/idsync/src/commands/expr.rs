@@ -12,8 +12,9 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use expr::json::{CaseContext, attributes_from_json, outcome_to_json, values_to_json};
-use expr::{Dialect, Expression, Outcome};
+// `::expr` is the crate; this module is also named `expr` inside `commands`.
+use ::expr::json::{CaseContext, attributes_from_json, outcome_to_json, values_to_json};
+use ::expr::{Dialect, Expression, Outcome};
 use serde_json::{Value as Json, json};
 
 #[derive(clap::Args, Debug)]
