@@ -9,7 +9,7 @@ use connector::{
     ImportRequest,
 };
 use connector_csv::CsvConnector;
-use model::Schema;
+use model::{Anchor, AttributeName, Attributes, Schema};
 
 #[derive(Debug)]
 pub enum AnyConnector {
@@ -74,6 +74,27 @@ impl AnyConnector {
     pub async fn finish_export(&mut self) -> Result<(), ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.finish().await,
+        }
+    }
+}
+
+/// The anchor a create will get, when the target takes it from the object's own attributes
+/// (a CSV file's anchor columns, joined with `|` as the connector joins them); `None` when
+/// the system assigns it (a Graph id, an objectGUID).
+pub fn planned_anchor(config: &ConnectorConfig, attributes: &Attributes) -> Option<Anchor> {
+    match &config.kind {
+        ConnectorKind::Csv(settings) => {
+            let parts: Option<Vec<String>> = settings
+                .anchor
+                .iter()
+                .map(|column| {
+                    attributes
+                        .first(&AttributeName::new(column.as_str()))
+                        .map(|v| v.to_text())
+                        .filter(|text| !text.is_empty())
+                })
+                .collect();
+            parts.map(|parts| Anchor::new(parts.join("|")))
         }
     }
 }

@@ -171,16 +171,8 @@ pub fn decide(
                 return Decision::Nothing;
             }
             let attributes = desired.map(|d| d.attributes.clone()).unwrap_or_default();
-            let reasons = attributes
-                .iter()
-                .map(|(name, values)| ChangeReason {
-                    rule: rule.name.clone(),
-                    attribute: Some(name.clone()),
-                    old: vec![],
-                    new: values.to_vec(),
-                    note: None,
-                })
-                .collect();
+            // The plan shows a create's attributes from the change itself; the reason says why.
+            let reasons = note(rule, format!("in scope of {}: provisioned", rule.name));
             Decision::Provision {
                 attributes,
                 reasons,

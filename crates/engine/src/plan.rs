@@ -99,6 +99,11 @@ impl Plan {
                     String::new()
                 };
                 let _ = writeln!(out, "  {} {}{}", e.operation.as_str(), object, flag);
+                if let model::ObjectChange::Create { attributes } = &e.change {
+                    for (name, values) in attributes.iter() {
+                        let _ = writeln!(out, "      {name}: {}", show(values));
+                    }
+                }
                 for r in &e.reasons {
                     match (&r.attribute, &r.note) {
                         (Some(attribute), _) => {

@@ -12,6 +12,7 @@ use store::{
 };
 
 use crate::EngineError;
+use crate::connectors::planned_anchor;
 use crate::outbound::{
     Decision, Purpose, Scope, Target, decide, desired, grace_expired, grace_reason, in_scope,
 };
@@ -30,10 +31,15 @@ pub(crate) fn sync_identities(
     report: &mut RunReport,
 ) -> Result<(), EngineError> {
     let mut after: Option<IdentityId> = None;
+    // Kept for the whole pass: the accounts of managers provisioned in earlier chunks are
+    // looked up once.
+    let mut targets = TargetLookup::default();
     loop {
         let ids = store.dirty_identities(after, CHUNK)?;
         let Some(last) = ids.last() else { break };
         after = Some(*last);
+        targets.in_progress = ids.iter().copied().collect();
+        targets.chunk_last = *last;
         let records = store.identities(&ids)?;
         let mut links: HashMap<IdentityId, Vec<CsObject>> = HashMap::new();
         for cs in store.cs_linked_to(&ids)? {
@@ -41,10 +47,6 @@ pub(crate) fn sync_identities(
                 links.entry(link.identity).or_default().push(cs);
             }
         }
-        let mut targets = TargetLookup {
-            in_progress: ids.iter().copied().collect(),
-            ..TargetLookup::default()
-        };
         let mut batch = WriteBatch::new();
         for record in records {
             let identity = &record.identity;
@@ -107,11 +109,23 @@ impl From<store::StoreError> for RuleFailure {
 
 /// The target-side anchors of identities, per connector, for translating vault references
 /// (a manager) into references the target understands.
-#[derive(Default)]
 struct TargetLookup {
     anchors: HashMap<(String, IdentityId), TargetRef>,
-    /// Identities being re-evaluated in this run: one without an account yet may get one.
+    /// The identities of the chunk being processed: one without an account yet may get one.
     in_progress: std::collections::HashSet<IdentityId>,
+    /// The last identity of the chunk: dirty identities after it are processed later in
+    /// this pass, and may get an account then.
+    chunk_last: IdentityId,
+}
+
+impl Default for TargetLookup {
+    fn default() -> Self {
+        TargetLookup {
+            anchors: HashMap::new(),
+            in_progress: Default::default(),
+            chunk_last: IdentityId(0),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -125,6 +139,7 @@ enum TargetRef {
 impl TargetLookup {
     fn get(
         &mut self,
+        ctx: &RunContext<'_>,
         store: &dyn Store,
         connector: &model::ConnectorName,
         id: IdentityId,
@@ -139,33 +154,57 @@ impl TargetLookup {
             .filter(|cs| &cs.connector == connector)
             .map(|cs| match cs.anchor {
                 Some(anchor) => TargetRef::Anchor(anchor.to_string()),
-                None => TargetRef::Pending,
+                // A create not yet exported: its anchor is known if the target takes it from
+                // the planned attributes the placeholder holds.
+                None => planned(ctx, connector, &cs.attributes),
             })
             .next()
             .unwrap_or(TargetRef::None);
         let found = match found {
             TargetRef::None
                 if self.in_progress.contains(&id)
-                    || store.identities(&[id])?.first().is_some_and(|r| r.dirty) =>
+                    || (id > self.chunk_last
+                        && store.identities(&[id])?.first().is_some_and(|r| r.dirty)) =>
             {
                 TargetRef::Pending
             }
             other => other,
         };
-        self.anchors.insert(key, found.clone());
+        // Only settled answers are kept: a pending one may settle later in this pass.
+        if !matches!(found, TargetRef::Pending) {
+            self.anchors.insert(key, found.clone());
+        }
         Ok(found)
     }
 
     /// An account for `id` in `connector` is being created in this run.
-    fn provisioning(&mut self, connector: &model::ConnectorName, id: IdentityId) {
-        self.anchors
-            .insert((connector.to_string(), id), TargetRef::Pending);
+    fn provisioning(
+        &mut self,
+        connector: &model::ConnectorName,
+        id: IdentityId,
+        anchor: TargetRef,
+    ) {
+        self.anchors.insert((connector.to_string(), id), anchor);
     }
+}
+
+/// The anchor a planned create will have, if the target takes it from the attributes.
+fn planned(
+    ctx: &RunContext<'_>,
+    connector: &model::ConnectorName,
+    attributes: &Attributes,
+) -> TargetRef {
+    ctx.config
+        .connector(connector)
+        .and_then(|c| planned_anchor(c, attributes))
+        .map(|a| TargetRef::Anchor(a.to_string()))
+        .unwrap_or(TargetRef::Pending)
 }
 
 /// The identity's attributes with references translated for one target. Returns whether
 /// every reference could be resolved (a reference to an account being created cannot yet).
 fn translate(
+    ctx: &RunContext<'_>,
     store: &dyn Store,
     targets: &mut TargetLookup,
     connector: &model::ConnectorName,
@@ -189,7 +228,7 @@ fn translate(
             let Ok(id) = text.parse::<IdentityId>() else {
                 continue;
             };
-            match targets.get(store, connector, id)? {
+            match targets.get(ctx, store, connector, id)? {
                 TargetRef::Anchor(anchor) => translated.push(Value::Reference(anchor)),
                 TargetRef::Pending => complete = false,
                 TargetRef::None => {}
@@ -243,6 +282,7 @@ fn evaluate_rule(
 ) -> Result<bool, RuleFailure> {
     let eval = ctx.eval();
     let (mut attributes, resolved) = translate(
+        ctx,
         store,
         targets,
         &rule.connector,
@@ -290,7 +330,11 @@ fn evaluate_rule(
             reasons,
         } => {
             counts.creates += 1;
-            targets.provisioning(&rule.connector, identity.id);
+            targets.provisioning(
+                &rule.connector,
+                identity.id,
+                planned(ctx, &rule.connector, &attributes),
+            );
             let cs_id = match target_cs {
                 Some(cs) => cs.id,
                 None => store.allocate_cs_ids(1)?[0],
@@ -300,7 +344,9 @@ fn evaluate_rule(
                 connector: rule.connector.clone(),
                 anchor: None,
                 object_type: rule.target_type.clone(),
-                attributes: Attributes::new(),
+                // The planned values: they count as taken for uniqueness, and a reference to
+                // this account resolves to its planned anchor before it is created.
+                attributes: attributes.clone(),
                 digest: 0,
                 link: Some(Link {
                     identity: identity.id,
@@ -311,11 +357,7 @@ fn evaluate_rule(
                 dirty: false,
                 deprovisioned_at: None,
             };
-            // The planned values count as taken, so two creates in one run cannot pick the
-            // same unique value.
-            let mut planned = placeholder.clone();
-            planned.attributes = attributes.clone();
-            let keys = ctx.keys.cs_keys(&planned);
+            let keys = ctx.keys.cs_keys(&placeholder);
             batch.push(Write::PutCs {
                 object: placeholder,
                 keys,

@@ -29,6 +29,9 @@ use codec::{CS_COLUMNS, CsRow, HISTORY_COLUMNS, RUN_COLUMNS, attribute_key, db_e
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The page cache per connection, in KiB.
+/// Pages (4 KiB) of WAL between automatic checkpoints.
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+
 const PAGE_CACHE_KIB: i64 = 64 * 1024;
 
 /// A commit prepares a handful of statements per write kind; keep them all cached.
@@ -133,6 +136,11 @@ impl SqliteStore {
         // A run touches every index of a connector space; the default 2 MiB page cache
         // spills to the WAL mid-transaction on large batches.
         conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
+            .map_err(open_error)?;
+        // A run rewrites the same pages (indexes, counters) in many consecutive batches;
+        // checkpointing every 4 MiB of WAL (the default) copies them to the database again
+        // and again. 64 MiB between checkpoints copies each hot page once per many batches.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
             .map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
