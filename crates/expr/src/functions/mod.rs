@@ -41,7 +41,8 @@ pub struct Function {
     pub(crate) imp: Imp,
 }
 
-/// A worked example, evaluated by the tests with [`Example::context`]-style fixed inputs.
+/// A worked example. The docs test evaluates it with a fixed context (now 2021-07-02T15:33:38Z,
+/// seed 0, default domain contoso.com, `%Forest.LDAP%` = `DC=fabrikam,DC=com`).
 #[derive(Debug)]
 pub struct Example {
     pub expression: &'static str,
