@@ -272,3 +272,27 @@ fn fail(
     batch.push(Write::PutExport(export));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use config::RetryConfig;
+
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_from_the_first_delay_up_to_the_cap() {
+        let retry = RetryConfig {
+            max_attempts: 5,
+            backoff: Duration::from_secs(60),
+            max_backoff: Duration::from_secs(600),
+        };
+        let delays: Vec<u64> = (1..=6)
+            .map(|attempt| backoff(&retry, attempt).as_secs())
+            .collect();
+        assert_eq!(delays, [60, 120, 240, 480, 600, 600]);
+        // A huge attempt count saturates instead of overflowing.
+        assert_eq!(backoff(&retry, u32::MAX).as_secs(), 600);
+    }
+}

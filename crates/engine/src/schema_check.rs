@@ -18,6 +18,9 @@ pub struct UnknownAttribute {
 
 impl std::fmt::Display for UnknownAttribute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(location) = &self.location {
+            write!(f, "{location}: ")?;
+        }
         write!(
             f,
             "{} of rule {} reads [{}], which the connector does not have ({})",

@@ -37,6 +37,16 @@ impl<'c> RunContext<'c> {
         ctx.seed = self.run.0 as u64;
         ctx
     }
+
+    /// The evaluation context for one identity: random functions (`RandomString` for an
+    /// initial password, `Guid`) differ per identity and per run, and repeat for the same
+    /// identity in the same run.
+    pub fn eval_for(&self, identity: IdentityId) -> EvalContext<'_> {
+        let mut ctx = self.eval();
+        ctx.seed = (self.run.0 as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ (identity.0 as u64).rotate_left(32);
+        ctx
+    }
 }
 
 /// Which attributes are indexed: identity attributes that join rules look up, and target

@@ -280,7 +280,7 @@ fn evaluate_rule(
     batch: &mut WriteBatch,
     report: &mut RunReport,
 ) -> Result<bool, RuleFailure> {
-    let eval = ctx.eval();
+    let eval = ctx.eval_for(identity.id);
     let (mut attributes, resolved) = translate(
         ctx,
         store,

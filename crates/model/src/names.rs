@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,12 +14,14 @@ use serde::{Deserialize, Serialize};
 macro_rules! case_insensitive_name {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
+        // Shared, not boxed: the same names are cloned into millions of objects per run,
+        // and a clone of an `Arc` is a count, not an allocation.
         #[derive(Clone, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(Box<str>);
+        pub struct $name(Arc<str>);
 
         impl $name {
-            pub fn new(name: impl Into<Box<str>>) -> Self {
+            pub fn new(name: impl Into<Arc<str>>) -> Self {
                 Self(name.into())
             }
 

@@ -125,6 +125,11 @@ fn a_flow_that_reads_an_unknown_column_is_an_error_and_nothing_is_cleared() {
         "{}",
         check.stdout
     );
+    assert!(
+        check.stdout.contains("idsync.toml:46:14: flow department"),
+        "the error points into the configuration: {}",
+        check.stdout
+    );
 }
 
 #[test]
