@@ -2,7 +2,7 @@
 //! that gets it there.
 
 use config::{DeprovisionAction, FlowWhen, OutboundRule};
-use expr::{AttributeSource, EvalContext, Outcome};
+use expr::{AttributeSource, EvalContext, Outcome, UniquenessOracle};
 use model::vault::Identity;
 use model::{AttributeChange, AttributeName, Attributes, Timestamp, Value};
 use store::{ChangeReason, CsObject};
@@ -25,18 +25,48 @@ pub enum Purpose {
     Update,
 }
 
+/// Answers `SelectUniqueValue` for a target: is this value of this attribute free?
+pub trait TargetUniqueness {
+    fn is_unique(&self, attribute: &AttributeName, candidate: &str) -> bool;
+}
+
+/// The oracle of one flow: the target's answer for the flow's attribute.
+struct FlowUniqueness<'a> {
+    target: &'a dyn TargetUniqueness,
+    attribute: &'a AttributeName,
+}
+
+impl UniquenessOracle for FlowUniqueness<'_> {
+    fn is_unique(&self, candidate: &str) -> bool {
+        self.target.is_unique(self.attribute, candidate)
+    }
+}
+
+/// The image the rule wants. `uniqueness` answers `SelectUniqueValue` from the target; it is
+/// asked only for a create, as Entra does: an existing object's value is its own.
 pub fn desired(
     rule: &OutboundRule,
     source: &dyn AttributeSource,
     purpose: Purpose,
     ctx: &EvalContext<'_>,
+    uniqueness: Option<&dyn TargetUniqueness>,
 ) -> Result<Desired, FlowError> {
     let mut desired = Desired::default();
     for flow in &rule.flows {
         if flow.when == FlowWhen::Create && purpose == Purpose::Update {
             continue;
         }
-        match flow.expr.evaluate(source, ctx) {
+        let oracle = uniqueness.map(|target| FlowUniqueness {
+            target,
+            attribute: &flow.target,
+        });
+        let mut flow_ctx = *ctx;
+        if purpose == Purpose::Create
+            && let Some(oracle) = &oracle
+        {
+            flow_ctx.uniqueness = Some(oracle);
+        }
+        match flow.expr.evaluate(source, &flow_ctx) {
             Ok(Outcome::Values(values)) => {
                 desired.attributes.set(flow.target.clone(), values);
                 desired.managed.push(flow.target.clone());

@@ -98,6 +98,27 @@ impl Keys {
             .collect()
     }
 
+    /// The indexed (attribute, value) pairs of an image bound for `connector`.
+    pub fn cs_keys_of(
+        &self,
+        connector: &ConnectorName,
+        attributes: &model::Attributes,
+    ) -> Vec<(AttributeName, String)> {
+        let Some(names) = self.cs.get(connector) else {
+            return Vec::new();
+        };
+        names
+            .iter()
+            .flat_map(|name| {
+                attributes
+                    .get(name)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(move |v| (name.clone(), key_text(&v.to_text())))
+            })
+            .collect()
+    }
+
     pub fn cs_keys(&self, cs: &CsObject) -> Vec<(AttributeName, String)> {
         let Some(names) = self.cs.get(&cs.connector) else {
             return Vec::new();

@@ -2,7 +2,7 @@
 //! and the difference between what the target should hold and what it holds becomes a
 //! pending export, with the reason for each attribute.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use config::{DeprovisionAction, OutboundRule};
 use model::{Attributes, IdentityId, ObjectChange, Value};
@@ -13,8 +13,10 @@ use store::{
 
 use crate::EngineError;
 use crate::connectors::planned_anchor;
+use crate::join::key_text;
 use crate::outbound::{
-    Decision, Purpose, Scope, Target, decide, desired, grace_expired, grace_reason, in_scope,
+    Decision, Purpose, Scope, Target, TargetUniqueness, decide, desired, grace_expired,
+    grace_reason, in_scope,
 };
 use crate::pipeline::crash_point;
 use crate::report::{Phase, RunReport};
@@ -111,8 +113,10 @@ impl From<store::StoreError> for RuleFailure {
 /// (a manager) into references the target understands.
 struct TargetLookup {
     anchors: HashMap<(String, IdentityId), TargetRef>,
+    /// (connector, attribute, value) of unique values chosen by creates in this pass.
+    claimed: HashSet<(String, String, String)>,
     /// The identities of the chunk being processed: one without an account yet may get one.
-    in_progress: std::collections::HashSet<IdentityId>,
+    in_progress: HashSet<IdentityId>,
     /// The last identity of the chunk: dirty identities after it are processed later in
     /// this pass, and may get an account then.
     chunk_last: IdentityId,
@@ -122,6 +126,7 @@ impl Default for TargetLookup {
     fn default() -> Self {
         TargetLookup {
             anchors: HashMap::new(),
+            claimed: HashSet::new(),
             in_progress: Default::default(),
             chunk_last: IdentityId(0),
         }
@@ -185,6 +190,32 @@ impl TargetLookup {
         anchor: TargetRef,
     ) {
         self.anchors.insert((connector.to_string(), id), anchor);
+    }
+}
+
+/// `SelectUniqueValue`'s answers from the target's connector space (existing objects and
+/// planned creates), plus the values chosen earlier in this pass.
+struct StoreUniqueness<'a> {
+    store: &'a dyn Store,
+    connector: &'a model::ConnectorName,
+    claimed: &'a HashSet<(String, String, String)>,
+}
+
+impl TargetUniqueness for StoreUniqueness<'_> {
+    fn is_unique(&self, attribute: &model::AttributeName, candidate: &str) -> bool {
+        let key = key_text(candidate);
+        let claim = (
+            self.connector.to_string(),
+            attribute.as_str().to_ascii_lowercase(),
+            key.clone(),
+        );
+        if self.claimed.contains(&claim) {
+            return false;
+        }
+        // A store that cannot answer is treated as "taken": never risk a duplicate.
+        self.store
+            .cs_find(self.connector, attribute, &key)
+            .is_ok_and(|found| found.is_empty())
     }
 }
 
@@ -307,11 +338,22 @@ fn evaluate_rule(
         Some(cs) if cs.anchor.is_none() => Target::Placeholder,
         Some(cs) => Target::Existing(cs),
     };
+    let uniqueness = StoreUniqueness {
+        store: &*store,
+        connector: &rule.connector,
+        claimed: &targets.claimed,
+    };
     let wanted = match (&scope, target) {
         (Scope::In, Target::Existing(_)) => {
-            Some(desired(rule, &attributes, Purpose::Update, &eval))
+            Some(desired(rule, &attributes, Purpose::Update, &eval, None))
         }
-        (Scope::In, _) => Some(desired(rule, &attributes, Purpose::Create, &eval)),
+        (Scope::In, _) => Some(desired(
+            rule,
+            &attributes,
+            Purpose::Create,
+            &eval,
+            Some(&uniqueness),
+        )),
         (Scope::Out(_), _) => None,
     }
     .transpose()
@@ -330,6 +372,15 @@ fn evaluate_rule(
             reasons,
         } => {
             counts.creates += 1;
+            // Values chosen for unique attributes are taken from now on, even before the
+            // placeholder that holds them is committed.
+            for (name, value) in ctx.keys.cs_keys_of(&rule.connector, &attributes) {
+                targets.claimed.insert((
+                    rule.connector.to_string(),
+                    name.as_str().to_ascii_lowercase(),
+                    value,
+                ));
+            }
             targets.provisioning(
                 &rule.connector,
                 identity.id,

@@ -8,3 +8,4 @@ mod lifecycle;
 mod precedence;
 mod quarantine;
 mod support;
+mod unique;
