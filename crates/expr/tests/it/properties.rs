@@ -168,7 +168,7 @@ fn evaluation_is_stable(
 }
 
 #[test]
-#[ignore]
+#[ignore = "prints how many generated expressions parse; run with --ignored when tuning the generator"]
 fn generated_expression_statistics() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
