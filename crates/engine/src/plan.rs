@@ -99,28 +99,7 @@ impl Plan {
                     String::new()
                 };
                 let _ = writeln!(out, "  {} {}{}", e.operation.as_str(), object, flag);
-                if let model::ObjectChange::Create { attributes } = &e.change {
-                    for (name, values) in attributes.iter() {
-                        let _ = writeln!(out, "      {name}: {}", show(values));
-                    }
-                }
-                for r in &e.reasons {
-                    match (&r.attribute, &r.note) {
-                        (Some(attribute), _) => {
-                            let _ = writeln!(
-                                out,
-                                "      {attribute}: {} -> {}   ({})",
-                                show(&r.old),
-                                show(&r.new),
-                                r.rule
-                            );
-                        }
-                        (None, Some(note)) => {
-                            let _ = writeln!(out, "      {note}   ({})", r.rule);
-                        }
-                        (None, None) => {}
-                    }
-                }
+                render_changes(&mut out, e);
             }
             if c.exports.len() > limit {
                 let _ = writeln!(
@@ -134,7 +113,35 @@ impl Plan {
     }
 }
 
-fn show(values: &[model::Value]) -> String {
+/// The lines under one pending export: a create's attributes, then each reason (attribute
+/// old → new, or a note) with its rule. Shared by the plan and `idsync show`.
+pub fn render_changes(out: &mut String, e: &PendingExport) {
+    if let model::ObjectChange::Create { attributes } = &e.change {
+        for (name, values) in attributes.iter() {
+            let _ = writeln!(out, "      {name}: {}", show(values));
+        }
+    }
+    for r in &e.reasons {
+        match (&r.attribute, &r.note) {
+            (Some(attribute), _) => {
+                let _ = writeln!(
+                    out,
+                    "      {attribute}: {} -> {}   ({})",
+                    show(&r.old),
+                    show(&r.new),
+                    r.rule
+                );
+            }
+            (None, Some(note)) => {
+                let _ = writeln!(out, "      {note}   ({})", r.rule);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// Values for people: `"a"`, `["a", "b"]`, or `(none)`.
+pub fn show(values: &[model::Value]) -> String {
     match values {
         [] => "(none)".into(),
         [one] => format!("{:?}", one.to_text()),

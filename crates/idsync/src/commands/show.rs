@@ -3,8 +3,9 @@
 use std::fmt::Write as _;
 
 use anyhow::bail;
+use engine::plan::{render_changes, show};
 use model::vault::Identity;
-use model::{Anchor, IdentityId, Value};
+use model::{Anchor, IdentityId};
 use serde::Serialize;
 use store::{CsId, CsObject, HistoryEntry, LinkDirection, PendingExport, Store};
 
@@ -132,19 +133,6 @@ pub fn resolve(
     }
 }
 
-fn show(values: &[Value]) -> String {
-    match values {
-        [one] => format!("{:?}", one.to_text()),
-        many => format!(
-            "[{}]",
-            many.iter()
-                .map(|v| format!("{:?}", v.to_text()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
 fn render(view: &IdentityView) -> String {
     let mut out = String::new();
     let i = &view.identity;
@@ -214,23 +202,7 @@ fn render(view: &IdentityView) -> String {
                 String::new()
             };
             let _ = writeln!(out, "  {} {}{q}", p.operation.as_str(), p.connector);
-            for r in &p.reasons {
-                match (&r.attribute, &r.note) {
-                    (Some(a), _) => {
-                        let _ = writeln!(
-                            out,
-                            "      {a}: {} -> {}   ({})",
-                            show_or_none(&r.old),
-                            show_or_none(&r.new),
-                            r.rule
-                        );
-                    }
-                    (None, Some(note)) => {
-                        let _ = writeln!(out, "      {note}   ({})", r.rule);
-                    }
-                    _ => {}
-                }
-            }
+            render_changes(&mut out, p);
         }
     }
     let _ = writeln!(out, "\nhistory:");
@@ -241,20 +213,12 @@ fn render(view: &IdentityView) -> String {
                 out,
                 "      {}: {} -> {}",
                 c.attribute,
-                show_or_none(&c.old),
-                show_or_none(&c.new)
+                show(&c.old),
+                show(&c.new)
             );
         }
     }
     out
-}
-
-fn show_or_none(values: &[Value]) -> String {
-    if values.is_empty() {
-        "(none)".into()
-    } else {
-        show(values)
-    }
 }
 
 fn run_label(run: i64) -> String {
