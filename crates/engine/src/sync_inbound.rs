@@ -71,24 +71,20 @@ pub(crate) fn sync_connector(
         .iter()
         .filter(|r| &r.connector == name && !r.join.is_empty())
         .collect();
+    let mut pass = InboundPass {
+        ctx,
+        rules,
+        outbound,
+        ids,
+        references: ReferenceCache::default(),
+    };
     let mut after: Option<CsId> = None;
     let mut deferred: Vec<CsId> = Vec::new();
-    let mut references = ReferenceCache::default();
     loop {
         let page = store.dirty_cs(name, after, CHUNK)?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
-        deferred.extend(process_chunk(
-            ctx,
-            store,
-            ids,
-            &rules,
-            &outbound,
-            page,
-            false,
-            &mut references,
-            report,
-        )?);
+        deferred.extend(pass.process_chunk(store, page, false, report)?);
         crash_point("inbound-chunk");
     }
     // Objects whose references pointed at objects not linked yet (a manager further down the
@@ -98,32 +94,12 @@ pub(crate) fn sync_connector(
         let mut still = Vec::new();
         for chunk in deferred.chunks(CHUNK) {
             let page = store.cs_by_ids(chunk)?;
-            still.extend(process_chunk(
-                ctx,
-                store,
-                ids,
-                &rules,
-                &outbound,
-                page,
-                false,
-                &mut references,
-                report,
-            )?);
+            still.extend(pass.process_chunk(store, page, false, report)?);
         }
         if still.len() == before {
             for chunk in still.chunks(CHUNK) {
                 let page = store.cs_by_ids(chunk)?;
-                process_chunk(
-                    ctx,
-                    store,
-                    ids,
-                    &rules,
-                    &outbound,
-                    page,
-                    true,
-                    &mut references,
-                    report,
-                )?;
+                pass.process_chunk(store, page, true, report)?;
             }
             break;
         }
@@ -132,46 +108,55 @@ pub(crate) fn sync_connector(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn process_chunk(
-    ctx: &RunContext<'_>,
-    store: &mut dyn Store,
-    ids: &mut IdPool,
-    rules: &[&InboundRule],
-    outbound: &[&OutboundRule],
-    page: Vec<CsObject>,
-    last_pass: bool,
-    references: &mut ReferenceCache,
-    report: &mut RunReport,
-) -> Result<Vec<CsId>, EngineError> {
-    let mut chunk = Chunk {
-        batch: WriteBatch::new(),
-        identities: IdentityCache::new(),
-        new_keys: HashMap::new(),
-    };
-    let linked: Vec<IdentityId> = page
-        .iter()
-        .filter_map(|cs| cs.link.as_ref().map(|l| l.identity))
-        .collect();
-    chunk.identities.preload(store, &linked)?;
-    let mut deferred = Vec::new();
-    for cs in page {
-        let name = cs.connector.clone();
-        let object = describe(&cs);
-        match process_object(
-            ctx, store, ids, rules, outbound, cs, last_pass, &mut chunk, references, report,
-        ) {
-            Ok(Processed::Done) => {}
-            Ok(Processed::Deferred(id)) => deferred.push(id),
-            Err(ObjectFailure::Object(message)) => {
-                report.error(Phase::Inbound, &name, object, message)
+/// One inbound pass over a connector's changed objects: its rules, and what the pass has
+/// learned so far (links made, identity ids reserved).
+struct InboundPass<'p, 'c> {
+    ctx: &'p RunContext<'c>,
+    rules: Vec<&'p InboundRule>,
+    /// Outbound rules of this connector with join rules: they recognise existing accounts.
+    outbound: Vec<&'p OutboundRule>,
+    ids: &'p mut IdPool,
+    references: ReferenceCache,
+}
+
+impl InboundPass<'_, '_> {
+    /// Processes one page of objects and commits its writes. Returns the objects deferred
+    /// because a reference could not be resolved yet.
+    fn process_chunk(
+        &mut self,
+        store: &mut dyn Store,
+        page: Vec<CsObject>,
+        last_pass: bool,
+        report: &mut RunReport,
+    ) -> Result<Vec<CsId>, EngineError> {
+        let ctx = self.ctx;
+        let mut chunk = Chunk {
+            batch: WriteBatch::new(),
+            identities: IdentityCache::new(),
+            new_keys: HashMap::new(),
+        };
+        let linked: Vec<IdentityId> = page
+            .iter()
+            .filter_map(|cs| cs.link.as_ref().map(|l| l.identity))
+            .collect();
+        chunk.identities.preload(store, &linked)?;
+        let mut deferred = Vec::new();
+        for cs in page {
+            let name = cs.connector.clone();
+            let object = describe(&cs);
+            match self.process_object(store, cs, last_pass, &mut chunk, report) {
+                Ok(Processed::Done) => {}
+                Ok(Processed::Deferred(id)) => deferred.push(id),
+                Err(ObjectFailure::Object(message)) => {
+                    report.error(Phase::Inbound, &name, object, message)
+                }
+                Err(ObjectFailure::Run(e)) => return Err(e),
             }
-            Err(ObjectFailure::Run(e)) => return Err(e),
         }
+        chunk.identities.flush(&ctx.keys, &mut chunk.batch);
+        store.commit(chunk.batch)?;
+        Ok(deferred)
     }
-    chunk.identities.flush(&ctx.keys, &mut chunk.batch);
-    store.commit(chunk.batch)?;
-    Ok(deferred)
 }
 
 enum Processed {
@@ -266,217 +251,222 @@ fn resolve_references(
     Ok(Some(resolved))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn process_object(
-    ctx: &RunContext<'_>,
-    store: &mut dyn Store,
-    ids: &mut IdPool,
-    rules: &[&InboundRule],
-    outbound: &[&OutboundRule],
-    cs: CsObject,
-    last_pass: bool,
-    chunk: &mut Chunk,
-    references: &mut ReferenceCache,
-    report: &mut RunReport,
-) -> Result<Processed, ObjectFailure> {
-    let name = cs.connector.clone();
-    // A target account changed in its system: its identity decides whether to put it back.
-    if let Some(link) = &cs.link
-        && link.direction == LinkDirection::Outbound
-    {
-        let identity = link.identity;
-        if let Some(record) = chunk.identities.get(store, identity)? {
-            record.dirty = true;
-            chunk.identities.touch(identity);
+impl InboundPass<'_, '_> {
+    fn process_object(
+        &mut self,
+        store: &mut dyn Store,
+        cs: CsObject,
+        last_pass: bool,
+        chunk: &mut Chunk,
+        report: &mut RunReport,
+    ) -> Result<Processed, ObjectFailure> {
+        let InboundPass {
+            ctx,
+            rules,
+            outbound,
+            ids,
+            references,
+        } = self;
+        let ctx = *ctx;
+        let name = cs.connector.clone();
+        // A target account changed in its system: its identity decides whether to put it back.
+        if let Some(link) = &cs.link
+            && link.direction == LinkDirection::Outbound
+        {
+            let identity = link.identity;
+            if let Some(record) = chunk.identities.get(store, identity)? {
+                record.dirty = true;
+                chunk.identities.touch(identity);
+            }
+            chunk.batch.push(Write::CleanCs(cs.id));
+            report.connector(&name).inbound.unchanged += 1;
+            return Ok(Processed::Done);
         }
-        chunk.batch.push(Write::CleanCs(cs.id));
-        report.connector(&name).inbound.unchanged += 1;
-        return Ok(Processed::Done);
-    }
-    let Some(anchor) = cs.anchor.clone() else {
-        chunk.batch.push(Write::CleanCs(cs.id));
-        return Ok(Processed::Done);
-    };
-    let Some(attributes) = resolve_references(store, &cs, references, last_pass)? else {
-        return Ok(Processed::Deferred(cs.id));
-    };
-    let eval = ctx.eval();
-    let rule =
-        rule_for(rules, &cs.object_type, &attributes, &eval).map_err(ObjectFailure::Object)?;
+        let Some(anchor) = cs.anchor.clone() else {
+            chunk.batch.push(Write::CleanCs(cs.id));
+            return Ok(Processed::Done);
+        };
+        let Some(attributes) = resolve_references(store, &cs, references, last_pass)? else {
+            return Ok(Processed::Deferred(cs.id));
+        };
+        let eval = ctx.eval();
+        let rule =
+            rule_for(rules, &cs.object_type, &attributes, &eval).map_err(ObjectFailure::Object)?;
 
-    match (cs.link.clone(), rule) {
-        (Some(link), Some(rule)) => {
-            let source = SourceLink {
-                connector: name.clone(),
-                anchor: anchor.clone(),
-                rule: rule.name.clone(),
-            };
-            let Some(record) = chunk.identities.get(store, link.identity)? else {
-                // The identity is gone (deleted by a concurrent change): treat as unlinked.
+        match (cs.link.clone(), rule) {
+            (Some(link), Some(rule)) => {
+                let source = SourceLink {
+                    connector: name.clone(),
+                    anchor: anchor.clone(),
+                    rule: rule.name.clone(),
+                };
+                let Some(record) = chunk.identities.get(store, link.identity)? else {
+                    // The identity is gone (deleted by a concurrent change): treat as unlinked.
+                    chunk.batch.push(Write::SetLink {
+                        id: cs.id,
+                        link: None,
+                    });
+                    return Ok(Processed::Done);
+                };
+                let values = offered(rule, &attributes, &source, Some(&record.identity), &eval)
+                    .map_err(|e| ObjectFailure::Object(e.to_string()))?;
+                let had_source = record.identity.sources.contains(&source);
+                let changes = record
+                    .identity
+                    .contribute(&source, values, ctx.run, ctx.now);
+                let id = record.identity.id;
+                if !changes.is_empty() || !had_source {
+                    record.dirty = true;
+                    chunk.batch.push(Write::AppendHistory(HistoryEntry {
+                        identity: id,
+                        run: ctx.run,
+                        at: ctx.now,
+                        event: format!("updated from {name}/{anchor} by {}", rule.name),
+                        changes,
+                    }));
+                    chunk.identities.touch(id);
+                    report.connector(&name).inbound.updated += 1;
+                } else {
+                    report.connector(&name).inbound.unchanged += 1;
+                }
+                if link.rule != rule.name {
+                    chunk.batch.push(Write::SetLink {
+                        id: cs.id,
+                        link: Some(Link {
+                            rule: rule.name.clone(),
+                            ..link
+                        }),
+                    });
+                } else {
+                    chunk.batch.push(Write::CleanCs(cs.id));
+                }
+            }
+            (Some(link), None) => {
+                // No rule wants the object any more: it stops being a source.
+                if let Some(record) = chunk.identities.get(store, link.identity)? {
+                    let changes = record.identity.disconnect(&name, &anchor, ctx.run);
+                    record.dirty = true;
+                    chunk.batch.push(Write::AppendHistory(HistoryEntry {
+                        identity: link.identity,
+                        run: ctx.run,
+                        at: ctx.now,
+                        event: format!(
+                            "{name}/{anchor} left the scope of {}; disconnected",
+                            link.rule
+                        ),
+                        changes,
+                    }));
+                    chunk.identities.touch(link.identity);
+                }
+                report.connector(&name).inbound.disconnected += 1;
                 chunk.batch.push(Write::SetLink {
                     id: cs.id,
                     link: None,
                 });
-                return Ok(Processed::Done);
-            };
-            let values = offered(rule, &attributes, &source, Some(&record.identity), &eval)
-                .map_err(|e| ObjectFailure::Object(e.to_string()))?;
-            let had_source = record.identity.sources.contains(&source);
-            let changes = record
-                .identity
-                .contribute(&source, values, ctx.run, ctx.now);
-            let id = record.identity.id;
-            if !changes.is_empty() || !had_source {
+            }
+            (None, Some(rule)) => {
+                let decision = join(
+                    ctx,
+                    store,
+                    chunk,
+                    &rule.join,
+                    &rule.vault_type,
+                    &attributes,
+                    Some((&name, &anchor)),
+                )?;
+                let source = SourceLink {
+                    connector: name.clone(),
+                    anchor: anchor.clone(),
+                    rule: rule.name.clone(),
+                };
+                let (id, event) = match decision {
+                    JoinDecision::Joined {
+                        identity,
+                        rule: index,
+                    } => {
+                        report.connector(&name).inbound.joined += 1;
+                        (
+                            identity,
+                            format!(
+                                "joined {name}/{anchor} by {} (join rule {} on {})",
+                                rule.name,
+                                index + 1,
+                                rule.join[index].vault
+                            ),
+                        )
+                    }
+                    JoinDecision::Ambiguous {
+                        rule: index,
+                        candidates,
+                    } => {
+                        let list: Vec<String> = candidates.iter().map(|c| c.to_string()).collect();
+                        return Err(ObjectFailure::Object(format!(
+                            "join rule {} of {} on {} matches {} identities ({}); not joined and not projected",
+                            index + 1,
+                            rule.name,
+                            rule.join[index].vault,
+                            candidates.len(),
+                            list.join(", ")
+                        )));
+                    }
+                    JoinDecision::NoMatch if rule.project => {
+                        let id = ids.next(store)?;
+                        chunk.identities.insert(IdentityRecord {
+                            identity: Identity::new(id, rule.vault_type.clone(), ctx.run),
+                            dirty: true,
+                        });
+                        report.connector(&name).inbound.projected += 1;
+                        (
+                            id,
+                            format!("projected from {name}/{anchor} by {}", rule.name),
+                        )
+                    }
+                    JoinDecision::NoMatch => {
+                        // A disconnector: kept in the connector space, linked to nothing.
+                        report.connector(&name).inbound.unchanged += 1;
+                        chunk.batch.push(Write::CleanCs(cs.id));
+                        return Ok(Processed::Done);
+                    }
+                };
+                let Some(record) = chunk.identities.get(store, id)? else {
+                    return Err(ObjectFailure::Object(format!(
+                        "identity {id} vanished while joining"
+                    )));
+                };
+                let values = offered(rule, &attributes, &source, Some(&record.identity), &eval)
+                    .map_err(|e| ObjectFailure::Object(e.to_string()))?;
+                let changes = record
+                    .identity
+                    .contribute(&source, values, ctx.run, ctx.now);
                 record.dirty = true;
+                for (key_name, key) in ctx.keys.identity_keys(&record.identity) {
+                    chunk.new_keys.entry((key_name, key)).or_default().push(id);
+                }
+                chunk.identities.touch(id);
                 chunk.batch.push(Write::AppendHistory(HistoryEntry {
                     identity: id,
                     run: ctx.run,
                     at: ctx.now,
-                    event: format!("updated from {name}/{anchor} by {}", rule.name),
+                    event,
                     changes,
                 }));
-                chunk.identities.touch(id);
-                report.connector(&name).inbound.updated += 1;
-            } else {
-                report.connector(&name).inbound.unchanged += 1;
-            }
-            if link.rule != rule.name {
+                references.record(&anchor, id);
                 chunk.batch.push(Write::SetLink {
                     id: cs.id,
                     link: Some(Link {
+                        identity: id,
                         rule: rule.name.clone(),
-                        ..link
+                        direction: LinkDirection::Inbound,
+                        at: ctx.now,
                     }),
                 });
-            } else {
-                chunk.batch.push(Write::CleanCs(cs.id));
+            }
+            (None, None) => {
+                join_target(ctx, store, chunk, outbound, cs, &attributes, report)?;
             }
         }
-        (Some(link), None) => {
-            // No rule wants the object any more: it stops being a source.
-            if let Some(record) = chunk.identities.get(store, link.identity)? {
-                let changes = record.identity.disconnect(&name, &anchor, ctx.run);
-                record.dirty = true;
-                chunk.batch.push(Write::AppendHistory(HistoryEntry {
-                    identity: link.identity,
-                    run: ctx.run,
-                    at: ctx.now,
-                    event: format!(
-                        "{name}/{anchor} left the scope of {}; disconnected",
-                        link.rule
-                    ),
-                    changes,
-                }));
-                chunk.identities.touch(link.identity);
-            }
-            report.connector(&name).inbound.disconnected += 1;
-            chunk.batch.push(Write::SetLink {
-                id: cs.id,
-                link: None,
-            });
-        }
-        (None, Some(rule)) => {
-            let decision = join(
-                ctx,
-                store,
-                chunk,
-                &rule.join,
-                &rule.vault_type,
-                &attributes,
-                Some((&name, &anchor)),
-            )?;
-            let source = SourceLink {
-                connector: name.clone(),
-                anchor: anchor.clone(),
-                rule: rule.name.clone(),
-            };
-            let (id, event) = match decision {
-                JoinDecision::Joined {
-                    identity,
-                    rule: index,
-                } => {
-                    report.connector(&name).inbound.joined += 1;
-                    (
-                        identity,
-                        format!(
-                            "joined {name}/{anchor} by {} (join rule {} on {})",
-                            rule.name,
-                            index + 1,
-                            rule.join[index].vault
-                        ),
-                    )
-                }
-                JoinDecision::Ambiguous {
-                    rule: index,
-                    candidates,
-                } => {
-                    let list: Vec<String> = candidates.iter().map(|c| c.to_string()).collect();
-                    return Err(ObjectFailure::Object(format!(
-                        "join rule {} of {} on {} matches {} identities ({}); not joined and not projected",
-                        index + 1,
-                        rule.name,
-                        rule.join[index].vault,
-                        candidates.len(),
-                        list.join(", ")
-                    )));
-                }
-                JoinDecision::NoMatch if rule.project => {
-                    let id = ids.next(store)?;
-                    chunk.identities.insert(IdentityRecord {
-                        identity: Identity::new(id, rule.vault_type.clone(), ctx.run),
-                        dirty: true,
-                    });
-                    report.connector(&name).inbound.projected += 1;
-                    (
-                        id,
-                        format!("projected from {name}/{anchor} by {}", rule.name),
-                    )
-                }
-                JoinDecision::NoMatch => {
-                    // A disconnector: kept in the connector space, linked to nothing.
-                    report.connector(&name).inbound.unchanged += 1;
-                    chunk.batch.push(Write::CleanCs(cs.id));
-                    return Ok(Processed::Done);
-                }
-            };
-            let Some(record) = chunk.identities.get(store, id)? else {
-                return Err(ObjectFailure::Object(format!(
-                    "identity {id} vanished while joining"
-                )));
-            };
-            let values = offered(rule, &attributes, &source, Some(&record.identity), &eval)
-                .map_err(|e| ObjectFailure::Object(e.to_string()))?;
-            let changes = record
-                .identity
-                .contribute(&source, values, ctx.run, ctx.now);
-            record.dirty = true;
-            for (key_name, key) in ctx.keys.identity_keys(&record.identity) {
-                chunk.new_keys.entry((key_name, key)).or_default().push(id);
-            }
-            chunk.identities.touch(id);
-            chunk.batch.push(Write::AppendHistory(HistoryEntry {
-                identity: id,
-                run: ctx.run,
-                at: ctx.now,
-                event,
-                changes,
-            }));
-            references.record(&anchor, id);
-            chunk.batch.push(Write::SetLink {
-                id: cs.id,
-                link: Some(Link {
-                    identity: id,
-                    rule: rule.name.clone(),
-                    direction: LinkDirection::Inbound,
-                    at: ctx.now,
-                }),
-            });
-        }
-        (None, None) => {
-            join_target(ctx, store, chunk, outbound, cs, &attributes, report)?;
-        }
+        Ok(Processed::Done)
     }
-    Ok(Processed::Done)
 }
 
 /// Finds the identity an object joins, by the ordered join rules. Candidates must be of the
