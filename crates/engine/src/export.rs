@@ -40,10 +40,14 @@ pub(crate) async fn export_connector(
     store: &mut dyn Store,
     connector: &mut AnyConnector,
     name: &ConnectorName,
-    _plan: &ApprovedPlan,
+    // Only the guard makes an `ApprovedPlan`: holding one is the proof this connector may export.
+    plan: &ApprovedPlan,
     progress: &dyn Progress,
     report: &mut RunReport,
 ) -> Result<(), EngineError> {
+    if !plan.approves(name) {
+        return Ok(());
+    }
     let Some(batch_size) = connector.batch_size() else {
         return Ok(());
     };

@@ -221,7 +221,7 @@ impl<'a> Engine<'a> {
 
         // 3. Recover exports a killed run left in flight, where the import proved their fate.
         for name in &imported {
-            recover_in_flight(ctx, self.store, name)?;
+            recover_in_flight(self.store, name)?;
         }
 
         // 4-6. Outbound sync, guard, export; then once more for identities whose references

@@ -573,7 +573,6 @@ pub(crate) fn expire_grace_periods(
 /// that did not land (no object joined its placeholder) is exported again, and any other
 /// change is recomputed from the image the import proved.
 pub(crate) fn recover_in_flight(
-    ctx: &RunContext<'_>,
     store: &mut dyn Store,
     connector: &model::ConnectorName,
 ) -> Result<(), EngineError> {
@@ -597,7 +596,6 @@ pub(crate) fn recover_in_flight(
             }
         }
     }
-    let _ = ctx;
     store.commit(batch)?;
     Ok(())
 }
