@@ -29,16 +29,7 @@ pub struct Contribution {
     pub lineage: Lineage,
     /// False once the source object is gone: the value is kept (so a rehire rejoins and the
     /// history stays explainable) but any connected source beats it.
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub connected: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn is_true(b: &bool) -> bool {
-    *b
 }
 
 impl Contribution {

@@ -311,7 +311,7 @@ impl SqliteStore {
             |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
+                    row.get::<_, Vec<u8>>(1)?,
                     row.get::<_, String>(2)?,
                 ))
             },
@@ -562,7 +562,7 @@ impl Store for SqliteStore {
                     .prepare_cached("SELECT record, dirty FROM identities WHERE id = ?1")
                     .and_then(|mut stmt| {
                         stmt.query_row([id.0], |row| {
-                            Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+                            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, bool>(1)?))
                         })
                         .optional()
                     })
@@ -607,7 +607,7 @@ impl Store for SqliteStore {
             |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
+                    row.get::<_, Vec<u8>>(1)?,
                     row.get::<_, bool>(2)?,
                 ))
             },

@@ -131,7 +131,7 @@ fn a_corrupt_identity_row_is_reported_not_panicked_on() {
     store
         .conn
         .execute(
-            "INSERT INTO identities (id, record, dirty) VALUES (7, '{not json', 1)",
+            "INSERT INTO identities (id, record, dirty) VALUES (7, x'ff00ff', 1)",
             [],
         )
         .unwrap();

@@ -14,7 +14,7 @@ use crate::{
 use super::Counter;
 use super::codec::{
     attribute_key, db_error, digest_to_sql, direction_text, state_text, timestamp_parts,
-    timestamp_text, to_json,
+    timestamp_text, to_record,
 };
 
 /// Why one write failed, before it is put in the batch's context.
@@ -164,7 +164,7 @@ fn apply(tx: &Transaction<'_>, write: &Write, highest: &mut Highest) -> Result<(
                 .execute([id.0])?;
         }
         Write::AppendHistory(entry) => {
-            let changes = to_json(&entry.changes, || {
+            let changes = to_record(&entry.changes, || {
                 format!("a history entry of {}", entry.identity)
             })?;
             tx.prepare_cached(
@@ -199,7 +199,7 @@ fn apply(tx: &Transaction<'_>, write: &Write, highest: &mut Highest) -> Result<(
 }
 
 fn put_cs(tx: &Transaction<'_>, object: &CsObject) -> Result<(), Failure> {
-    let attributes = to_json(&object.attributes, || {
+    let attributes = to_record(&object.attributes, || {
         format!("the attributes of connector-space object {}", object.id.0)
     })?;
     let link = object.link.as_ref();
@@ -315,7 +315,7 @@ fn replace_identity_keys(
 
 fn put_identity(tx: &Transaction<'_>, record: &IdentityRecord) -> Result<(), Failure> {
     let id = record.identity.id;
-    let json = to_json(&record.identity, || format!("identity {id}"))?;
+    let json = to_record(&record.identity, || format!("identity {id}"))?;
     tx.prepare_cached(
         "INSERT INTO identities (id, record, dirty) VALUES (?1, ?2, ?3)
          ON CONFLICT (id) DO UPDATE SET record = excluded.record, dirty = excluded.dirty",
@@ -325,7 +325,7 @@ fn put_identity(tx: &Transaction<'_>, record: &IdentityRecord) -> Result<(), Fai
 }
 
 fn put_export(tx: &Transaction<'_>, export: &PendingExport) -> Result<(), Failure> {
-    let json = to_json(export, || {
+    let json = to_record(export, || {
         format!(
             "the pending export of connector-space object {}",
             export.cs_id.0
