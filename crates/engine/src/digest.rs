@@ -36,6 +36,9 @@ pub fn digest(object_type: &ObjectType, attributes: &Attributes) -> u64 {
         for value in values {
             match value {
                 Value::Binary(b) => h.bytes(b),
+                // Text is hashed in place: most values are strings, and a copy per value
+                // per row adds up over a million rows.
+                Value::String(text) | Value::Reference(text) => h.text(text),
                 other => h.text(&other.to_text()),
             }
         }
