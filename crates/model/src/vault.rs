@@ -181,7 +181,10 @@ impl Identity {
         run: RunId,
         at: Timestamp,
     ) -> Vec<AttributeValueChange> {
-        let before = self.current_attributes();
+        // Only the attributes this source offers or offered can change.
+        let mut touched: Vec<AttributeName> = offered.iter().map(|o| o.attribute.clone()).collect();
+        touched.extend(self.attributes_from(&source.connector, &source.anchor));
+        let before = self.snapshot(touched);
         if !self.sources.contains(source) {
             self.sources.push(source.clone());
             self.sources.sort();
@@ -242,7 +245,7 @@ impl Identity {
         anchor: &Anchor,
         run: RunId,
     ) -> Vec<AttributeValueChange> {
-        let before = self.current_attributes();
+        let before = self.snapshot(self.attributes_from(connector, anchor));
         self.sources
             .retain(|s| !(&s.connector == connector && &s.anchor == anchor));
         for attr in self.attributes.values_mut() {
@@ -251,10 +254,53 @@ impl Identity {
         self.finish_change(before, run)
     }
 
-    fn finish_change(&mut self, before: Attributes, run: RunId) -> Vec<AttributeValueChange> {
+    /// The attributes one source object contributes to.
+    fn attributes_from(&self, connector: &ConnectorName, anchor: &Anchor) -> Vec<AttributeName> {
+        self.attributes
+            .iter()
+            .filter(|(_, a)| {
+                a.contributions
+                    .iter()
+                    .any(|c| &c.lineage.connector == connector && &c.lineage.anchor == anchor)
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// The winning values of some attributes, before a change.
+    fn snapshot(&self, mut names: Vec<AttributeName>) -> Vec<(AttributeName, Vec<Value>)> {
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .map(|name| {
+                let values = self.values(&name).to_vec();
+                (name, values)
+            })
+            .collect()
+    }
+
+    fn finish_change(
+        &mut self,
+        before: Vec<(AttributeName, Vec<Value>)>,
+        run: RunId,
+    ) -> Vec<AttributeValueChange> {
         self.attributes.retain(|_, a| !a.contributions.is_empty());
-        let after = self.current_attributes();
-        let changes = AttributeValueChange::between(&before, &after, self);
+        let changes: Vec<AttributeValueChange> = before
+            .into_iter()
+            .filter_map(|(attribute, old)| {
+                let new = self.values(&attribute);
+                (old.as_slice() != new).then(|| AttributeValueChange {
+                    new: new.to_vec(),
+                    lineage: self
+                        .attribute(&attribute)
+                        .and_then(|a| a.winner())
+                        .map(|w| w.lineage.clone()),
+                    attribute,
+                    old,
+                })
+            })
+            .collect();
         if !changes.is_empty() {
             self.updated_run = run;
         }
@@ -270,30 +316,6 @@ pub struct AttributeValueChange {
     pub new: Vec<Value>,
     /// The lineage of the new winning value, if any.
     pub lineage: Option<Lineage>,
-}
-
-impl AttributeValueChange {
-    fn between(before: &Attributes, after: &Attributes, identity: &Identity) -> Vec<Self> {
-        let mut names: Vec<&AttributeName> = before.names().chain(after.names()).collect();
-        names.sort();
-        names.dedup();
-        names
-            .into_iter()
-            .filter_map(|name| {
-                let old = before.get(name).unwrap_or(&[]);
-                let new = after.get(name).unwrap_or(&[]);
-                (old != new).then(|| AttributeValueChange {
-                    attribute: name.clone(),
-                    old: old.to_vec(),
-                    new: new.to_vec(),
-                    lineage: identity
-                        .attribute(name)
-                        .and_then(|a| a.winner())
-                        .map(|w| w.lineage.clone()),
-                })
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
