@@ -7,6 +7,7 @@ mod attributes;
 mod change;
 mod names;
 mod schema;
+pub mod timestamp_compact;
 mod value;
 pub mod vault;
 

@@ -17,6 +17,7 @@ pub struct Lineage {
     pub anchor: Anchor,
     pub rule: RuleName,
     pub run: RunId,
+    #[serde(with = "crate::timestamp_compact")]
     pub at: Timestamp,
 }
 
