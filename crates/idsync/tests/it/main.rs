@@ -8,4 +8,5 @@ mod lifecycle;
 mod precedence;
 mod quarantine;
 mod support;
+mod target_down;
 mod unique;
