@@ -71,6 +71,7 @@ pub struct Config {
     pub guard: GuardConfig,
     pub retry: RetryConfig,
     pub schedule: Option<ScheduleConfig>,
+    pub sync: SyncConfig,
 }
 
 impl Config {
@@ -274,6 +275,20 @@ impl Default for RetryConfig {
             backoff: Duration::from_secs(60),
             max_backoff: Duration::from_secs(6 * 3600),
         }
+    }
+}
+
+/// How the engine batches its work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncConfig {
+    /// Objects (and identities) synchronized per store transaction. Larger batches mean
+    /// fewer transactions and more memory; a killed run redoes at most one batch.
+    pub batch_size: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig { batch_size: 5000 }
     }
 }
 

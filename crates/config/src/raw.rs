@@ -12,6 +12,7 @@ const TOP_KEYS: &[&str] = &[
     "guard",
     "retry",
     "schedule",
+    "sync",
     "connector",
     "inbound",
     "outbound",
@@ -21,6 +22,7 @@ const STORE_KEYS: &[&str] = &["path", "url", "password"];
 const GUARD_KEYS: &[&str] = &["deletion_threshold", "disable_threshold"];
 const RETRY_KEYS: &[&str] = &["max_attempts", "backoff", "max_backoff"];
 const SCHEDULE_KEYS: &[&str] = &["interval"];
+const SYNC_KEYS: &[&str] = &["batch_size"];
 const SECRET_KEYS: &[&str] = &["env", "file"];
 /// The connector types this build knows; a closed set, one `match` each.
 pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv"];
@@ -72,6 +74,7 @@ pub(crate) struct RawDocument {
     pub guard: Option<RawGuard>,
     pub retry: Option<RawRetry>,
     pub schedule: Option<RawSchedule>,
+    pub sync: Option<RawSync>,
     pub connectors: Vec<RawConnector>,
     pub inbound: Vec<RawRule>,
     pub outbound: Vec<RawRule>,
@@ -103,6 +106,11 @@ pub(crate) struct RawRetry {
     pub max_attempts: Option<Sp<i64>>,
     pub backoff: Option<Sp<String>>,
     pub max_backoff: Option<Sp<String>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawSync {
+    pub batch_size: Option<Sp<i64>>,
 }
 
 #[derive(Debug)]
@@ -272,6 +280,11 @@ pub(crate) fn read_document(
                     .table("[schedule]", problems)
                     .map(|t| read_schedule(&t, problems));
             }
+            "sync" => {
+                doc.sync = item
+                    .table("[sync]", problems)
+                    .map(|t| read_sync(&t, problems));
+            }
             "connector" => {
                 for table in array_of_tables(&item, problems) {
                     doc.connectors.push(read_connector(&table, problems));
@@ -412,6 +425,13 @@ fn read_retry(table: &Table<'_, '_>, problems: &mut Problems) -> RawRetry {
         max_attempts: table.int("max_attempts", problems),
         backoff: table.str("backoff", problems),
         max_backoff: table.str("max_backoff", problems),
+    }
+}
+
+fn read_sync(table: &Table<'_, '_>, problems: &mut Problems) -> RawSync {
+    table.check_keys(SYNC_KEYS, problems);
+    RawSync {
+        batch_size: table.int("batch_size", problems),
     }
 }
 

@@ -65,6 +65,7 @@ pub(crate) fn validate(
     let guard = v.guard(doc.guard);
     let retry = v.retry(doc.retry);
     let schedule = doc.schedule.and_then(|s| v.schedule(s));
+    let sync = v.sync(doc.sync);
 
     let mut known: BTreeMap<String, KnownConnector> = BTreeMap::new();
     let mut connectors = Vec::new();
@@ -95,6 +96,7 @@ pub(crate) fn validate(
         guard,
         retry,
         schedule,
+        sync,
     }
 }
 
@@ -223,6 +225,21 @@ impl Validator<'_> {
                 None
             }
         }
+    }
+
+    fn sync(&mut self, raw: Option<RawSync>) -> SyncConfig {
+        let mut sync = SyncConfig::default();
+        if let Some(size) = raw.and_then(|r| r.batch_size) {
+            match usize::try_from(size.value) {
+                Ok(n) if (1..=1_000_000).contains(&n) => sync.batch_size = n,
+                _ => {
+                    self.problems
+                        .error(&size.loc, "batch_size must be between 1 and 1000000")
+                        .help("objects synchronized per store transaction; the default is 5000");
+                }
+            }
+        }
+        sync
     }
 
     fn retry(&mut self, raw: Option<RawRetry>) -> RetryConfig {

@@ -21,7 +21,8 @@ use crate::report::{Phase, RunReport};
 use crate::sync::{IdentityCache, RunContext};
 use crate::sync_outbound::IDENTITY_ID;
 
-const CHUNK: usize = 2000;
+/// How many identity ids are reserved at a time.
+const ID_BLOCK: usize = 2000;
 
 /// Identity ids reserved in blocks, so projecting a million identities is not a million
 /// store round trips. Unused ids are simply never used.
@@ -36,7 +37,7 @@ impl IdPool {
 
     pub fn next(&mut self, store: &mut dyn Store) -> Result<IdentityId, EngineError> {
         if self.free.is_empty() {
-            let mut ids = store.allocate_identity_ids(CHUNK)?;
+            let mut ids = store.allocate_identity_ids(ID_BLOCK)?;
             ids.reverse();
             self.free = ids;
         }
@@ -81,7 +82,7 @@ pub(crate) fn sync_connector(
     let mut after: Option<CsId> = None;
     let mut deferred: Vec<CsId> = Vec::new();
     loop {
-        let page = store.dirty_cs(name, after, CHUNK)?;
+        let page = store.dirty_cs(name, after, ctx.config.sync.batch_size)?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         deferred.extend(pass.process_chunk(store, page, false, report)?);
@@ -92,12 +93,12 @@ pub(crate) fn sync_connector(
     while !deferred.is_empty() {
         let before = deferred.len();
         let mut still = Vec::new();
-        for chunk in deferred.chunks(CHUNK) {
+        for chunk in deferred.chunks(ctx.config.sync.batch_size) {
             let page = store.cs_by_ids(chunk)?;
             still.extend(pass.process_chunk(store, page, false, report)?);
         }
         if still.len() == before {
-            for chunk in still.chunks(CHUNK) {
+            for chunk in still.chunks(ctx.config.sync.batch_size) {
                 let page = store.cs_by_ids(chunk)?;
                 pass.process_chunk(store, page, true, report)?;
             }

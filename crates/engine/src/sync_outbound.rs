@@ -22,8 +22,6 @@ use crate::pipeline::crash_point;
 use crate::report::{Phase, RunReport};
 use crate::sync::RunContext;
 
-const CHUNK: usize = 2000;
-
 /// The virtual attribute that holds an identity's id in outbound flows and join rules.
 pub const IDENTITY_ID: &str = "identityId";
 
@@ -37,7 +35,7 @@ pub(crate) fn sync_identities(
     // looked up once.
     let mut targets = TargetLookup::default();
     loop {
-        let ids = store.dirty_identities(after, CHUNK)?;
+        let ids = store.dirty_identities(after, ctx.config.sync.batch_size)?;
         let Some(last) = ids.last() else { break };
         after = Some(*last);
         targets.in_progress = ids.iter().copied().collect();
@@ -542,7 +540,8 @@ pub(crate) fn expire_grace_periods(
         }
         let mut after = None;
         loop {
-            let page = store.cs_deprovisioned(&rule.connector, after, CHUNK)?;
+            let page =
+                store.cs_deprovisioned(&rule.connector, after, ctx.config.sync.batch_size)?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             let mut batch = WriteBatch::new();
