@@ -80,11 +80,18 @@ pub(crate) fn to_json<T: Serialize>(value: &T, what: impl FnOnce() -> String) ->
 /// compact binary serde format: a run encodes and decodes millions of them, and JSON's
 /// text (attribute names repeated, values escaped) cost a third of a full cycle.
 pub(crate) fn to_record<T: Serialize>(value: &T, what: impl FnOnce() -> String) -> Result<Vec<u8>> {
-    postcard::to_stdvec(value).map_err(|e| StoreError::Backend(format!("cannot encode {}: {e}", what())))
+    postcard::to_stdvec(value)
+        .map_err(|e| StoreError::Backend(format!("cannot encode {}: {e}", what())))
 }
 
-pub(crate) fn from_record<T: DeserializeOwned>(bytes: &[u8], what: impl FnOnce() -> String) -> Result<T> {
-    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt { what: what(), message: e.to_string() })
+pub(crate) fn from_record<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: impl FnOnce() -> String,
+) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
+        what: what(),
+        message: e.to_string(),
+    })
 }
 
 pub(crate) fn from_json<T: DeserializeOwned>(
