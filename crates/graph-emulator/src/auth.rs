@@ -1,0 +1,384 @@
+//! The Microsoft identity platform side: the client-credentials token endpoint, the
+//! tenant's OpenID configuration, and bearer-token checks for Graph calls.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use axum::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use crate::clock::IdGenerator;
+use crate::error::GraphError;
+
+/// Lifetime of an access token, as the real service reports it in `expires_in`.
+pub const TOKEN_LIFETIME_SECS: i64 = 3599;
+
+/// A client secret: never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret(***)")
+    }
+}
+
+/// The emulated tenant and its one registered application.
+#[derive(Debug, Clone)]
+pub struct TenantIdentity {
+    pub tenant_id: String,
+    /// The initial `*.onmicrosoft.com` domain; the tenant can be named by it too.
+    pub initial_domain: String,
+    pub client_id: String,
+    pub client_secret: ClientSecret,
+}
+
+impl TenantIdentity {
+    pub fn names_tenant(&self, tenant: &str) -> bool {
+        tenant.eq_ignore_ascii_case(&self.tenant_id)
+            || tenant.eq_ignore_ascii_case(&self.initial_domain)
+    }
+}
+
+/// An AADSTS error from the token endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub code: u32,
+    pub description: String,
+}
+
+impl TokenError {
+    fn new(
+        status: StatusCode,
+        error: &'static str,
+        code: u32,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            error,
+            code,
+            description: description.into(),
+        }
+    }
+
+    pub fn tenant_not_found(tenant: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+            ),
+        )
+    }
+
+    fn missing_parameter(name: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            format!("The request body must contain the following parameter: '{name}'."),
+        )
+    }
+
+    /// The JSON body: `error`, `error_description` with trace footer, `error_codes`, …
+    pub fn body(
+        &self,
+        trace_id: &str,
+        correlation_id: &str,
+        now: Timestamp,
+        login_url: &str,
+    ) -> Value {
+        let timestamp = now.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
+        json!({
+            "error": self.error,
+            "error_description": format!(
+                "AADSTS{}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+                self.code, self.description
+            ),
+            "error_codes": [self.code],
+            "timestamp": timestamp,
+            "trace_id": trace_id,
+            "correlation_id": correlation_id,
+            "error_uri": format!("{login_url}/error?code={}", self.code),
+        })
+    }
+}
+
+/// A successful token response.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub access_token: String,
+}
+
+impl IssuedToken {
+    pub fn body(&self) -> Value {
+        json!({
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME_SECS,
+            "ext_expires_in": TOKEN_LIFETIME_SECS,
+            "access_token": self.access_token,
+        })
+    }
+}
+
+/// Tokens the emulator issued, with their expiry.
+#[derive(Debug, Default)]
+pub struct TokenStore {
+    issued: HashMap<String, Timestamp>,
+}
+
+impl TokenStore {
+    /// Handles `POST /{tenant}/oauth2/v2.0/token` (form fields already decoded).
+    /// `basic` is the decoded `Authorization: Basic` pair, if any.
+    pub fn token_request(
+        &mut self,
+        identity: &TenantIdentity,
+        tenant: &str,
+        form: &HashMap<String, String>,
+        basic: Option<(String, String)>,
+        ids: &IdGenerator,
+        now: Timestamp,
+    ) -> Result<IssuedToken, TokenError> {
+        if !identity.names_tenant(tenant) {
+            return Err(TokenError::tenant_not_found(tenant));
+        }
+        let grant_type = form
+            .get("grant_type")
+            .ok_or_else(|| TokenError::missing_parameter("grant_type"))?;
+        if grant_type != "client_credentials" {
+            return Err(TokenError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                format!("The app requested an unsupported grant type '{grant_type}'."),
+            ));
+        }
+        let (client_id, secret) = match basic {
+            Some((id, secret)) => (id, Some(secret)),
+            None => (
+                form.get("client_id")
+                    .cloned()
+                    .ok_or_else(|| TokenError::missing_parameter("client_id"))?,
+                form.get("client_secret").cloned(),
+            ),
+        };
+        let scope = form
+            .get("scope")
+            .ok_or_else(|| TokenError::missing_parameter("scope"))?;
+        if !client_id.eq_ignore_ascii_case(&identity.client_id) {
+            return Err(TokenError::new(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                700016,
+                format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+                ),
+            ));
+        }
+        let scopes: Vec<&str> = scope.split_whitespace().collect();
+        if scopes.len() > 1 {
+            return Err(TokenError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                700022,
+                "The provided value for the input parameter scope is not valid because it contains more than one resource.",
+            ));
+        }
+        if !scopes
+            .first()
+            .is_some_and(|s| s.ends_with("/.default") && s.contains("graph.microsoft.com"))
+        {
+            return Err(TokenError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                70011,
+                format!(
+                    "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."
+                ),
+            ));
+        }
+        if form.contains_key("client_assertion") {
+            // No certificate is registered on the app yet, so no assertion can verify.
+            return Err(TokenError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                "Client assertion contains an invalid signature. [Reason - The key was not found.]",
+            ));
+        }
+        let Some(secret) = secret else {
+            return Err(TokenError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            ));
+        };
+        if secret != identity.client_secret.expose() {
+            return Err(TokenError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                    identity.client_id
+                ),
+            ));
+        }
+        let expires = now
+            .checked_add(SignedDuration::from_secs(TOKEN_LIFETIME_SECS))
+            .unwrap_or(now);
+        let access_token = access_token(identity, ids, now, expires);
+        self.issued.insert(access_token.clone(), expires);
+        Ok(IssuedToken { access_token })
+    }
+
+    /// Checks an `Authorization` header for a Graph call.
+    pub fn check_bearer(
+        &self,
+        authorization: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), GraphError> {
+        let token = authorization
+            .and_then(|h| {
+                let (scheme, rest) = h.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| GraphError::invalid_token("Access token is empty."))?;
+        match self.issued.get(token) {
+            None if token.matches('.').count() != 2 => Err(GraphError::invalid_token(
+                "IDX14100: JWT is not well formed, there are no dots (.).\nThe token needs to be in JWS or JWE Compact Serialization Format.",
+            )),
+            None => Err(GraphError::invalid_token(
+                "Access token validation failure. Invalid signature.",
+            )),
+            Some(expiry) if *expiry <= now => Err(GraphError::invalid_token(
+                "Lifetime validation failed, the token is expired.",
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+/// A JWT-shaped access token with the claims the real one carries. The emulator keeps the
+/// issued tokens, so the signature part is random rather than a real signature.
+fn access_token(
+    identity: &TenantIdentity,
+    ids: &IdGenerator,
+    now: Timestamp,
+    expires: Timestamp,
+) -> String {
+    let header = json!({"typ": "JWT", "alg": "RS256", "kid": "idsync-graph-emulator"});
+    let claims = json!({
+        "aud": "https://graph.microsoft.com",
+        "iss": format!("https://sts.windows.net/{}/", identity.tenant_id),
+        "iat": now.as_second(),
+        "nbf": now.as_second(),
+        "exp": expires.as_second(),
+        "appid": identity.client_id,
+        "idtyp": "app",
+        "oid": identity.client_id,
+        "roles": ["User.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"],
+        "sub": identity.client_id,
+        "tid": identity.tenant_id,
+        "ver": "1.0",
+        "uti": ids.guid(),
+    });
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(ids.bytes(32)),
+    )
+}
+
+/// Decodes `Authorization: Basic base64(client_id:secret)` (RFC 6749 §2.3.1: both parts
+/// form-urlencoded before joining).
+pub fn decode_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, value) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(value.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| -> String { form_urlencoded_decode(s) };
+    Some((unescape(id), unescape(secret)))
+}
+
+fn form_urlencoded_decode(s: &str) -> String {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+        .ok()
+        .and_then(|mut v| v.pop())
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| s.to_owned())
+}
+
+/// The tenant's `/v2.0/.well-known/openid-configuration` document.
+pub fn openid_configuration(identity: &TenantIdentity, login_url: &str) -> Value {
+    let tid = &identity.tenant_id;
+    json!({
+        "token_endpoint": format!("{login_url}/{tid}/oauth2/v2.0/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": format!("{login_url}/{tid}/discovery/v2.0/keys"),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": format!("{login_url}/{tid}/v2.0"),
+        "request_uri_parameter_supported": false,
+        "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+        "authorization_endpoint": format!("{login_url}/{tid}/oauth2/v2.0/authorize"),
+        "device_authorization_endpoint": format!("{login_url}/{tid}/oauth2/v2.0/devicecode"),
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "end_session_endpoint": format!("{login_url}/{tid}/oauth2/v2.0/logout"),
+        "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        "kerberos_endpoint": format!("{login_url}/{tid}/kerberos"),
+        "tenant_region_scope": "EU",
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_leak_through_debug() {
+        let id = TenantIdentity {
+            tenant_id: "t".into(),
+            initial_domain: "contoso.onmicrosoft.com".into(),
+            client_id: "c".into(),
+            client_secret: ClientSecret::new("hunter2"),
+        };
+        assert!(!format!("{id:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let header = format!("Basic {}", STANDARD.encode("app:s%2Bcret"));
+        assert_eq!(decode_basic(&header), Some(("app".into(), "s+cret".into())));
+    }
+}

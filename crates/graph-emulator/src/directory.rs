@@ -1,0 +1,1083 @@
+//! The tenant's directory: users, groups, membership and the change log that delta reads.
+//!
+//! Pure state: no async, no clock (the caller passes the time and the new ids), so every
+//! rule here can be unit-tested with plain values.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
+
+use crate::clock::graph_datetime;
+use crate::error::GraphError;
+use crate::odata::Filter;
+use crate::schema::{Schema, TypeMismatch};
+
+/// The two kinds of directory object the emulator stores so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    User,
+    Group,
+}
+
+impl Kind {
+    /// The entity type name in the schema.
+    pub fn entity(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::Group => "group",
+        }
+    }
+
+    /// The resource name Entra's messages use.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::User => "User",
+            Kind::Group => "Group",
+        }
+    }
+
+    /// The `@odata.type` of an object of this kind.
+    pub fn odata_type(self) -> &'static str {
+        match self {
+            Kind::User => "#microsoft.graph.user",
+            Kind::Group => "#microsoft.graph.group",
+        }
+    }
+
+    /// Properties returned when the request has no `$select`.
+    pub fn default_properties(self) -> &'static [&'static str] {
+        match self {
+            Kind::User => USER_DEFAULT_PROPERTIES,
+            Kind::Group => GROUP_DEFAULT_PROPERTIES,
+        }
+    }
+}
+
+/// "List users" documents this default property set.
+const USER_DEFAULT_PROPERTIES: &[&str] = &[
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+];
+
+/// The properties of the documented "Create group" response, in its order.
+const GROUP_DEFAULT_PROPERTIES: &[&str] = &[
+    "id",
+    "deletedDateTime",
+    "classification",
+    "createdDateTime",
+    "description",
+    "displayName",
+    "expirationDateTime",
+    "groupTypes",
+    "isAssignableToRole",
+    "mail",
+    "mailEnabled",
+    "mailNickname",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "onPremisesDomainName",
+    "onPremisesLastSyncDateTime",
+    "onPremisesNetBiosName",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesSyncEnabled",
+    "preferredDataLocation",
+    "preferredLanguage",
+    "proxyAddresses",
+    "renewedDateTime",
+    "resourceBehaviorOptions",
+    "resourceProvisioningOptions",
+    "securityEnabled",
+    "securityIdentifier",
+    "theme",
+    "visibility",
+    "onPremisesProvisioningErrors",
+];
+
+/// Properties a client can never write on a user through Graph.
+const USER_READ_ONLY: &[&str] = &[
+    "id",
+    "createdDateTime",
+    "deletedDateTime",
+    "creationType",
+    "proxyAddresses",
+    "assignedLicenses",
+    "assignedPlans",
+    "provisionedPlans",
+    "licenseAssignmentStates",
+    "securityIdentifier",
+    "signInActivity",
+    "lastPasswordChangeDateTime",
+    "signInSessionsValidFromDateTime",
+    "onPremisesSyncEnabled",
+    "onPremisesDistinguishedName",
+    "onPremisesDomainName",
+    "onPremisesLastSyncDateTime",
+    "onPremisesProvisioningErrors",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesUserPrincipalName",
+    "serviceProvisioningErrors",
+    "identityParentId",
+];
+
+const GROUP_READ_ONLY: &[&str] = &[
+    "id",
+    "createdDateTime",
+    "deletedDateTime",
+    "mail",
+    "proxyAddresses",
+    "securityIdentifier",
+    "renewedDateTime",
+    "expirationDateTime",
+    "onPremisesSyncEnabled",
+    "onPremisesDomainName",
+    "onPremisesLastSyncDateTime",
+    "onPremisesNetBiosName",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesProvisioningErrors",
+    "assignedLicenses",
+    "hasMembersWithLicenseErrors",
+];
+
+/// Graph accepts at most this many `members@odata.bind` / `owners@odata.bind` per request.
+pub const MAX_BINDS_PER_REQUEST: usize = 20;
+
+/// A user or group as stored: its JSON properties and when each one last changed.
+#[derive(Debug, Clone)]
+pub struct DirObject {
+    pub id: String,
+    pub kind: Kind,
+    pub created_seq: u64,
+    pub props: Map<String, Value>,
+    changed: HashMap<String, u64>,
+    last_change: u64,
+}
+
+impl DirObject {
+    /// The sequence number of the last change to any of `properties` (all when `None`).
+    fn last_change_of(&self, properties: Option<&[String]>) -> u64 {
+        match properties {
+            None => self.last_change,
+            Some(props) => props
+                .iter()
+                .filter_map(|p| self.changed.get(p))
+                .copied()
+                .max()
+                .unwrap_or(self.created_seq)
+                .max(self.created_seq),
+        }
+    }
+
+    /// The object as a response shows it: the selected (or default) properties, `null` for
+    /// those never set. Passwords are never returned.
+    pub fn render(&self, select: Option<&[String]>) -> Map<String, Value> {
+        let mut out = Map::new();
+        let mut put = |name: &str| {
+            let value = if name == "passwordProfile" {
+                Value::Null
+            } else {
+                self.props.get(name).cloned().unwrap_or(Value::Null)
+            };
+            out.insert(name.to_owned(), value);
+        };
+        match select {
+            Some(props) => {
+                for p in props {
+                    put(p);
+                }
+            }
+            None => {
+                for p in self.kind.default_properties() {
+                    put(p);
+                }
+            }
+        }
+        out.insert("id".to_owned(), Value::String(self.id.clone()));
+        out
+    }
+
+    fn touch(&mut self, property: &str, seq: u64) {
+        self.changed.insert(property.to_owned(), seq);
+        self.last_change = seq;
+    }
+}
+
+/// Why an object left the directory, as delta's `@removed.reason` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovedReason {
+    /// Soft-deleted: still restorable from deleted items.
+    Changed,
+    /// Permanently deleted.
+    Deleted,
+}
+
+impl RemovedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovedReason::Changed => "changed",
+            RemovedReason::Deleted => "deleted",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Tombstone {
+    id: String,
+    kind: Kind,
+    seq: u64,
+    reason: RemovedReason,
+}
+
+/// Where a delta round stands; encoded into `$skiptoken` and `$deltatoken`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeltaCursor {
+    /// True in the initial round, which lists every object.
+    pub initial: bool,
+    /// Changes after this sequence number are reported.
+    pub since: u64,
+    /// The last sequence number this round covers (fixed when the round starts).
+    pub upto: u64,
+    /// Paging position: created_seq (initial round) or change seq (later rounds).
+    pub after: u64,
+}
+
+/// One entry of a delta page.
+#[derive(Debug)]
+pub enum DeltaEntry<'a> {
+    Object(&'a DirObject),
+    Removed { id: String, reason: RemovedReason },
+}
+
+/// One page of a delta round: either a cursor for the next page or the `since` of the
+/// next round's delta link.
+#[derive(Debug)]
+pub struct DeltaPage<'a> {
+    pub entries: Vec<DeltaEntry<'a>>,
+    pub next: Option<DeltaCursor>,
+    pub next_round_since: u64,
+}
+
+/// The tenant's directory.
+#[derive(Debug)]
+pub struct Directory {
+    verified_domains: Vec<String>,
+    seq: u64,
+    objects: HashMap<String, DirObject>,
+    order: HashMap<Kind, BTreeMap<u64, String>>,
+    upn_index: HashMap<String, String>,
+    nickname_index: HashMap<(Kind, String), String>,
+    members: HashMap<String, Vec<String>>,
+    deleted: HashMap<String, DirObject>,
+    tombstones: Vec<Tombstone>,
+}
+
+impl Directory {
+    pub fn new(verified_domains: Vec<String>) -> Self {
+        Self {
+            verified_domains,
+            seq: 0,
+            objects: HashMap::new(),
+            order: HashMap::new(),
+            upn_index: HashMap::new(),
+            nickname_index: HashMap::new(),
+            members: HashMap::new(),
+            deleted: HashMap::new(),
+            tombstones: Vec::new(),
+        }
+    }
+
+    pub fn user_count(&self) -> usize {
+        self.order.get(&Kind::User).map_or(0, BTreeMap::len)
+    }
+
+    /// The current change sequence number (a new delta round starts here).
+    pub fn current_seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn bump(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    // ---- users ----------------------------------------------------------------------
+
+    /// `POST /users`.
+    pub fn create_user(
+        &mut self,
+        body: Map<String, Value>,
+        id: String,
+        now: Timestamp,
+    ) -> Result<&DirObject, GraphError> {
+        check_payload(Kind::User, &body, USER_READ_ONLY)?;
+        for required in [
+            "accountEnabled",
+            "displayName",
+            "mailNickname",
+            "userPrincipalName",
+            "passwordProfile",
+        ] {
+            if body.get(required).is_none_or(Value::is_null) {
+                return Err(GraphError::invalid_property_value(required, "User"));
+            }
+        }
+        if body["passwordProfile"]
+            .get("password")
+            .is_none_or(Value::is_null)
+        {
+            return Err(GraphError::invalid_property_value(
+                "passwordProfile",
+                "User",
+            ));
+        }
+        let upn = body["userPrincipalName"].as_str().unwrap_or_default();
+        self.check_upn(upn, None)?;
+        let nickname = body["mailNickname"].as_str().unwrap_or_default();
+        self.check_nickname(Kind::User, nickname, None)?;
+
+        let mut props = body;
+        props.insert("id".to_owned(), json!(id));
+        props.insert("createdDateTime".to_owned(), json!(graph_datetime(now)));
+        props.insert("deletedDateTime".to_owned(), Value::Null);
+        for list in [
+            "businessPhones",
+            "otherMails",
+            "proxyAddresses",
+            "imAddresses",
+            "assignedLicenses",
+        ] {
+            props.entry(list).or_insert_with(|| json!([]));
+        }
+        props.entry("userType").or_insert_with(|| json!("Member"));
+        props.insert("creationType".to_owned(), Value::Null);
+        Ok(self.insert(Kind::User, id, props))
+    }
+
+    fn insert(&mut self, kind: Kind, id: String, props: Map<String, Value>) -> &DirObject {
+        let seq = self.bump();
+        if let Some(upn) = props.get("userPrincipalName").and_then(Value::as_str) {
+            self.upn_index.insert(upn.to_lowercase(), id.clone());
+        }
+        if let Some(nick) = props.get("mailNickname").and_then(Value::as_str)
+            && (kind == Kind::User || is_unified(&props))
+        {
+            self.nickname_index
+                .insert((kind, nick.to_lowercase()), id.clone());
+        }
+        let changed = props.keys().map(|k| (k.clone(), seq)).collect();
+        self.order.entry(kind).or_default().insert(seq, id.clone());
+        let object = DirObject {
+            id: id.clone(),
+            kind,
+            created_seq: seq,
+            props,
+            changed,
+            last_change: seq,
+        };
+        self.objects.entry(id).insert_entry(object).into_mut()
+    }
+
+    fn check_upn(&self, upn: &str, current: Option<&str>) -> Result<(), GraphError> {
+        let Some((local, domain)) = upn.split_once('@') else {
+            return Err(GraphError::invalid_property_value(
+                "userPrincipalName",
+                "User",
+            ));
+        };
+        let local_ok = !local.is_empty()
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "'.-_!#^~".contains(c));
+        if !local_ok || domain.contains('@') {
+            return Err(GraphError::invalid_property_value(
+                "userPrincipalName",
+                "User",
+            ));
+        }
+        if !self
+            .verified_domains
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(domain))
+        {
+            return Err(GraphError::bad_request(
+                "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
+            ));
+        }
+        match self.upn_index.get(&upn.to_lowercase()) {
+            Some(owner) if Some(owner.as_str()) != current => {
+                Err(GraphError::object_conflict("userPrincipalName"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn check_nickname(
+        &self,
+        kind: Kind,
+        nickname: &str,
+        current: Option<&str>,
+    ) -> Result<(), GraphError> {
+        match self.nickname_index.get(&(kind, nickname.to_lowercase())) {
+            Some(owner) if Some(owner.as_str()) != current => {
+                Err(GraphError::object_conflict("mailNickname"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Finds a live object of `kind` by id, or a user by userPrincipalName.
+    pub fn get(&self, kind: Kind, key: &str) -> Result<&DirObject, GraphError> {
+        let id = self
+            .resolve(kind, key)
+            .ok_or_else(|| GraphError::not_found(key))?;
+        self.objects
+            .get(&id)
+            .filter(|o| o.kind == kind)
+            .ok_or_else(|| GraphError::not_found(key))
+    }
+
+    fn resolve(&self, kind: Kind, key: &str) -> Option<String> {
+        if kind == Kind::User && key.contains('@') {
+            self.upn_index.get(&key.to_lowercase()).cloned()
+        } else {
+            Some(key.to_lowercase())
+        }
+    }
+
+    /// One page of a collection in creation order, after the object created at `after`.
+    pub fn list(
+        &self,
+        kind: Kind,
+        filter: Option<&Filter>,
+        after: u64,
+        limit: usize,
+    ) -> (Vec<&DirObject>, Option<u64>) {
+        let Some(order) = self.order.get(&kind) else {
+            return (Vec::new(), None);
+        };
+        let mut page = Vec::with_capacity(limit.min(1000));
+        for (seq, id) in order.range(after + 1..) {
+            let Some(object) = self.objects.get(id) else {
+                continue;
+            };
+            if filter.is_some_and(|f| !f.matches(&object.props)) {
+                continue;
+            }
+            if page.len() == limit {
+                let last: &DirObject = page[limit - 1];
+                return (page, Some(last.created_seq));
+            }
+            let _ = seq;
+            page.push(object);
+        }
+        (page, None)
+    }
+
+    /// Counts the objects of `kind` that match a filter (for `$count=true`).
+    pub fn count(&self, kind: Kind, filter: Option<&Filter>) -> usize {
+        self.order.get(&kind).map_or(0, |order| {
+            order
+                .values()
+                .filter_map(|id| self.objects.get(id))
+                .filter(|o| filter.is_none_or(|f| f.matches(&o.props)))
+                .count()
+        })
+    }
+
+    /// `PATCH /users/{id}`: only the given properties change.
+    pub fn update_user(&mut self, key: &str, patch: Map<String, Value>) -> Result<(), GraphError> {
+        let id = self.get(Kind::User, key)?.id.clone();
+        check_payload(Kind::User, &patch, USER_READ_ONLY)?;
+        for not_clearable in [
+            "displayName",
+            "userPrincipalName",
+            "mailNickname",
+            "accountEnabled",
+        ] {
+            if patch.get(not_clearable).is_some_and(Value::is_null) {
+                return Err(GraphError::invalid_property_value(not_clearable, "User"));
+            }
+        }
+        if let Some(upn) = patch.get("userPrincipalName").and_then(Value::as_str) {
+            self.check_upn(upn, Some(&id))?;
+        }
+        if let Some(nick) = patch.get("mailNickname").and_then(Value::as_str) {
+            self.check_nickname(Kind::User, nick, Some(&id))?;
+        }
+        self.apply_patch(&id, patch);
+        Ok(())
+    }
+
+    fn apply_patch(&mut self, id: &str, patch: Map<String, Value>) {
+        let changes: Vec<(String, Value)> = {
+            let Some(object) = self.objects.get(id) else {
+                return;
+            };
+            patch
+                .into_iter()
+                .filter(|(k, v)| object.props.get(k).unwrap_or(&Value::Null) != v)
+                .collect()
+        };
+        if changes.is_empty() {
+            return;
+        }
+        let seq = self.bump();
+        let kind = self.objects[id].kind;
+        for (key, value) in changes {
+            let old = self.objects[id].props.get(&key).cloned();
+            match key.as_str() {
+                "userPrincipalName" => {
+                    if let Some(old) = old.as_ref().and_then(Value::as_str) {
+                        self.upn_index.remove(&old.to_lowercase());
+                    }
+                    if let Some(new) = value.as_str() {
+                        self.upn_index.insert(new.to_lowercase(), id.to_owned());
+                    }
+                }
+                "mailNickname" if self.nickname_index.values().any(|v| v == id) => {
+                    if let Some(old) = old.as_ref().and_then(Value::as_str) {
+                        self.nickname_index.remove(&(kind, old.to_lowercase()));
+                    }
+                    if let Some(new) = value.as_str() {
+                        self.nickname_index
+                            .insert((kind, new.to_lowercase()), id.to_owned());
+                    }
+                }
+                _ => {}
+            }
+            if let Some(object) = self.objects.get_mut(id) {
+                object.props.insert(key.clone(), value);
+                object.touch(&key, seq);
+            }
+        }
+    }
+
+    /// `DELETE /users/{id}`: the user moves to deleted items (restorable), leaves its
+    /// groups, and delta reports it as removed with reason `changed`.
+    pub fn delete_user(&mut self, key: &str, now: Timestamp) -> Result<(), GraphError> {
+        let id = self.get(Kind::User, key)?.id.clone();
+        let seq = self.bump();
+        let mut object = self.objects.remove(&id).expect("resolved above");
+        if let Some(order) = self.order.get_mut(&Kind::User) {
+            order.remove(&object.created_seq);
+        }
+        object
+            .props
+            .insert("deletedDateTime".to_owned(), json!(graph_datetime(now)));
+        self.leave_all_groups(&id, seq);
+        self.tombstones.push(Tombstone {
+            id: id.clone(),
+            kind: Kind::User,
+            seq,
+            reason: RemovedReason::Changed,
+        });
+        // A soft-deleted user keeps its userPrincipalName: a new user with the same
+        // name still conflicts until the deleted one is purged.
+        self.deleted.insert(id, object);
+        Ok(())
+    }
+
+    /// The soft-deleted users, in no particular order.
+    pub fn deleted_users(&self) -> impl Iterator<Item = &DirObject> {
+        self.deleted.values().filter(|o| o.kind == Kind::User)
+    }
+
+    fn leave_all_groups(&mut self, member: &str, seq: u64) {
+        let groups: Vec<String> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.iter().any(|x| x == member))
+            .map(|(g, _)| g.clone())
+            .collect();
+        for g in groups {
+            if let Some(list) = self.members.get_mut(&g) {
+                list.retain(|x| x != member);
+            }
+            if let Some(group) = self.objects.get_mut(&g) {
+                group.touch("members", seq);
+            }
+        }
+    }
+
+    // ---- groups ---------------------------------------------------------------------
+
+    /// `POST /groups`. Only security groups and Microsoft 365 groups can be created;
+    /// Graph refuses mail-enabled security groups and distribution groups.
+    pub fn create_group(
+        &mut self,
+        mut body: Map<String, Value>,
+        id: String,
+        security_identifier: String,
+        now: Timestamp,
+    ) -> Result<&DirObject, GraphError> {
+        let members = take_binds(&mut body, "members@odata.bind")?;
+        let owners = take_binds(&mut body, "owners@odata.bind")?;
+        if members.len() + owners.len() > MAX_BINDS_PER_REQUEST {
+            return Err(GraphError::bad_request(format!(
+                "A maximum of {MAX_BINDS_PER_REQUEST} relationships can be added in a single request."
+            )));
+        }
+        check_payload(Kind::Group, &body, GROUP_READ_ONLY)?;
+        for required in [
+            "displayName",
+            "mailEnabled",
+            "mailNickname",
+            "securityEnabled",
+        ] {
+            if body.get(required).is_none_or(Value::is_null) {
+                return Err(GraphError::invalid_property_value(required, "Group"));
+            }
+        }
+        let unified = is_unified(&body);
+        let mail_enabled = body["mailEnabled"].as_bool().unwrap_or(false);
+        if !unified && mail_enabled {
+            return Err(GraphError::bad_request(
+                "Creating mail-enabled security groups or distribution groups is not supported through the Microsoft Graph groups API. Use Exchange Online instead.",
+            ));
+        }
+        let nickname = body["mailNickname"].as_str().unwrap_or_default().to_owned();
+        if unified {
+            self.check_nickname(Kind::Group, &nickname, None)?;
+        }
+        for m in members.iter().chain(owners.iter()) {
+            if !self.objects.contains_key(m) {
+                return Err(GraphError::not_found(m));
+            }
+        }
+
+        let created = json!(graph_datetime(now));
+        let mut props = Map::new();
+        for p in GROUP_DEFAULT_PROPERTIES {
+            props.insert((*p).to_owned(), Value::Null);
+        }
+        for list in [
+            "groupTypes",
+            "proxyAddresses",
+            "resourceBehaviorOptions",
+            "resourceProvisioningOptions",
+            "onPremisesProvisioningErrors",
+        ] {
+            props.insert(list.to_owned(), json!([]));
+        }
+        props.extend(body);
+        props.insert("id".to_owned(), json!(id));
+        props.insert("createdDateTime".to_owned(), created.clone());
+        props.insert("renewedDateTime".to_owned(), created);
+        props.insert("securityIdentifier".to_owned(), json!(security_identifier));
+        if unified {
+            let domain = self.verified_domains.first().cloned().unwrap_or_default();
+            let mail = format!("{nickname}@{domain}");
+            props.insert("proxyAddresses".to_owned(), json!([format!("SMTP:{mail}")]));
+            props.insert("mail".to_owned(), json!(mail));
+            props.entry("visibility").and_modify(|v| {
+                if v.is_null() {
+                    *v = json!("Public");
+                }
+            });
+        }
+        self.insert(Kind::Group, id.clone(), props);
+        self.members.insert(id.clone(), members);
+        Ok(&self.objects[&id])
+    }
+
+    /// `PATCH /groups/{id}`.
+    pub fn update_group(&mut self, key: &str, patch: Map<String, Value>) -> Result<(), GraphError> {
+        let mut patch = patch;
+        let id = self.get(Kind::Group, key)?.id.clone();
+        let members = take_binds(&mut patch, "members@odata.bind")?;
+        if members.len() > MAX_BINDS_PER_REQUEST {
+            return Err(GraphError::bad_request(format!(
+                "A maximum of {MAX_BINDS_PER_REQUEST} relationships can be added in a single request."
+            )));
+        }
+        check_payload(Kind::Group, &patch, GROUP_READ_ONLY)?;
+        if patch.get("displayName").is_some_and(Value::is_null) {
+            return Err(GraphError::invalid_property_value("displayName", "Group"));
+        }
+        // All or nothing: one bad reference fails the whole request.
+        let current = self.members.get(&id).cloned().unwrap_or_default();
+        for (i, m) in members.iter().enumerate() {
+            if !self.objects.contains_key(m) {
+                return Err(GraphError::not_found(m));
+            }
+            if current.contains(m) {
+                return Err(already_member());
+            }
+            if members[..i].contains(m) {
+                return Err(GraphError::bad_request(format!(
+                    "Object '[ResourceType={},Id={m}]' referenced from '[ResourceType=Group,Id={id}]' can only be present once as an add/remove change.",
+                    self.objects[m].kind.resource()
+                )));
+            }
+        }
+        self.apply_patch(&id, patch);
+        for m in members {
+            self.add_member(&id, &m)?;
+        }
+        Ok(())
+    }
+
+    /// `POST /groups/{id}/members/$ref`.
+    pub fn add_member(&mut self, group: &str, member: &str) -> Result<(), GraphError> {
+        let group_id = self.get(Kind::Group, group)?.id.clone();
+        let member_id = member.to_lowercase();
+        if !self.objects.contains_key(&member_id) {
+            return Err(GraphError::not_found(member));
+        }
+        let list = self.members.entry(group_id.clone()).or_default();
+        if list.contains(&member_id) {
+            return Err(already_member());
+        }
+        list.push(member_id);
+        let seq = self.bump();
+        if let Some(g) = self.objects.get_mut(&group_id) {
+            g.touch("members", seq);
+        }
+        Ok(())
+    }
+
+    /// `DELETE /groups/{id}/members/{memberId}/$ref`.
+    pub fn remove_member(&mut self, group: &str, member: &str) -> Result<(), GraphError> {
+        let group_id = self.get(Kind::Group, group)?.id.clone();
+        let member_id = member.to_lowercase();
+        let list = self.members.entry(group_id.clone()).or_default();
+        let Some(pos) = list.iter().position(|m| *m == member_id) else {
+            if !self.objects.contains_key(&member_id) {
+                return Err(GraphError::not_found(member));
+            }
+            return Err(GraphError::bad_request(
+                "One or more removed object references do not exist for the following modified properties: 'members'.",
+            ));
+        };
+        list.remove(pos);
+        let seq = self.bump();
+        if let Some(g) = self.objects.get_mut(&group_id) {
+            g.touch("members", seq);
+        }
+        Ok(())
+    }
+
+    /// One page of a group's direct members, after position `after`.
+    pub fn members(
+        &self,
+        group: &str,
+        after: usize,
+        limit: usize,
+    ) -> Result<(Vec<&DirObject>, Option<usize>), GraphError> {
+        let group_id = self.get(Kind::Group, group)?.id.clone();
+        let list = self
+            .members
+            .get(&group_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let rest = list.get(after..).unwrap_or(&[]);
+        let page: Vec<&DirObject> = rest
+            .iter()
+            .take(limit)
+            .filter_map(|m| self.objects.get(m))
+            .collect();
+        let next = (rest.len() > limit).then_some(after + limit);
+        Ok((page, next))
+    }
+
+    /// The groups an object is a direct member of.
+    pub fn member_of(&self, kind: Kind, key: &str) -> Result<Vec<&DirObject>, GraphError> {
+        let id = self.get(kind, key)?.id.clone();
+        let mut groups: Vec<&DirObject> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.contains(&id))
+            .filter_map(|(g, _)| self.objects.get(g))
+            .collect();
+        groups.sort_by_key(|g| g.created_seq);
+        Ok(groups)
+    }
+
+    /// `DELETE /groups/{id}`. Security groups are deleted permanently (they cannot be
+    /// restored), so delta reports reason `deleted`.
+    pub fn delete_group(&mut self, key: &str) -> Result<(), GraphError> {
+        let id = self.get(Kind::Group, key)?.id.clone();
+        let seq = self.bump();
+        let object = self.objects.remove(&id).expect("resolved above");
+        if let Some(order) = self.order.get_mut(&Kind::Group) {
+            order.remove(&object.created_seq);
+        }
+        if let Some(nick) = object.props.get("mailNickname").and_then(Value::as_str) {
+            self.nickname_index
+                .remove(&(Kind::Group, nick.to_lowercase()));
+        }
+        self.members.remove(&id);
+        self.leave_all_groups(&id, seq);
+        self.tombstones.push(Tombstone {
+            id,
+            kind: Kind::Group,
+            seq,
+            reason: RemovedReason::Deleted,
+        });
+        Ok(())
+    }
+
+    // ---- delta ----------------------------------------------------------------------
+
+    /// One page of a delta round over objects of `kind`. Only changes to the selected
+    /// properties make an object appear, as the delta documentation says.
+    pub fn delta(
+        &self,
+        kind: Kind,
+        cursor: DeltaCursor,
+        select: Option<&[String]>,
+        limit: usize,
+    ) -> DeltaPage<'_> {
+        let empty = BTreeMap::new();
+        let order = self.order.get(&kind).unwrap_or(&empty);
+        if cursor.initial {
+            let mut entries = Vec::new();
+            let mut last = cursor.after;
+            let mut more = false;
+            if cursor.after < cursor.upto {
+                for (seq, id) in order.range(cursor.after + 1..=cursor.upto) {
+                    if entries.len() == limit {
+                        more = true;
+                        break;
+                    }
+                    if let Some(o) = self.objects.get(id) {
+                        entries.push(DeltaEntry::Object(o));
+                    }
+                    last = *seq;
+                }
+            }
+            return DeltaPage {
+                entries,
+                next: more.then_some(DeltaCursor {
+                    after: last,
+                    ..cursor
+                }),
+                next_round_since: cursor.upto,
+            };
+        }
+
+        // Later rounds: every change in (after, upto], ordered by its sequence number.
+        let window = cursor.after + 1..=cursor.upto;
+        let mut changes: Vec<(u64, DeltaEntry<'_>)> = order
+            .values()
+            .filter_map(|id| self.objects.get(id))
+            .map(|o| (o.last_change_of(select), o))
+            .filter(|(seq, _)| window.contains(seq))
+            .map(|(seq, o)| (seq, DeltaEntry::Object(o)))
+            .collect();
+        changes.extend(
+            self.tombstones
+                .iter()
+                .filter(|t| t.kind == kind && window.contains(&t.seq))
+                .map(|t| {
+                    (
+                        t.seq,
+                        DeltaEntry::Removed {
+                            id: t.id.clone(),
+                            reason: t.reason,
+                        },
+                    )
+                }),
+        );
+        changes.sort_by_key(|(seq, _)| *seq);
+        let more = changes.len() > limit;
+        changes.truncate(limit);
+        let next = if more {
+            changes.last().map(|(seq, _)| DeltaCursor {
+                after: *seq,
+                ..cursor
+            })
+        } else {
+            None
+        };
+        DeltaPage {
+            entries: changes.into_iter().map(|(_, e)| e).collect(),
+            next,
+            next_round_since: cursor.upto,
+        }
+    }
+}
+
+fn is_unified(props: &Map<String, Value>) -> bool {
+    props
+        .get("groupTypes")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("Unified")))
+}
+
+fn already_member() -> GraphError {
+    GraphError::bad_request(
+        "One or more added object references already exist for the following modified properties: 'members'.",
+    )
+}
+
+/// Extracts the object ids from a `…@odata.bind` array of directoryObjects URLs.
+fn take_binds(body: &mut Map<String, Value>, key: &str) -> Result<Vec<String>, GraphError> {
+    let Some(value) = body.remove(key) else {
+        return Ok(Vec::new());
+    };
+    let Value::Array(urls) = value else {
+        return Err(GraphError::odata_bad_request(format!(
+            "The property '{key}' must be a collection of entity reference URLs."
+        )));
+    };
+    urls.iter()
+        .map(|u| {
+            u.as_str()
+                .and_then(reference_id)
+                .map(str::to_lowercase)
+                .ok_or_else(|| {
+                    GraphError::odata_bad_request(format!("Invalid object reference in '{key}'."))
+                })
+        })
+        .collect()
+}
+
+/// The object id at the end of a reference URL such as
+/// `https://graph.microsoft.com/v1.0/directoryObjects/{id}`.
+pub fn reference_id(url: &str) -> Option<&str> {
+    let tail = url.trim_end_matches('/').rsplit('/').next()?;
+    let tail = tail
+        .strip_prefix("directoryObjects('")
+        .and_then(|t| t.strip_suffix("')"))
+        .unwrap_or(tail);
+    (!tail.is_empty() && tail.chars().all(|c| c.is_ascii_hexdigit() || c == '-')).then_some(tail)
+}
+
+/// Checks a request payload against the schema: known properties, right types, nothing
+/// read-only.
+fn check_payload(
+    kind: Kind,
+    body: &Map<String, Value>,
+    read_only: &[&str],
+) -> Result<(), GraphError> {
+    let schema = Schema::v1();
+    for (key, value) in body {
+        if key.starts_with("@odata.") {
+            continue;
+        }
+        let Some(property) = schema.property(kind.entity(), key) else {
+            return Err(GraphError::odata_bad_request(format!(
+                "Property '{key}' does not exist on type 'microsoft.graph.{}'. Make sure to only use property names that are defined by the type or mark the type as open type.",
+                kind.entity()
+            )));
+        };
+        if read_only.contains(&key.as_str()) {
+            return Err(GraphError::bad_request(format!(
+                "Property '{key}' is read-only and cannot be set."
+            )));
+        }
+        match schema.check(&property.ty, property.nullable, value) {
+            Ok(()) => {}
+            Err(TypeMismatch::Literal { literal, expected }) => {
+                return Err(GraphError::odata_bad_request(format!(
+                    "Cannot convert the literal '{literal}' to the expected type '{expected}'."
+                )));
+            }
+            Err(TypeMismatch::UnknownProperty { property, on_type }) => {
+                return Err(GraphError::odata_bad_request(format!(
+                    "Property '{property}' does not exist on type '{on_type}'. Make sure to only use property names that are defined by the type or mark the type as open type."
+                )));
+            }
+            Err(TypeMismatch::NotNullable) => {
+                return Err(GraphError::invalid_property_value(key, kind.resource()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks `$select` names against the entity type.
+pub fn check_select(kind: Kind, select: &[String]) -> Result<(), GraphError> {
+    let schema = Schema::v1();
+    for p in select {
+        if p != "members" && p != "manager" && schema.property(kind.entity(), p).is_none() {
+            return Err(GraphError::odata_bad_request(format!(
+                "Could not find a property named '{p}' on type 'microsoft.graph.{}'.",
+                kind.entity()
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> Directory {
+        Directory::new(vec!["contoso.onmicrosoft.com".to_owned()])
+    }
+
+    fn user_body(nick: &str) -> Map<String, Value> {
+        let Value::Object(m) = json!({
+            "accountEnabled": true, "displayName": nick, "mailNickname": nick,
+            "userPrincipalName": format!("{nick}@contoso.onmicrosoft.com"),
+            "passwordProfile": {"password": "xWwvJ]6NMw+bWH-d"}
+        }) else {
+            unreachable!()
+        };
+        m
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_700_000_000).unwrap()
+    }
+
+    #[test]
+    fn duplicate_upn_is_an_object_conflict_even_after_soft_delete() {
+        let mut d = dir();
+        d.create_user(user_body("adele"), "a1".into(), now())
+            .unwrap();
+        d.delete_user("a1", now()).unwrap();
+        let mut again = user_body("adele");
+        again.insert("mailNickname".into(), json!("adele2"));
+        let e = d.create_user(again, "a2".into(), now()).unwrap_err();
+        assert_eq!(e.details[0].code, "ObjectConflict");
+        assert_eq!(e.details[0].target, "userPrincipalName");
+    }
+
+    #[test]
+    fn delta_reports_only_changes_to_selected_properties() {
+        let mut d = dir();
+        d.create_user(user_body("a"), "a1".into(), now()).unwrap();
+        let since = d.current_seq();
+        let select = vec!["displayName".to_owned()];
+        let mut patch = Map::new();
+        patch.insert("jobTitle".into(), json!("Engineer"));
+        d.update_user("a1", patch).unwrap();
+        let cursor = DeltaCursor {
+            initial: false,
+            since,
+            upto: d.current_seq(),
+            after: since,
+        };
+        assert!(
+            d.delta(Kind::User, cursor, Some(&select), 10)
+                .entries
+                .is_empty()
+        );
+        assert_eq!(d.delta(Kind::User, cursor, None, 10).entries.len(), 1);
+    }
+
+    #[test]
+    fn reference_ids_come_from_the_url_tail() {
+        assert_eq!(
+            reference_id("https://graph.microsoft.com/v1.0/directoryObjects/4f1c-00aa"),
+            Some("4f1c-00aa")
+        );
+        assert_eq!(reference_id("nonsense url"), None);
+    }
+}

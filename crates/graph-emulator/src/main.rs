@@ -1,0 +1,58 @@
+//! `idsync-graph-emulator`: serves the Graph emulator until interrupted. The first line on
+//! stdout is one JSON object with the URLs and credentials.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::Parser;
+use graph_emulator::{Emulator, EmulatorOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "idsync-graph-emulator",
+    version,
+    about = "A Microsoft Graph v1.0 emulator for Entra ID"
+)]
+struct Args {
+    /// Address to serve on (plain HTTP for now; HTTPS is not emulated yet).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Plain HTTP address; until HTTPS lands this is an alias of --listen.
+    #[arg(long)]
+    listen_http: Option<SocketAddr>,
+    /// Run every throttling window N times faster.
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Seed for ids and credentials, for reproducible runs.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let args = Args::parse();
+    anyhow::ensure!(
+        args.time_scale.is_finite() && args.time_scale > 0.0,
+        "--time-scale must be a positive number, got {}",
+        args.time_scale
+    );
+    let options = EmulatorOptions {
+        listen_http: args.listen_http.unwrap_or(args.listen),
+        time_scale: args.time_scale,
+        seed: args.seed,
+        ..EmulatorOptions::default()
+    };
+    let running = Emulator::start(options)
+        .await
+        .context("starting the graph emulator")?;
+    println!("{}", serde_json::to_string(&running.info)?);
+    tokio::select! {
+        () = running.wait() => {}
+        result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C")?,
+    }
+    Ok(())
+}

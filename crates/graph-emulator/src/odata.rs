@@ -1,0 +1,519 @@
+//! OData system query options as Graph's directory accepts them: `$select`, `$top`,
+//! `$filter` (a documented subset), `$count`, `$skiptoken`, `$deltatoken`.
+
+use serde_json::{Map, Value};
+
+use crate::error::GraphError;
+
+/// The query options of one request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryOptions {
+    pub select: Option<Vec<String>>,
+    pub top: Option<usize>,
+    pub filter: Option<Filter>,
+    /// The raw `$filter` text, kept to rebuild `@odata.nextLink`.
+    pub filter_text: Option<String>,
+    pub count: bool,
+    pub skiptoken: Option<String>,
+    pub deltatoken: Option<String>,
+}
+
+/// Largest `$top` the directory accepts.
+pub const MAX_PAGE_SIZE: usize = 999;
+/// Page size when no `$top` is given.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+impl QueryOptions {
+    /// Parses decoded query pairs. Graph accepts the options with or without the `$`.
+    pub fn parse(pairs: &[(String, String)]) -> Result<Self, GraphError> {
+        let mut q = QueryOptions::default();
+        for (key, value) in pairs {
+            let name = key.strip_prefix('$').unwrap_or(key).to_ascii_lowercase();
+            match name.as_str() {
+                "select" => {
+                    let props: Vec<String> = value
+                        .split(',')
+                        .map(|p| p.trim().to_owned())
+                        .filter(|p| !p.is_empty())
+                        .collect();
+                    q.select = Some(props);
+                }
+                "top" => {
+                    let n: usize = value.trim().parse().map_err(|_| {
+                        GraphError::odata_bad_request(format!(
+                            "Invalid page size specified: '{value}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive."
+                        ))
+                    })?;
+                    if n == 0 || n > MAX_PAGE_SIZE {
+                        return Err(GraphError::bad_request(format!(
+                            "Invalid page size specified: '{n}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive."
+                        )));
+                    }
+                    q.top = Some(n);
+                }
+                "filter" => {
+                    q.filter = Some(Filter::parse(value)?);
+                    q.filter_text = Some(value.clone());
+                }
+                "count" => q.count = value.eq_ignore_ascii_case("true"),
+                "skiptoken" => q.skiptoken = Some(value.clone()),
+                "deltatoken" => q.deltatoken = Some(value.clone()),
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+
+    pub fn page_size(&self) -> usize {
+        self.top.unwrap_or(DEFAULT_PAGE_SIZE)
+    }
+}
+
+/// A comparison value in a filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Null,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Ge,
+    Le,
+}
+
+/// A parsed `$filter` expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+    Not(Box<Filter>),
+    Cmp {
+        property: String,
+        op: CmpOp,
+        value: Literal,
+    },
+    In {
+        property: String,
+        values: Vec<Literal>,
+    },
+    StartsWith {
+        property: String,
+        prefix: String,
+    },
+    EndsWith {
+        property: String,
+        suffix: String,
+    },
+}
+
+/// What a resource allows in `$filter`, property by property.
+#[derive(Debug, Clone, Copy)]
+pub struct FilterRules {
+    pub resource: &'static str,
+    /// Properties that accept `eq`, `in`, `ge`, `le` and `eq null`.
+    pub comparable: &'static [&'static str],
+    /// Properties that also accept `startsWith`.
+    pub starts_with: &'static [&'static str],
+    /// Properties that accept `endsWith` (advanced queries only).
+    pub ends_with: &'static [&'static str],
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Result<Filter, GraphError> {
+        let tokens = tokenize(text)?;
+        let mut p = Parser { tokens, pos: 0 };
+        let f = p.or_expr()?;
+        if p.pos != p.tokens.len() {
+            return Err(invalid_filter());
+        }
+        Ok(f)
+    }
+
+    /// Checks the filter against a resource's documented rules. `advanced` is true when the
+    /// request carries `ConsistencyLevel: eventual` and `$count=true`.
+    pub fn validate(&self, rules: &FilterRules, advanced: bool) -> Result<(), GraphError> {
+        let unsupported = |property: &str| {
+            GraphError::unsupported_query(format!(
+                "Unsupported or invalid query filter clause specified for property '{property}' of resource '{}'.",
+                rules.resource
+            ))
+        };
+        let needs_advanced = |operator: &str| {
+            GraphError::unsupported_query(format!(
+                "Operator '{operator}' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information"
+            ))
+        };
+        match self {
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                a.validate(rules, advanced)?;
+                b.validate(rules, advanced)
+            }
+            Filter::Not(inner) => {
+                if !advanced {
+                    return Err(needs_advanced("not"));
+                }
+                inner.validate(rules, advanced)
+            }
+            Filter::Cmp { property, op, .. } => {
+                if !rules.comparable.contains(&property.as_str()) {
+                    return Err(unsupported(property));
+                }
+                if *op == CmpOp::Ne && !advanced {
+                    return Err(needs_advanced("ne"));
+                }
+                Ok(())
+            }
+            Filter::In { property, .. } => {
+                if rules.comparable.contains(&property.as_str()) {
+                    Ok(())
+                } else {
+                    Err(unsupported(property))
+                }
+            }
+            Filter::StartsWith { property, .. } => {
+                if rules.starts_with.contains(&property.as_str()) {
+                    Ok(())
+                } else {
+                    Err(unsupported(property))
+                }
+            }
+            Filter::EndsWith { property, .. } => {
+                if !rules.ends_with.contains(&property.as_str()) {
+                    return Err(unsupported(property));
+                }
+                if advanced {
+                    Ok(())
+                } else {
+                    Err(needs_advanced("endsWith"))
+                }
+            }
+        }
+    }
+
+    /// Evaluates the filter against an object's stored properties. The directory compares
+    /// strings without regard to case.
+    pub fn matches(&self, object: &Map<String, Value>) -> bool {
+        match self {
+            Filter::And(a, b) => a.matches(object) && b.matches(object),
+            Filter::Or(a, b) => a.matches(object) || b.matches(object),
+            Filter::Not(inner) => !inner.matches(object),
+            Filter::Cmp {
+                property,
+                op,
+                value,
+            } => {
+                let actual = lookup(object, property);
+                match op {
+                    CmpOp::Eq => literal_eq(actual, value),
+                    CmpOp::Ne => !literal_eq(actual, value),
+                    CmpOp::Ge | CmpOp::Le => {
+                        let (Some(a), Literal::Str(b)) = (actual.and_then(Value::as_str), value)
+                        else {
+                            return false;
+                        };
+                        let ord = a.to_lowercase().cmp(&b.to_lowercase());
+                        if *op == CmpOp::Ge {
+                            ord.is_ge()
+                        } else {
+                            ord.is_le()
+                        }
+                    }
+                }
+            }
+            Filter::In { property, values } => {
+                let actual = lookup(object, property);
+                values.iter().any(|v| literal_eq(actual, v))
+            }
+            Filter::StartsWith { property, prefix } => lookup(object, property)
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.to_lowercase().starts_with(&prefix.to_lowercase())),
+            Filter::EndsWith { property, suffix } => lookup(object, property)
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.to_lowercase().ends_with(&suffix.to_lowercase())),
+        }
+    }
+}
+
+/// Finds `a` or `a/b` (a property of a complex value) in an object.
+fn lookup<'a>(object: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('/');
+    let mut current = object.get(parts.next()?)?;
+    for part in parts {
+        current = current.get(part)?;
+    }
+    Some(current)
+}
+
+fn literal_eq(actual: Option<&Value>, literal: &Literal) -> bool {
+    match (actual, literal) {
+        (None | Some(Value::Null), Literal::Null) => true,
+        (Some(Value::String(a)), Literal::Str(b)) => a.to_lowercase() == b.to_lowercase(),
+        (Some(Value::Bool(a)), Literal::Bool(b)) => a == b,
+        (Some(Value::Number(a)), Literal::Int(b)) => a.as_i64() == Some(*b),
+        _ => false,
+    }
+}
+
+fn invalid_filter() -> GraphError {
+    GraphError::odata_bad_request("Invalid filter clause")
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Ident(String),
+    Str(String),
+    Int(i64),
+    LParen,
+    RParen,
+    Comma,
+}
+
+fn tokenize(text: &str) -> Result<Vec<Token>, GraphError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' => i += 1,
+            '(' => {
+                out.push(Token::LParen);
+                i += 1;
+            }
+            ')' => {
+                out.push(Token::RParen);
+                i += 1;
+            }
+            ',' => {
+                out.push(Token::Comma);
+                i += 1;
+            }
+            '\'' => {
+                // OData escapes a quote inside a string literal by doubling it.
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err(invalid_filter()),
+                        Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                            s.push('\'');
+                            i += 2;
+                        }
+                        Some('\'') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(ch) => {
+                            s.push(*ch);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Token::Str(s));
+            }
+            c if c.is_ascii_digit() || c == '-' => {
+                let start = i;
+                i += 1;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+                let s: String = chars[start..i].iter().collect();
+                out.push(Token::Int(s.parse().map_err(|_| invalid_filter())?));
+            }
+            c if c.is_alphanumeric() || c == '_' => {
+                let start = i;
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '/' | '.'))
+                {
+                    i += 1;
+                }
+                out.push(Token::Ident(chars[start..i].iter().collect()));
+            }
+            _ => return Err(invalid_filter()),
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek_keyword(&self, keyword: &str) -> bool {
+        matches!(self.tokens.get(self.pos), Some(Token::Ident(w)) if w.eq_ignore_ascii_case(keyword))
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn expect(&mut self, token: Token) -> Result<(), GraphError> {
+        if self.next() == Some(token) {
+            Ok(())
+        } else {
+            Err(invalid_filter())
+        }
+    }
+
+    fn or_expr(&mut self) -> Result<Filter, GraphError> {
+        let mut left = self.and_expr()?;
+        while self.peek_keyword("or") {
+            self.pos += 1;
+            let right = self.and_expr()?;
+            left = Filter::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and_expr(&mut self) -> Result<Filter, GraphError> {
+        let mut left = self.unary()?;
+        while self.peek_keyword("and") {
+            self.pos += 1;
+            let right = self.unary()?;
+            left = Filter::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Filter, GraphError> {
+        if self.peek_keyword("not") {
+            self.pos += 1;
+            return Ok(Filter::Not(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+
+    fn literal(&mut self) -> Result<Literal, GraphError> {
+        match self.next() {
+            Some(Token::Str(s)) => Ok(Literal::Str(s)),
+            Some(Token::Int(n)) => Ok(Literal::Int(n)),
+            Some(Token::Ident(w)) if w == "true" => Ok(Literal::Bool(true)),
+            Some(Token::Ident(w)) if w == "false" => Ok(Literal::Bool(false)),
+            Some(Token::Ident(w)) if w == "null" => Ok(Literal::Null),
+            _ => Err(invalid_filter()),
+        }
+    }
+
+    fn primary(&mut self) -> Result<Filter, GraphError> {
+        match self.next() {
+            Some(Token::LParen) => {
+                let inner = self.or_expr()?;
+                self.expect(Token::RParen)?;
+                Ok(inner)
+            }
+            Some(Token::Ident(word)) if self.tokens.get(self.pos) == Some(&Token::LParen) => {
+                let function = word.to_ascii_lowercase();
+                self.pos += 1;
+                let Some(Token::Ident(property)) = self.next() else {
+                    return Err(invalid_filter());
+                };
+                self.expect(Token::Comma)?;
+                let Literal::Str(arg) = self.literal()? else {
+                    return Err(invalid_filter());
+                };
+                self.expect(Token::RParen)?;
+                match function.as_str() {
+                    "startswith" => Ok(Filter::StartsWith {
+                        property,
+                        prefix: arg,
+                    }),
+                    "endswith" => Ok(Filter::EndsWith {
+                        property,
+                        suffix: arg,
+                    }),
+                    _ => Err(invalid_filter()),
+                }
+            }
+            Some(Token::Ident(property)) => {
+                let Some(Token::Ident(op)) = self.next() else {
+                    return Err(invalid_filter());
+                };
+                let op = match op.to_ascii_lowercase().as_str() {
+                    "eq" => CmpOp::Eq,
+                    "ne" => CmpOp::Ne,
+                    "ge" => CmpOp::Ge,
+                    "le" => CmpOp::Le,
+                    "in" => {
+                        self.expect(Token::LParen)?;
+                        let mut values = vec![self.literal()?];
+                        while self.tokens.get(self.pos) == Some(&Token::Comma) {
+                            self.pos += 1;
+                            values.push(self.literal()?);
+                        }
+                        self.expect(Token::RParen)?;
+                        return Ok(Filter::In { property, values });
+                    }
+                    _ => return Err(invalid_filter()),
+                };
+                let value = self.literal()?;
+                Ok(Filter::Cmp {
+                    property,
+                    op,
+                    value,
+                })
+            }
+            _ => Err(invalid_filter()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(filter: &str, object: Value, expected: bool) {
+        let f = Filter::parse(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
+        let Value::Object(map) = object else {
+            panic!("object expected")
+        };
+        assert_eq!(f.matches(&map), expected, "{filter}");
+    }
+
+    #[test]
+    fn filters_evaluate_case_insensitively() {
+        let adele = json!({"displayName": "Adele Vance", "accountEnabled": true, "department": null,
+            "onPremisesExtensionAttributes": {"extensionAttribute1": "X"}});
+        check("displayName eq 'adele vance'", adele.clone(), true);
+        check("startsWith(displayName,'ad')", adele.clone(), true);
+        check("accountEnabled eq false", adele.clone(), false);
+        check("department eq null", adele.clone(), true);
+        check("displayName in ('x', 'Adele Vance')", adele.clone(), true);
+        check(
+            "(displayName eq 'x' or accountEnabled eq true) and not (department ne null)",
+            adele.clone(),
+            true,
+        );
+        check(
+            "onPremisesExtensionAttributes/extensionAttribute1 eq 'x'",
+            adele.clone(),
+            true,
+        );
+        check(
+            "displayName eq 'O''Brien'",
+            json!({"displayName": "O'Brien"}),
+            true,
+        );
+    }
+
+    #[test]
+    fn malformed_filters_are_bad_requests() {
+        for bad in [
+            "displayName eq",
+            "eq 'x'",
+            "displayName like 'x'",
+            "(a eq 'b'",
+        ] {
+            assert!(Filter::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

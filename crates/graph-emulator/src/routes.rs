@@ -1,0 +1,716 @@
+//! HTTP handlers: the identity platform endpoints and Graph's `/v1.0` users and groups.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::auth::{decode_basic, openid_configuration};
+use crate::directory::{DeltaCursor, DeltaEntry, DirObject, Kind, check_select, reference_id};
+use crate::error::GraphError;
+use crate::odata::{FilterRules, QueryOptions};
+use crate::server::{AppState, Scheme, empty};
+
+type AppResult = Result<Response, GraphError>;
+type Shared = State<Arc<AppState>>;
+type Pairs = Query<Vec<(String, String)>>;
+
+const ODATA_CONTENT_TYPE: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
+/// A JSON response with Graph's OData content type.
+pub fn odata_json(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(ODATA_CONTENT_TYPE),
+    );
+    response
+        .headers_mut()
+        .insert("odata-version", HeaderValue::from_static("4.0"));
+    response
+}
+
+const USER_FILTERS: FilterRules = FilterRules {
+    resource: "User",
+    comparable: &[
+        "id",
+        "accountEnabled",
+        "displayName",
+        "givenName",
+        "surname",
+        "userPrincipalName",
+        "mail",
+        "mailNickname",
+        "department",
+        "jobTitle",
+        "companyName",
+        "employeeId",
+        "employeeType",
+        "userType",
+        "usageLocation",
+        "city",
+        "country",
+        "state",
+        "onPremisesImmutableId",
+        "onPremisesSyncEnabled",
+        "onPremisesSamAccountName",
+        "creationType",
+        "externalUserState",
+    ],
+    starts_with: &[
+        "displayName",
+        "givenName",
+        "surname",
+        "userPrincipalName",
+        "mail",
+        "mailNickname",
+        "jobTitle",
+        "companyName",
+        "employeeId",
+        "city",
+        "country",
+        "state",
+        "onPremisesSamAccountName",
+    ],
+    ends_with: &["mail", "userPrincipalName"],
+};
+
+const GROUP_FILTERS: FilterRules = FilterRules {
+    resource: "Group",
+    comparable: &[
+        "id",
+        "displayName",
+        "mail",
+        "mailNickname",
+        "mailEnabled",
+        "securityEnabled",
+        "onPremisesSyncEnabled",
+        "classification",
+        "visibility",
+    ],
+    starts_with: &["displayName", "mail", "mailNickname"],
+    ends_with: &["mail"],
+};
+
+/// `{scheme}://{host}` of the request, for absolute links.
+#[derive(Debug)]
+pub struct Base(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Base {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let scheme = parts.extensions.get::<Scheme>().map_or("http", |s| s.0);
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        Ok(Base(format!("{scheme}://{host}")))
+    }
+}
+
+impl Base {
+    fn context(&self, fragment: &str) -> String {
+        format!("{}/v1.0/$metadata#{fragment}", self.0)
+    }
+}
+
+pub fn identity_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(openid),
+        )
+}
+
+pub fn graph_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1.0/users", get(list_users).post(create_user))
+        .route("/v1.0/users/delta", get(users_delta))
+        .route("/v1.0/users/microsoft.graph.delta()", get(users_delta))
+        .route(
+            "/v1.0/users/{id}",
+            get(get_user).patch(update_user).delete(delete_user),
+        )
+        .route("/v1.0/users/{id}/memberOf", get(user_member_of))
+        .route("/v1.0/groups", get(list_groups).post(create_group))
+        .route(
+            "/v1.0/groups/{id}",
+            get(get_group).patch(update_group).delete(delete_group),
+        )
+        .route("/v1.0/groups/{id}/members", get(group_members))
+        .route("/v1.0/groups/{id}/members/$ref", post(add_member))
+        .route(
+            "/v1.0/groups/{id}/members/{member}/$ref",
+            delete(remove_member),
+        )
+}
+
+/// Graph's answer to a path it does not know.
+pub async fn unknown_segment(uri: Uri) -> GraphError {
+    let path = uri.path().trim_start_matches("/v1.0");
+    let segment = path
+        .trim_matches('/')
+        .split('/')
+        .next_back()
+        .unwrap_or_default();
+    GraphError::odata_bad_request(format!("Resource not found for the segment '{segment}'."))
+}
+
+// ---- identity platform ---------------------------------------------------------------
+
+async fn token(
+    State(state): Shared,
+    Path(tenant): Path<String>,
+    Base(base): Base,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(decode_basic);
+    let now = state.clock.now();
+    let result =
+        state
+            .tokens()
+            .token_request(&state.identity, &tenant, &form, basic, &state.ids, now);
+    let mut response = match result {
+        Ok(issued) => (StatusCode::OK, issued.body().to_string()).into_response(),
+        Err(error) => {
+            let correlation = headers
+                .get("client-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map_or_else(|| state.ids.guid(), str::to_owned);
+            let body = error.body(&state.ids.guid(), &correlation, now, &base);
+            (error.status, body.to_string()).into_response()
+        }
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    response
+}
+
+async fn openid(State(state): Shared, Path(tenant): Path<String>, Base(base): Base) -> Response {
+    if !state.identity.names_tenant(&tenant) {
+        let error = crate::auth::TokenError::tenant_not_found(&tenant);
+        let mut body = error.body(
+            &state.ids.guid(),
+            &state.ids.guid(),
+            state.clock.now(),
+            &base,
+        );
+        body["error"] = json!("invalid_tenant");
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    axum::Json(openid_configuration(&state.identity, &base)).into_response()
+}
+
+// ---- helpers -------------------------------------------------------------------------
+
+fn parse_object(body: &Bytes) -> Result<Map<String, Value>, GraphError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(GraphError::invalid_json()),
+    }
+}
+
+fn is_eventual(headers: &HeaderMap) -> bool {
+    headers
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
+}
+
+/// The page size a client asked for with `Prefer: odata.maxpagesize=N`.
+fn max_page_size(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix("odata.maxpagesize=")?.parse().ok())
+        .map(|n: usize| n.clamp(1, crate::odata::MAX_PAGE_SIZE))
+}
+
+fn encode_token<T: Serialize>(value: &T) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap_or_default())
+}
+
+fn decode_token<T: for<'de> Deserialize<'de>>(token: &str) -> Option<T> {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token).ok()?).ok()
+}
+
+fn bad_skiptoken() -> GraphError {
+    GraphError::bad_request("Invalid paging token specified.")
+}
+
+/// Rebuilds a link: the request's options except the paging ones, plus `extra`.
+fn link(base: &Base, path: &str, pairs: &[(String, String)], extra: (&str, String)) -> String {
+    let mut kept: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.trim_start_matches('$').to_ascii_lowercase();
+            k != "skiptoken" && k != "deltatoken"
+        })
+        .cloned()
+        .collect();
+    kept.push((extra.0.to_owned(), extra.1));
+    let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    format!("{}/v1.0/{path}?{query}", base.0)
+}
+
+fn context_with_select(base: &Base, set: &str, select: Option<&[String]>, entity: bool) -> String {
+    let mut fragment = match select {
+        Some(props) => format!("{set}({})", props.join(",")),
+        None => set.to_owned(),
+    };
+    if entity {
+        fragment.push_str("/$entity");
+    }
+    base.context(&fragment)
+}
+
+fn with_type(object: &DirObject, select: Option<&[String]>) -> Value {
+    let mut map = Map::new();
+    map.insert("@odata.type".to_owned(), json!(object.kind.odata_type()));
+    map.extend(object.render(select));
+    Value::Object(map)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ListToken {
+    a: u64,
+}
+
+// ---- collections -----------------------------------------------------------------------
+
+fn list(
+    state: &AppState,
+    kind: Kind,
+    rules: &FilterRules,
+    base: &Base,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> AppResult {
+    let q = QueryOptions::parse(pairs)?;
+    if let Some(select) = &q.select {
+        check_select(kind, select)?;
+    }
+    let advanced = is_eventual(headers) && q.count;
+    if let Some(filter) = &q.filter {
+        filter.validate(rules, advanced)?;
+    }
+    let after = match &q.skiptoken {
+        Some(t) => decode_token::<ListToken>(t).ok_or_else(bad_skiptoken)?.a,
+        None => 0,
+    };
+    let set = match kind {
+        Kind::User => "users",
+        Kind::Group => "groups",
+    };
+    let dir = state.directory();
+    let (page, next) = dir.list(kind, q.filter.as_ref(), after, q.page_size());
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".to_owned(),
+        json!(context_with_select(base, set, q.select.as_deref(), false)),
+    );
+    // `$count=true` without `ConsistencyLevel: eventual` is silently ignored.
+    if advanced {
+        body.insert(
+            "@odata.count".to_owned(),
+            json!(dir.count(kind, q.filter.as_ref())),
+        );
+    }
+    if let Some(after) = next {
+        let token = encode_token(&ListToken { a: after });
+        body.insert(
+            "@odata.nextLink".to_owned(),
+            json!(link(base, set, pairs, ("$skiptoken", token))),
+        );
+    }
+    let value: Vec<Value> = page
+        .iter()
+        .map(|o| Value::Object(o.render(q.select.as_deref())))
+        .collect();
+    body.insert("value".to_owned(), Value::Array(value));
+    Ok(odata_json(StatusCode::OK, &Value::Object(body)))
+}
+
+fn get_one(
+    state: &AppState,
+    kind: Kind,
+    base: &Base,
+    key: &str,
+    pairs: &[(String, String)],
+) -> AppResult {
+    let q = QueryOptions::parse(pairs)?;
+    if let Some(select) = &q.select {
+        check_select(kind, select)?;
+    }
+    let dir = state.directory();
+    let object = dir.get(kind, key)?;
+    let set = match kind {
+        Kind::User => "users",
+        Kind::Group => "groups",
+    };
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".to_owned(),
+        json!(context_with_select(base, set, q.select.as_deref(), true)),
+    );
+    body.extend(object.render(q.select.as_deref()));
+    Ok(odata_json(StatusCode::OK, &Value::Object(body)))
+}
+
+fn created(base: &Base, set: &str, object: &DirObject) -> Response {
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".to_owned(),
+        json!(base.context(&format!("{set}/$entity"))),
+    );
+    body.extend(object.render(None));
+    let mut response = odata_json(StatusCode::CREATED, &Value::Object(body));
+    if let Ok(location) = HeaderValue::from_str(&format!("{}/v1.0/{set}/{}", base.0, object.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+// ---- users ---------------------------------------------------------------------------
+
+async fn list_users(
+    State(state): Shared,
+    base: Base,
+    headers: HeaderMap,
+    Query(pairs): Pairs,
+) -> AppResult {
+    list(&state, Kind::User, &USER_FILTERS, &base, &headers, &pairs)
+}
+
+async fn create_user(State(state): Shared, base: Base, body: Bytes) -> AppResult {
+    let body = parse_object(&body)?;
+    let id = state.ids.guid();
+    let now = state.clock.now();
+    let mut dir = state.directory();
+    let user = dir.create_user(body, id, now)?;
+    Ok(created(&base, "users", user))
+}
+
+async fn get_user(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    get_one(&state, Kind::User, &base, &id, &pairs)
+}
+
+async fn update_user(State(state): Shared, Path(id): Path<String>, body: Bytes) -> AppResult {
+    let patch = parse_object(&body)?;
+    state.directory().update_user(&id, patch)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn delete_user(State(state): Shared, Path(id): Path<String>) -> AppResult {
+    let now = state.clock.now();
+    state.directory().delete_user(&id, now)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn user_member_of(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let q = QueryOptions::parse(&pairs)?;
+    let dir = state.directory();
+    let groups = dir.member_of(Kind::User, &id)?;
+    let value: Vec<Value> = groups
+        .iter()
+        .map(|g| with_type(g, q.select.as_deref()))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
+    ))
+}
+
+/// What `$skiptoken` and `$deltatoken` carry in a delta round. The selected properties
+/// travel in the token, so later links need not repeat `$select`.
+#[derive(Debug, Serialize, Deserialize)]
+struct DeltaToken {
+    i: bool,
+    s: u64,
+    u: u64,
+    a: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sel: Option<Vec<String>>,
+}
+
+async fn users_delta(
+    State(state): Shared,
+    base: Base,
+    headers: HeaderMap,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let q = QueryOptions::parse(&pairs)?;
+    if q.top.is_some() {
+        return Err(GraphError::unsupported_query(
+            "The $top query parameter is not supported with delta queries.",
+        ));
+    }
+    if q.filter.is_some() {
+        return Err(GraphError::unsupported_query(
+            "Unsupported or invalid query filter clause specified for delta query.",
+        ));
+    }
+    let dir = state.directory();
+    let current = dir.current_seq();
+    let (cursor, select, first_page) = if let Some(token) = &q.skiptoken {
+        let t: DeltaToken = decode_token(token).ok_or_else(bad_skiptoken)?;
+        let cursor = DeltaCursor {
+            initial: t.i,
+            since: t.s,
+            upto: t.u,
+            after: t.a,
+        };
+        (cursor, t.sel, false)
+    } else if let Some(token) = &q.deltatoken {
+        if token == "latest" {
+            // "Sync from now": no data, only a delta link.
+            let link_token = encode_token(&DeltaToken {
+                i: false,
+                s: current,
+                u: 0,
+                a: 0,
+                sel: q.select.clone(),
+            });
+            return Ok(odata_json(
+                StatusCode::OK,
+                &json!({
+                    "@odata.context": base.context("users"),
+                    "@odata.deltaLink": format!("{}/v1.0/users/delta?$deltatoken={link_token}", base.0),
+                    "value": [],
+                }),
+            ));
+        }
+        let t: DeltaToken = decode_token(token).ok_or_else(|| {
+            GraphError::new(
+                StatusCode::BAD_REQUEST,
+                "syncStateNotFound",
+                "The delta token is expired and data must be synchronized again.",
+            )
+        })?;
+        let cursor = DeltaCursor {
+            initial: false,
+            since: t.s,
+            upto: current,
+            after: t.s,
+        };
+        (cursor, t.sel, false)
+    } else {
+        if let Some(select) = &q.select {
+            check_select(Kind::User, select)?;
+        }
+        let cursor = DeltaCursor {
+            initial: true,
+            since: 0,
+            upto: current,
+            after: 0,
+        };
+        (cursor, q.select.clone(), true)
+    };
+    let limit = max_page_size(&headers).unwrap_or(crate::odata::DEFAULT_PAGE_SIZE);
+    let page = dir.delta(Kind::User, cursor, select.as_deref(), limit);
+    let value: Vec<Value> = page
+        .entries
+        .iter()
+        .map(|e| match e {
+            DeltaEntry::Object(o) => Value::Object(o.render(select.as_deref())),
+            DeltaEntry::Removed { id, reason } => {
+                json!({"id": id, "@removed": {"reason": reason.as_str()}})
+            }
+        })
+        .collect();
+    let context = if first_page {
+        context_with_select(&base, "users", select.as_deref(), false)
+    } else {
+        base.context("users")
+    };
+    let mut body = json!({"@odata.context": context});
+    match page.next {
+        Some(next) => {
+            let token = encode_token(&DeltaToken {
+                i: next.initial,
+                s: next.since,
+                u: next.upto,
+                a: next.after,
+                sel: select,
+            });
+            body["@odata.nextLink"] =
+                json!(format!("{}/v1.0/users/delta?$skiptoken={token}", base.0));
+        }
+        None => {
+            let token = encode_token(&DeltaToken {
+                i: false,
+                s: page.next_round_since,
+                u: 0,
+                a: 0,
+                sel: select,
+            });
+            body["@odata.deltaLink"] =
+                json!(format!("{}/v1.0/users/delta?$deltatoken={token}", base.0));
+        }
+    }
+    body["value"] = Value::Array(value);
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+// ---- groups --------------------------------------------------------------------------
+
+async fn list_groups(
+    State(state): Shared,
+    base: Base,
+    headers: HeaderMap,
+    Query(pairs): Pairs,
+) -> AppResult {
+    list(&state, Kind::Group, &GROUP_FILTERS, &base, &headers, &pairs)
+}
+
+async fn create_group(State(state): Shared, base: Base, body: Bytes) -> AppResult {
+    let body = parse_object(&body)?;
+    let id = state.ids.guid();
+    let sid = security_identifier(&id);
+    let now = state.clock.now();
+    let mut dir = state.directory();
+    let group = dir.create_group(body, id, sid, now)?;
+    Ok(created(&base, "groups", group))
+}
+
+/// Entra derives a cloud group's SID from its object id: `S-1-12-1-` and the GUID's 16
+/// bytes as four little-endian 32-bit numbers.
+fn security_identifier(id: &str) -> String {
+    let hex: String = id.chars().filter(char::is_ascii_hexdigit).collect();
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect();
+    // GUID byte order: the first three fields are stored little-endian.
+    let mut b = [0u8; 16];
+    if bytes.len() == 16 {
+        b.copy_from_slice(&bytes);
+        b[0..4].reverse();
+        b[4..6].reverse();
+        b[6..8].reverse();
+    }
+    let parts: Vec<String> = b
+        .chunks(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]).to_string())
+        .collect();
+    format!("S-1-12-1-{}", parts.join("-"))
+}
+
+async fn get_group(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    get_one(&state, Kind::Group, &base, &id, &pairs)
+}
+
+async fn update_group(State(state): Shared, Path(id): Path<String>, body: Bytes) -> AppResult {
+    let patch = parse_object(&body)?;
+    state.directory().update_group(&id, patch)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn delete_group(State(state): Shared, Path(id): Path<String>) -> AppResult {
+    state.directory().delete_group(&id)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct MembersToken {
+    o: usize,
+}
+
+async fn group_members(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let q = QueryOptions::parse(&pairs)?;
+    if let Some(select) = &q.select {
+        check_select(Kind::User, select)?;
+    }
+    let after = match &q.skiptoken {
+        Some(t) => decode_token::<MembersToken>(t).ok_or_else(bad_skiptoken)?.o,
+        None => 0,
+    };
+    let dir = state.directory();
+    let (page, next) = dir.members(&id, after, q.page_size())?;
+    let value: Vec<Value> = page
+        .iter()
+        .map(|o| with_type(o, q.select.as_deref()))
+        .collect();
+    let mut body = json!({"@odata.context": base.context("directoryObjects")});
+    if let Some(offset) = next {
+        let token = encode_token(&MembersToken { o: offset });
+        body["@odata.nextLink"] = json!(link(
+            &base,
+            &format!("groups/{id}/members"),
+            &pairs,
+            ("$skiptoken", token)
+        ));
+    }
+    body["value"] = Value::Array(value);
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+async fn add_member(State(state): Shared, Path(id): Path<String>, body: Bytes) -> AppResult {
+    let body = parse_object(&body)?;
+    let member = body
+        .get("@odata.id")
+        .and_then(Value::as_str)
+        .and_then(reference_id)
+        .ok_or_else(|| {
+            GraphError::odata_bad_request(
+                "The request body must contain an '@odata.id' with a directoryObjects reference URL.",
+            )
+        })?
+        .to_owned();
+    state.directory().add_member(&id, &member)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn remove_member(
+    State(state): Shared,
+    Path((id, member)): Path<(String, String)>,
+) -> AppResult {
+    state.directory().remove_member(&id, &member)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,373 @@
+//! Starting the emulator: options, shared state, listeners and the request middleware.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::{ClientSecret, TenantIdentity, TokenStore};
+use crate::clock::{Clock, IdGenerator, SystemClock, inner_error_date};
+use crate::directory::Directory;
+use crate::error::GraphError;
+use crate::odata::QueryOptions;
+use crate::routes;
+use crate::throttle::{RequestCost, TenantSize, Throttle, ThrottleLimits};
+
+/// How to run an emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorOptions {
+    /// Where to serve plain HTTP; port 0 picks a free port.
+    pub listen_http: SocketAddr,
+    /// Every throttling window runs this many times faster.
+    pub time_scale: f64,
+    /// Seed for ids and credentials; `None` differs per run.
+    pub seed: Option<u64>,
+    pub throttle: ThrottleLimits,
+    /// The tenant's initial domain, the one verified domain so far.
+    pub initial_domain: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        Self {
+            listen_http: SocketAddr::from(([127, 0, 0, 1], 0)),
+            time_scale: 1.0,
+            seed: None,
+            throttle: ThrottleLimits::default(),
+            initial_domain: "contoso.onmicrosoft.com".to_owned(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// What a client needs to reach the emulator; the binary prints it as its first line.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionInfo {
+    /// The `/v1.0` root.
+    pub graph_url: String,
+    /// The authority root (`{login_url}/{tenant_id}/oauth2/v2.0/token`).
+    pub login_url: String,
+    pub tenant_id: String,
+    pub initial_domain: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Not yet emulated: certificate credentials.
+    pub certificate_path: Option<String>,
+    pub private_key_path: Option<String>,
+    /// Not yet emulated: HTTPS.
+    pub ca_path: Option<String>,
+}
+
+/// Failure to start the emulator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Shared state of a running emulator.
+#[derive(Debug)]
+pub struct AppState {
+    pub identity: TenantIdentity,
+    pub ids: IdGenerator,
+    pub clock: Arc<dyn Clock>,
+    directory: Mutex<Directory>,
+    tokens: Mutex<TokenStore>,
+    throttle: Mutex<Throttle>,
+}
+
+impl AppState {
+    pub fn new(options: &EmulatorOptions) -> Self {
+        let ids = IdGenerator::new(options.seed.unwrap_or_else(IdGenerator::entropy_seed));
+        let identity = TenantIdentity {
+            tenant_id: ids.guid(),
+            initial_domain: options.initial_domain.clone(),
+            client_id: ids.guid(),
+            client_secret: ClientSecret::new(client_secret(&ids)),
+        };
+        Self {
+            directory: Mutex::new(Directory::new(vec![options.initial_domain.clone()])),
+            tokens: Mutex::new(TokenStore::default()),
+            throttle: Mutex::new(Throttle::new(options.throttle.clone(), options.time_scale)),
+            identity,
+            ids,
+            clock: options.clock.clone(),
+        }
+    }
+
+    /// The directory. A panic while it was held leaves it usable: every mutation checks
+    /// before it writes.
+    pub fn directory(&self) -> MutexGuard<'_, Directory> {
+        self.directory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn tokens(&self) -> MutexGuard<'_, TokenStore> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn throttle(&self) -> MutexGuard<'_, Throttle> {
+        self.throttle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A secret shaped like Entra's (40 characters with a `~` after the first three).
+fn client_secret(ids: &IdGenerator) -> String {
+    let raw = URL_SAFE_NO_PAD
+        .encode(ids.bytes(30))
+        .replace(['-', '_'], "x");
+    format!("{}8Q~{}", &raw[..3], &raw[3..36])
+}
+
+/// The emulator's entry point.
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// Binds the listeners and serves in the background until the returned handle is
+    /// dropped or shut down.
+    pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, StartError> {
+        let state = Arc::new(AppState::new(&options));
+        let listener = TcpListener::bind(options.listen_http)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: options.listen_http,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: options.listen_http,
+            source,
+        })?;
+        let base = format!("http://{addr}");
+        let info = ConnectionInfo {
+            graph_url: format!("{base}/v1.0"),
+            login_url: base,
+            tenant_id: state.identity.tenant_id.clone(),
+            initial_domain: state.identity.initial_domain.clone(),
+            client_id: state.identity.client_id.clone(),
+            client_secret: state.identity.client_secret.expose().to_owned(),
+            certificate_path: None,
+            private_key_path: None,
+            ca_path: None,
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        let router = app(state.clone(), "http");
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "graph emulator stopped");
+            }
+        });
+        Ok(RunningEmulator {
+            info,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    pub info: ConnectionInfo,
+    state: Arc<AppState>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    pub fn graph_url(&self) -> &str {
+        &self.info.graph_url
+    }
+
+    pub fn login_url(&self) -> &str {
+        &self.info.login_url
+    }
+
+    /// The token endpoint of the emulated tenant.
+    pub fn token_url(&self) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.info.login_url, self.info.tenant_id
+        )
+    }
+
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Stops accepting connections and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Serves until the process is interrupted (for the binary).
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The URL scheme a listener serves, for building absolute links.
+#[derive(Debug, Clone, Copy)]
+pub struct Scheme(pub &'static str);
+
+/// The whole HTTP surface: identity platform endpoints and Graph under `/v1.0`.
+pub fn app(state: Arc<AppState>, scheme: &'static str) -> Router {
+    let graph =
+        routes::graph_routes().layer(middleware::from_fn_with_state(state.clone(), graph_gate));
+    routes::identity_routes()
+        .merge(graph)
+        .fallback(routes::unknown_segment)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
+        .layer(axum::Extension(Scheme(scheme)))
+        .with_state(state)
+}
+
+/// Assigns the request ids, echoes `client-request-id`, and renders [`GraphError`]s with
+/// Graph's `innerError`.
+async fn request_context(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = state.ids.guid();
+    let client_request_id = request
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| request_id.clone(), str::to_owned);
+    let mut response = next.run(request).await;
+    if let Some(error) = response.extensions_mut().remove::<GraphError>() {
+        let date = inner_error_date(state.clock.now());
+        let body = error.body(&request_id, &client_request_id, &date);
+        let mut rendered = routes::odata_json(error.status, &body);
+        let headers = rendered.headers_mut();
+        if let Some(secs) = error.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        for (name, value) in &error.headers {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                headers.insert(HeaderName::from_static(name), v);
+            }
+        }
+        for (name, value) in response.headers() {
+            if name.as_str().starts_with("x-ms-") {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+        response = rendered;
+    }
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("request-id", &request_id),
+        ("client-request-id", &client_request_id),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    response
+}
+
+/// Authenticates and meters every Graph call before it reaches a handler.
+async fn graph_gate(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let now = state.clock.now();
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Err(error) = state.tokens().check_bearer(authorization, now) {
+        return error.into_response();
+    }
+    let cost = cost_of(&request);
+    let size = TenantSize::for_user_count(state.directory().user_count());
+    let admitted = state.throttle().admit(cost, size, now);
+    match admitted {
+        Ok(admitted) => {
+            let mut response = next.run(request).await;
+            let headers = response.headers_mut();
+            headers.insert(
+                "x-ms-resource-unit",
+                HeaderValue::from(admitted.resource_units),
+            );
+            if admitted.usage >= 0.8
+                && let Ok(v) = HeaderValue::from_str(&format!("{:.1}", admitted.usage))
+            {
+                headers.insert("x-ms-throttle-limit-percentage", v);
+            }
+            response
+        }
+        Err(throttled) => {
+            let mut error = GraphError::too_many_requests(throttled.retry_after_secs);
+            error.headers.push((
+                "x-ms-throttle-scope",
+                format!(
+                    "{}/{}/{}",
+                    throttled.scope, state.identity.client_id, state.identity.tenant_id
+                ),
+            ));
+            error.headers.push((
+                "x-ms-throttle-information",
+                throttled.information.to_owned(),
+            ));
+            error.into_response()
+        }
+    }
+}
+
+fn cost_of(request: &Request<Body>) -> RequestCost {
+    let path = request.uri().path().trim_start_matches("/v1.0/");
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(request.uri().query().unwrap_or("")).unwrap_or_default();
+    let q = QueryOptions::parse(&pairs).unwrap_or_default();
+    let has_expand = pairs
+        .iter()
+        .any(|(k, _)| k.trim_start_matches('$') == "expand");
+    RequestCost::of(
+        request.method().as_str(),
+        path,
+        q.select.is_some(),
+        has_expand,
+        q.top,
+    )
+}
+
+/// A status with no body (204 and friends).
+pub fn empty(status: StatusCode) -> Response {
+    status.into_response()
+}

@@ -1,0 +1,86 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Graph, start};
+
+/// Follows next links to the end of a round; returns the entries and the delta link.
+async fn round(g: &Graph, first: &str) -> (Vec<Value>, String) {
+    let mut url = first.to_owned();
+    let mut entries = Vec::new();
+    loop {
+        let response = g
+            .http
+            .get(&url)
+            .bearer_auth(&g.token)
+            .header("Prefer", "odata.maxpagesize=2")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        entries.extend(body["value"].as_array().unwrap().iter().cloned());
+        if let Some(next) = body["@odata.nextLink"].as_str() {
+            assert!(next.contains("$skiptoken="));
+            url = next.to_owned();
+            continue;
+        }
+        let delta = body["@odata.deltaLink"]
+            .as_str()
+            .expect("a round ends with a delta link");
+        assert!(delta.contains("$deltatoken="));
+        return (entries, delta.to_owned());
+    }
+}
+
+#[tokio::test]
+async fn delta_round_trip_reports_changes_and_removals() {
+    let g = start().await;
+    let a = g.create_user("a").await;
+    let b = g.create_user("b").await;
+    let c = g.create_user("c").await;
+
+    let (initial, link) = round(&g, &g.url("users/delta?$select=displayName,jobTitle")).await;
+    assert_eq!(initial.len(), 3);
+    assert!(initial[0].get("userPrincipalName").is_none());
+
+    let (nothing, link) = round(&g, &link).await;
+    assert!(nothing.is_empty());
+
+    g.patch(&format!("users/{a}"), json!({"jobTitle": "Engineer"}))
+        .await;
+    // Not selected, so not tracked.
+    g.patch(
+        &format!("users/{b}"),
+        json!({"mobilePhone": "+1 425 555 0109"}),
+    )
+    .await;
+    g.delete(&format!("users/{c}")).await;
+    let d = g.create_user("d").await;
+
+    let (changes, link) = round(&g, &link).await;
+    let ids: Vec<&str> = changes.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [a.as_str(), c.as_str(), d.as_str()]);
+    assert_eq!(changes[0]["jobTitle"], "Engineer");
+    assert_eq!(changes[1]["@removed"]["reason"], "changed");
+
+    let (after, _) = round(&g, &link).await;
+    assert!(after.is_empty());
+}
+
+#[tokio::test]
+async fn delta_latest_starts_from_now() {
+    let g = start().await;
+    g.create_user("a").await;
+    let body: Value = g
+        .get("users/delta?$deltatoken=latest")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["value"], json!([]));
+    let link = body["@odata.deltaLink"].as_str().unwrap().to_owned();
+    let b = g.create_user("b").await;
+    let (changes, _) = round(&g, &link).await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["id"], b.as_str());
+}

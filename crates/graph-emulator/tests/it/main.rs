@@ -1,0 +1,8 @@
+//! Drives the emulator over real HTTP, as a Graph client would.
+
+mod auth;
+mod delta;
+mod groups;
+mod support;
+mod throttling;
+mod users;
