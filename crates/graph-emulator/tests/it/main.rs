@@ -1,6 +1,7 @@
 //! Drives the emulator over real HTTP, as a Graph client would.
 
 mod auth;
+mod batch;
 mod delta;
 mod groups;
 mod support;

@@ -1,0 +1,85 @@
+use graph_emulator::{EmulatorOptions, ThrottleLimits};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{start, start_with, user_body};
+
+#[tokio::test]
+async fn batch_runs_items_with_their_own_statuses_and_dependencies() {
+    let g = start().await;
+    let batch = json!({"requests": [
+        {"id": "1", "method": "POST", "url": "/users", "body": user_body("a"), "headers": {"Content-Type": "application/json"}},
+        {"id": "2", "method": "GET", "url": "/users/a@contoso.onmicrosoft.com?$select=displayName", "dependsOn": ["1"]},
+        {"id": "3", "method": "GET", "url": "users/00000000-0000-4000-8000-000000000000"},
+        {"id": "4", "method": "GET", "url": "/users", "dependsOn": ["3"]}
+    ]});
+    let response = g.post("$batch", batch).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let by_id = |id: &str| {
+        body["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id("1")["status"], 201);
+    assert_eq!(by_id("2")["status"], 200);
+    assert_eq!(by_id("2")["body"]["displayName"], "User a");
+    assert_eq!(by_id("3")["status"], 404);
+    assert_eq!(
+        by_id("3")["body"]["error"]["code"],
+        "Request_ResourceNotFound"
+    );
+    assert_eq!(by_id("4")["status"], 424);
+}
+
+#[tokio::test]
+async fn batch_limits_and_duplicate_ids_fail_the_whole_batch() {
+    let g = start().await;
+    let many: Vec<Value> = (0..21)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/users"}))
+        .collect();
+    assert_eq!(
+        g.post("$batch", json!({"requests": many})).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let dup = json!({"requests": [{"id": "a", "method": "GET", "url": "/users"}, {"id": "A", "method": "GET", "url": "/users"}]});
+    assert_eq!(
+        g.post("$batch", dup).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn batch_items_are_throttled_one_by_one() {
+    let g = start_with(EmulatorOptions {
+        seed: Some(3),
+        throttle: ThrottleLimits {
+            app_tenant_writes: 2.0,
+            ..ThrottleLimits::default()
+        },
+        ..EmulatorOptions::default()
+    })
+    .await;
+    let requests: Vec<Value> = ["a", "b", "c"]
+        .iter()
+        .map(|n| json!({"id": n, "method": "POST", "url": "/users", "body": user_body(n), "headers": {"Content-Type": "application/json"}}))
+        .collect();
+    let body: Value = g
+        .post("$batch", json!({"requests": requests}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<i64> = body["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [201, 201, 429]);
+    assert_eq!(body["responses"][2]["headers"]["Retry-After"], "75");
+}
