@@ -102,8 +102,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
         root.display()
     );
     println!(
-        "{:>10}  {:>12}  {:>10}  {:>12}  {:>12}  {:>10}",
-        "identities", "full cycle", "objects/s", "no-op cycle", "1% change", "peak RSS"
+        "{:>10}  {:>12}  {:>10}  {:>10}  {:>12}  {:>12}  {:>10}",
+        "identities", "full cycle", "(CPU)", "objects/s", "no-op cycle", "1% change", "peak RSS"
     );
     for &size in &args.sizes {
         let dir = root.join(format!("n{size}"));
@@ -117,7 +117,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
         let config = load_config(&dir.join("idsync.toml"))
             .map_err(|code| anyhow::anyhow!("bench configuration invalid ({code})"))?;
 
+        let cpu_before = cpu_time();
         let (full, report) = timed_cycle(&config)?;
+        let full_cpu = cpu_time()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before));
         check(&report)?;
         if args.phases {
             for p in &report.phases {
@@ -140,9 +144,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
         population.write_hr_csv(dir.join("hr.csv"))?;
         let (change, _) = timed_cycle(&config)?;
         println!(
-            "{:>10}  {:>12}  {:>10.0}  {:>12}  {:>12}  {:>10}",
+            "{:>10}  {:>12}  {:>10}  {:>10.0}  {:>12}  {:>12}  {:>10}",
             size,
             secs(full),
+            full_cpu.map(secs).unwrap_or_else(|| "n/a".into()),
             size as f64 / full.as_secs_f64(),
             secs(noop),
             secs(change),
@@ -154,6 +159,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<u8> {
             std::fs::remove_dir_all(&dir)?;
         }
     }
+    println!(
+        "(CPU is the main thread's time on a core during the full cycle: less sensitive than wall time to other load)"
+    );
     println!(
         "(peak RSS is the process's high-water mark so far, so each row includes the rows above it)"
     );
@@ -190,6 +198,17 @@ fn cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
+}
+
+/// Time the main thread (which runs the whole pipeline) has spent on a core, where the OS
+/// tells it (`/proc/self/schedstat`, in nanoseconds).
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/schedstat").ok()?;
+    stat.split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .map(Duration::from_nanos)
 }
 
 /// The process's peak resident set (VmHWM), in KiB, where the OS tells it.

@@ -25,7 +25,10 @@ fn big_hr(n: usize) -> String {
 fn prepared(n: usize) -> Workspace {
     let ws = workspace();
     // Small batches, so each crash point falls in the middle of its phase.
-    ws.write("idsync.toml", format!("{CONFIG}\n[sync]\nbatch_size = 1000\n"));
+    ws.write(
+        "idsync.toml",
+        format!("{CONFIG}\n[sync]\nbatch_size = 1000\n"),
+    );
     ws.write("hr.csv", big_hr(n));
     ws
 }
