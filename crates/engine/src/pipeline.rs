@@ -227,16 +227,16 @@ impl<'a> Engine<'a> {
         // 4-6. Outbound sync, guard, export; then once more for identities whose references
         // pointed at accounts this run was still creating (a new hire's new manager), so a
         // run converges without waiting for the next one.
+        let mut waiting = 0;
         for pass in 0..2 {
-            if pass > 0
-                && (options.mode != RunMode::Run
-                    || self.store.dirty_identities(None, 1)?.is_empty())
-            {
+            // The second pass is only for identities whose references waited on accounts
+            // the first pass's export has now created.
+            if pass > 0 && (options.mode != RunMode::Run || waiting == 0) {
                 break;
             }
             self.progress.phase(None, "outbound sync");
             let started = Instant::now();
-            sync_identities(ctx, self.store, report)?;
+            waiting = sync_identities(ctx, self.store, report)?;
             if pass == 0 {
                 expire_grace_periods(ctx, self.store, report)?;
             }

@@ -29,7 +29,8 @@ pub(crate) fn sync_identities(
     ctx: &RunContext<'_>,
     store: &mut dyn Store,
     report: &mut RunReport,
-) -> Result<(), EngineError> {
+) -> Result<usize, EngineError> {
+    let mut waiting = 0;
     let mut after: Option<IdentityId> = None;
     // Kept for the whole pass: the accounts of managers provisioned in earlier chunks are
     // looked up once.
@@ -56,7 +57,8 @@ pub(crate) fn sync_identities(
                 batch.push(Write::DeleteIdentity(identity.id));
                 continue;
             }
-            let mut keep_dirty = false;
+            let mut unresolved = false;
+            let mut failed = false;
             for rule in &ctx.config.outbound {
                 match evaluate_rule(
                     ctx,
@@ -68,8 +70,10 @@ pub(crate) fn sync_identities(
                     &mut batch,
                     report,
                 ) {
-                    Ok(resolved) => keep_dirty |= !resolved,
+                    Ok(resolved) => unresolved |= !resolved,
                     Err(RuleFailure::Object(message)) => {
+                        // Kept dirty: the error is reported again each run until fixed.
+                        failed = true;
                         report.error(
                             Phase::Outbound,
                             &rule.connector,
@@ -80,14 +84,17 @@ pub(crate) fn sync_identities(
                     Err(RuleFailure::Run(e)) => return Err(e),
                 }
             }
-            if !keep_dirty {
+            if unresolved {
+                waiting += 1;
+            }
+            if !unresolved && !failed {
                 batch.push(Write::CleanIdentity(identity.id));
             }
         }
         store.commit(batch)?;
         crash_point("outbound-chunk");
     }
-    Ok(())
+    Ok(waiting)
 }
 
 enum RuleFailure {
