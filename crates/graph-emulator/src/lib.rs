@@ -14,6 +14,7 @@ mod routes;
 pub mod schema;
 pub mod server;
 pub mod throttle;
+pub mod tls;
 
 pub use server::{ConnectionInfo, Emulator, EmulatorOptions, RunningEmulator, StartError, app};
 pub use throttle::ThrottleLimits;

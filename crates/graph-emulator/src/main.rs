@@ -14,12 +14,15 @@ use graph_emulator::{Emulator, EmulatorOptions};
     about = "A Microsoft Graph v1.0 emulator for Entra ID"
 )]
 struct Args {
-    /// Address to serve on (plain HTTP for now; HTTPS is not emulated yet).
+    /// Address to serve HTTPS on, with a self-signed CA written to `ca_path`.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
-    /// Plain HTTP address; until HTTPS lands this is an alias of --listen.
+    /// Address to serve plain HTTP on as well.
     #[arg(long)]
     listen_http: Option<SocketAddr>,
+    /// Directory for `ca.pem` (default: under the system temporary directory).
+    #[arg(long)]
+    tls_dir: Option<std::path::PathBuf>,
     /// Run every throttling window N times faster.
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
@@ -41,7 +44,9 @@ async fn main() -> anyhow::Result<()> {
         args.time_scale
     );
     let options = EmulatorOptions {
-        listen_http: args.listen_http.unwrap_or(args.listen),
+        listen_https: Some(args.listen),
+        listen_http: args.listen_http,
+        tls_dir: args.tls_dir,
         time_scale: args.time_scale,
         seed: args.seed,
         ..EmulatorOptions::default()

@@ -1,6 +1,7 @@
 //! Starting the emulator: options, shared state, listeners and the request middleware.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
@@ -13,7 +14,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::auth::{ClientSecret, TenantIdentity, TokenStore};
@@ -23,12 +23,18 @@ use crate::error::GraphError;
 use crate::odata::QueryOptions;
 use crate::routes;
 use crate::throttle::{RequestCost, TenantSize, Throttle, ThrottleLimits};
+use crate::tls::TlsMaterial;
 
 /// How to run an emulator.
 #[derive(Debug, Clone)]
 pub struct EmulatorOptions {
+    /// Where to serve HTTPS with a self-signed CA; port 0 picks a free port.
+    pub listen_https: Option<SocketAddr>,
     /// Where to serve plain HTTP; port 0 picks a free port.
-    pub listen_http: SocketAddr,
+    pub listen_http: Option<SocketAddr>,
+    /// Where to write `ca.pem` when serving HTTPS (default: a directory under the system
+    /// temporary directory, named after the process and port).
+    pub tls_dir: Option<PathBuf>,
     /// Every throttling window runs this many times faster.
     pub time_scale: f64,
     /// Seed for ids and credentials; `None` differs per run.
@@ -42,7 +48,9 @@ pub struct EmulatorOptions {
 impl Default for EmulatorOptions {
     fn default() -> Self {
         Self {
-            listen_http: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listen_https: None,
+            listen_http: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            tls_dir: None,
             time_scale: 1.0,
             seed: None,
             throttle: ThrottleLimits::default(),
@@ -55,7 +63,7 @@ impl Default for EmulatorOptions {
 /// What a client needs to reach the emulator; the binary prints it as its first line.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionInfo {
-    /// The `/v1.0` root.
+    /// The `/v1.0` root (HTTPS when HTTPS is served).
     pub graph_url: String,
     /// The authority root (`{login_url}/{tenant_id}/oauth2/v2.0/token`).
     pub login_url: String,
@@ -66,13 +74,20 @@ pub struct ConnectionInfo {
     /// Not yet emulated: certificate credentials.
     pub certificate_path: Option<String>,
     pub private_key_path: Option<String>,
-    /// Not yet emulated: HTTPS.
+    /// The CA certificate (PEM) that signed the HTTPS certificate.
     pub ca_path: Option<String>,
+    /// The plain-HTTP roots, when HTTP is served too.
+    pub http_graph_url: Option<String>,
+    pub http_login_url: Option<String>,
 }
 
 /// Failure to start the emulator.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("nothing to serve: give an HTTPS or an HTTP listen address")]
+    NoListener,
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -142,17 +157,76 @@ impl Emulator {
     /// dropped or shut down.
     pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, StartError> {
         let state = Arc::new(AppState::new(&options));
-        let listener = TcpListener::bind(options.listen_http)
+        let mut tasks = Vec::new();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+
+        let mut https = None;
+        if let Some(addr) = options.listen_https {
+            let listener = std::net::TcpListener::bind(addr)
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let local = listener
+                .local_addr()
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let material = TlsMaterial::generate()?;
+            let dir = options.tls_dir.clone().unwrap_or_else(|| {
+                std::env::temp_dir().join(format!(
+                    "idsync-graph-emulator-{}-{}",
+                    std::process::id(),
+                    local.port()
+                ))
+            });
+            let ca_path = material.write_ca(&dir)?;
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+                material.chain_pem.into_bytes(),
+                material.key_pem.into_bytes(),
+            )
             .await
-            .map_err(|source| StartError::Bind {
-                addr: options.listen_http,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: options.listen_http,
-            source,
-        })?;
-        let base = format!("http://{addr}");
+            .map_err(crate::tls::TlsError::Load)?;
+            let server = axum_server::tls_rustls::from_tcp_rustls(listener, config)
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let handle = axum_server::Handle::new();
+            let router = app(state.clone(), "https");
+            let server = server.handle(handle.clone());
+            let mut stop = rx.clone();
+            tasks.push(tokio::spawn(async move {
+                tokio::spawn(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                    handle.graceful_shutdown(None);
+                });
+                if let Err(error) = server.serve(router.into_make_service()).await {
+                    tracing::error!(%error, "graph emulator (https) stopped");
+                }
+            }));
+            https = Some((format!("https://{local}"), ca_path));
+        }
+
+        let mut http = None;
+        if let Some(addr) = options.listen_http {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let local = listener
+                .local_addr()
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let router = app(state.clone(), "http");
+            let mut stop = rx.clone();
+            tasks.push(tokio::spawn(async move {
+                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                });
+                if let Err(error) = serve.await {
+                    tracing::error!(%error, "graph emulator (http) stopped");
+                }
+            }));
+            http = Some(format!("http://{local}"));
+        }
+
+        let (base, ca_path) = match (&https, &http) {
+            (Some((base, ca)), _) => (base.clone(), Some(ca.display().to_string())),
+            (None, Some(base)) => (base.clone(), None),
+            (None, None) => return Err(StartError::NoListener),
+        };
+        let both = https.is_some() && http.is_some();
         let info = ConnectionInfo {
             graph_url: format!("{base}/v1.0"),
             login_url: base,
@@ -162,23 +236,15 @@ impl Emulator {
             client_secret: state.identity.client_secret.expose().to_owned(),
             certificate_path: None,
             private_key_path: None,
-            ca_path: None,
+            ca_path,
+            http_graph_url: http.as_ref().filter(|_| both).map(|b| format!("{b}/v1.0")),
+            http_login_url: http.filter(|_| both),
         };
-        let (tx, rx) = oneshot::channel::<()>();
-        let router = app(state.clone(), "http");
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "graph emulator stopped");
-            }
-        });
         Ok(RunningEmulator {
             info,
             state,
             shutdown: Some(tx),
-            task: Some(task),
+            tasks,
         })
     }
 }
@@ -188,8 +254,8 @@ impl Emulator {
 pub struct RunningEmulator {
     pub info: ConnectionInfo,
     state: Arc<AppState>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl RunningEmulator {
@@ -216,16 +282,16 @@ impl RunningEmulator {
     /// Stops accepting connections and waits for the server task to end.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
-        if let Some(task) = self.task.take() {
+        for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
     }
 
     /// Serves until the process is interrupted (for the binary).
     pub async fn wait(mut self) {
-        if let Some(task) = self.task.take() {
+        for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
     }
@@ -234,7 +300,7 @@ impl RunningEmulator {
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
     }
 }

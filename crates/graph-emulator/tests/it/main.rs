@@ -4,6 +4,7 @@ mod auth;
 mod batch;
 mod delta;
 mod groups;
+mod https;
 mod support;
 mod throttling;
 mod users;
