@@ -589,9 +589,74 @@ impl Directory {
         Ok(())
     }
 
-    /// The soft-deleted users, in no particular order.
-    pub fn deleted_users(&self) -> impl Iterator<Item = &DirObject> {
-        self.deleted.values().filter(|o| o.kind == Kind::User)
+    /// The soft-deleted users, oldest first.
+    pub fn deleted_users(&self) -> Vec<&DirObject> {
+        let mut users: Vec<&DirObject> = self
+            .deleted
+            .values()
+            .filter(|o| o.kind == Kind::User)
+            .collect();
+        users.sort_by_key(|o| o.created_seq);
+        users
+    }
+
+    /// A soft-deleted object by id.
+    pub fn deleted_item(&self, id: &str) -> Result<&DirObject, GraphError> {
+        self.deleted
+            .get(&id.to_lowercase())
+            .ok_or_else(|| GraphError::not_found(id))
+    }
+
+    /// `POST /directory/deletedItems/{id}/restore`: the object comes back with its id and
+    /// properties (not its group memberships), and delta reports it again.
+    pub fn restore(&mut self, id: &str) -> Result<&DirObject, GraphError> {
+        let key = id.to_lowercase();
+        let Some(mut object) = self.deleted.remove(&key) else {
+            return Err(GraphError::not_found(id));
+        };
+        let seq = self.bump();
+        object
+            .props
+            .insert("deletedDateTime".to_owned(), Value::Null);
+        let names: Vec<String> = object.props.keys().cloned().collect();
+        for name in names {
+            object.touch(&name, seq);
+        }
+        self.order
+            .entry(object.kind)
+            .or_default()
+            .insert(object.created_seq, key.clone());
+        Ok(self.objects.entry(key).insert_entry(object).into_mut())
+    }
+
+    /// `DELETE /directory/deletedItems/{id}`: gone for good, its names free again, and
+    /// delta reports reason `deleted`.
+    pub fn purge(&mut self, id: &str) -> Result<(), GraphError> {
+        let key = id.to_lowercase();
+        let Some(object) = self.deleted.remove(&key) else {
+            return Err(GraphError::not_found(id));
+        };
+        if let Some(upn) = object
+            .props
+            .get("userPrincipalName")
+            .and_then(Value::as_str)
+        {
+            self.upn_index.remove(&upn.to_lowercase());
+        }
+        if let Some(nick) = object.props.get("mailNickname").and_then(Value::as_str) {
+            let index_key = (object.kind, nick.to_lowercase());
+            if self.nickname_index.get(&index_key) == Some(&key) {
+                self.nickname_index.remove(&index_key);
+            }
+        }
+        let seq = self.bump();
+        self.tombstones.push(Tombstone {
+            id: key,
+            kind: object.kind,
+            seq,
+            reason: RemovedReason::Deleted,
+        });
+        Ok(())
     }
 
     fn leave_all_groups(&mut self, member: &str, seq: u64) {

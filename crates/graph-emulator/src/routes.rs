@@ -157,6 +157,18 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             delete(remove_member),
         )
         .route("/v1.0/$batch", post(batch))
+        .route(
+            "/v1.0/directory/deletedItems/microsoft.graph.user",
+            get(list_deleted_users),
+        )
+        .route(
+            "/v1.0/directory/deletedItems/{id}",
+            get(get_deleted_item).delete(purge_deleted_item),
+        )
+        .route(
+            "/v1.0/directory/deletedItems/{id}/restore",
+            post(restore_deleted_item),
+        )
 }
 
 /// Graph's answer to a path it does not know.
@@ -713,6 +725,51 @@ async fn remove_member(
     Path((id, member)): Path<(String, String)>,
 ) -> AppResult {
     state.directory().remove_member(&id, &member)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+// ---- deleted items -------------------------------------------------------------------
+
+async fn list_deleted_users(State(state): Shared, base: Base, Query(pairs): Pairs) -> AppResult {
+    let q = QueryOptions::parse(&pairs)?;
+    let dir = state.directory();
+    let value: Vec<Value> = dir
+        .deleted_users()
+        .into_iter()
+        .map(|o| with_type(o, q.select.as_deref()))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("directory/deletedItems/microsoft.graph.user"), "value": value}),
+    ))
+}
+
+async fn get_deleted_item(State(state): Shared, base: Base, Path(id): Path<String>) -> AppResult {
+    let dir = state.directory();
+    let object = dir.deleted_item(&id)?;
+    let mut body = json!({"@odata.context": base.context("directoryObjects/$entity")});
+    if let (Value::Object(target), Value::Object(source)) = (&mut body, with_type(object, None)) {
+        target.extend(source);
+    }
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+async fn restore_deleted_item(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+) -> AppResult {
+    let mut dir = state.directory();
+    let object = dir.restore(&id)?;
+    let mut body = json!({"@odata.context": base.context("directoryObjects/$entity")});
+    if let (Value::Object(target), Value::Object(source)) = (&mut body, with_type(object, None)) {
+        target.extend(source);
+    }
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+async fn purge_deleted_item(State(state): Shared, Path(id): Path<String>) -> AppResult {
+    state.directory().purge(&id)?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 

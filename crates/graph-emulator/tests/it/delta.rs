@@ -84,3 +84,30 @@ async fn delta_latest_starts_from_now() {
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0]["id"], b.as_str());
 }
+
+#[tokio::test]
+async fn delta_reports_purge_as_deleted_and_restore_as_present() {
+    let g = start().await;
+    let a = g.create_user("a").await;
+    let b = g.create_user("b").await;
+    let (_, link) = round(&g, &g.url("users/delta")).await;
+    g.delete(&format!("users/{a}")).await;
+    g.delete(&format!("users/{b}")).await;
+    g.delete(&format!("directory/deletedItems/{b}")).await;
+    g.post(&format!("directory/deletedItems/{a}/restore"), json!({}))
+        .await;
+    let (changes, _) = round(&g, &link).await;
+    let last_for = |id: &str| {
+        changes
+            .iter()
+            .rev()
+            .find(|e| e["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        last_for(&a).get("@removed").is_none(),
+        "a restored user is present again"
+    );
+    assert_eq!(last_for(&b)["@removed"]["reason"], "deleted");
+}

@@ -2,6 +2,7 @@
 
 mod auth;
 mod batch;
+mod deleted;
 mod delta;
 mod groups;
 mod https;
