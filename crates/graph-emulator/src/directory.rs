@@ -269,9 +269,29 @@ pub struct DeltaPage<'a> {
     pub next_round_since: u64,
 }
 
+/// One membership change, kept for `members@delta`.
+#[derive(Debug, Clone)]
+struct MemberChange {
+    group: String,
+    member: String,
+    member_kind: Kind,
+    seq: u64,
+    added: bool,
+}
+
+/// A member as `members@delta` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberDelta {
+    pub id: String,
+    pub kind: Kind,
+    /// False when the member left the group (or was deleted).
+    pub present: bool,
+}
+
 /// The tenant's directory.
 #[derive(Debug)]
 pub struct Directory {
+    member_log: Vec<MemberChange>,
     verified_domains: Vec<String>,
     seq: u64,
     objects: HashMap<String, DirObject>,
@@ -295,7 +315,56 @@ impl Directory {
             members: HashMap::new(),
             deleted: HashMap::new(),
             tombstones: Vec::new(),
+            member_log: Vec::new(),
         }
+    }
+
+    fn log_member(&mut self, group: &str, member: &str, seq: u64, added: bool) {
+        let member_kind = self
+            .objects
+            .get(member)
+            .or_else(|| self.deleted.get(member))
+            .map_or(Kind::User, |o| o.kind);
+        self.member_log.push(MemberChange {
+            group: group.to_owned(),
+            member: member.to_owned(),
+            member_kind,
+            seq,
+            added,
+        });
+    }
+
+    /// `members@delta` of a group: every current member in an initial round, otherwise the
+    /// last change of each member within `(since, upto]`.
+    pub fn members_delta(&self, group: &str, cursor: DeltaCursor) -> Vec<MemberDelta> {
+        if cursor.initial {
+            return self
+                .members
+                .get(group)
+                .into_iter()
+                .flatten()
+                .filter_map(|m| self.objects.get(m))
+                .map(|o| MemberDelta {
+                    id: o.id.clone(),
+                    kind: o.kind,
+                    present: true,
+                })
+                .collect();
+        }
+        let mut out: Vec<MemberDelta> = Vec::new();
+        for c in self
+            .member_log
+            .iter()
+            .filter(|c| c.group == group && c.seq > cursor.since && c.seq <= cursor.upto)
+        {
+            out.retain(|d| d.id != c.member);
+            out.push(MemberDelta {
+                id: c.member.clone(),
+                kind: c.member_kind,
+                present: c.added,
+            });
+        }
+        out
     }
 
     pub fn user_count(&self) -> usize {
@@ -670,6 +739,7 @@ impl Directory {
             if let Some(list) = self.members.get_mut(&g) {
                 list.retain(|x| x != member);
             }
+            self.log_member(&g, member, seq, false);
             if let Some(group) = self.objects.get_mut(&g) {
                 group.touch("members", seq);
             }
@@ -752,7 +822,10 @@ impl Directory {
                 }
             });
         }
-        self.insert(Kind::Group, id.clone(), props);
+        let seq = self.insert(Kind::Group, id.clone(), props).created_seq;
+        for m in &members {
+            self.log_member(&id, m, seq, true);
+        }
         self.members.insert(id.clone(), members);
         Ok(&self.objects[&id])
     }
@@ -805,8 +878,9 @@ impl Directory {
         if list.contains(&member_id) {
             return Err(already_member());
         }
-        list.push(member_id);
+        list.push(member_id.clone());
         let seq = self.bump();
+        self.log_member(&group_id, &member_id, seq, true);
         if let Some(g) = self.objects.get_mut(&group_id) {
             g.touch("members", seq);
         }
@@ -828,6 +902,7 @@ impl Directory {
         };
         list.remove(pos);
         let seq = self.bump();
+        self.log_member(&group_id, &member_id, seq, false);
         if let Some(g) = self.objects.get_mut(&group_id) {
             g.touch("members", seq);
         }

@@ -146,6 +146,8 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         )
         .route("/v1.0/users/{id}/memberOf", get(user_member_of))
         .route("/v1.0/groups", get(list_groups).post(create_group))
+        .route("/v1.0/groups/delta", get(groups_delta))
+        .route("/v1.0/groups/microsoft.graph.delta()", get(groups_delta))
         .route(
             "/v1.0/groups/{id}",
             get(get_group).patch(update_group).delete(delete_group),
@@ -489,7 +491,31 @@ async fn users_delta(
     headers: HeaderMap,
     Query(pairs): Pairs,
 ) -> AppResult {
-    let q = QueryOptions::parse(&pairs)?;
+    delta(&state, Kind::User, &base, &headers, &pairs)
+}
+
+async fn groups_delta(
+    State(state): Shared,
+    base: Base,
+    headers: HeaderMap,
+    Query(pairs): Pairs,
+) -> AppResult {
+    delta(&state, Kind::Group, &base, &headers, &pairs)
+}
+
+/// One page of `/users/delta` or `/groups/delta`.
+fn delta(
+    state: &AppState,
+    kind: Kind,
+    base: &Base,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> AppResult {
+    let set = match kind {
+        Kind::User => "users",
+        Kind::Group => "groups",
+    };
+    let q = QueryOptions::parse(pairs)?;
     if q.top.is_some() {
         return Err(GraphError::unsupported_query(
             "The $top query parameter is not supported with delta queries.",
@@ -524,8 +550,8 @@ async fn users_delta(
             return Ok(odata_json(
                 StatusCode::OK,
                 &json!({
-                    "@odata.context": base.context("users"),
-                    "@odata.deltaLink": format!("{}/v1.0/users/delta?$deltatoken={link_token}", base.0),
+                    "@odata.context": base.context(set),
+                    "@odata.deltaLink": format!("{}/v1.0/{set}/delta?$deltatoken={link_token}", base.0),
                     "value": [],
                 }),
             ));
@@ -546,7 +572,7 @@ async fn users_delta(
         (cursor, t.sel, false)
     } else {
         if let Some(select) = &q.select {
-            check_select(Kind::User, select)?;
+            check_select(kind, select)?;
         }
         let cursor = DeltaCursor {
             initial: true,
@@ -556,22 +582,22 @@ async fn users_delta(
         };
         (cursor, q.select.clone(), true)
     };
-    let limit = max_page_size(&headers).unwrap_or(crate::odata::DEFAULT_PAGE_SIZE);
-    let page = dir.delta(Kind::User, cursor, select.as_deref(), limit);
+    let limit = max_page_size(headers).unwrap_or(crate::odata::DEFAULT_PAGE_SIZE);
+    let page = dir.delta(kind, cursor, select.as_deref(), limit);
     let value: Vec<Value> = page
         .entries
         .iter()
         .map(|e| match e {
-            DeltaEntry::Object(o) => Value::Object(o.render(select.as_deref())),
+            DeltaEntry::Object(o) => render_delta_object(&dir, o, cursor, select.as_deref()),
             DeltaEntry::Removed { id, reason } => {
                 json!({"id": id, "@removed": {"reason": reason.as_str()}})
             }
         })
         .collect();
     let context = if first_page {
-        context_with_select(&base, "users", select.as_deref(), false)
+        context_with_select(base, set, select.as_deref(), false)
     } else {
-        base.context("users")
+        base.context(set)
     };
     let mut body = json!({"@odata.context": context});
     match page.next {
@@ -584,7 +610,7 @@ async fn users_delta(
                 sel: select,
             });
             body["@odata.nextLink"] =
-                json!(format!("{}/v1.0/users/delta?$skiptoken={token}", base.0));
+                json!(format!("{}/v1.0/{set}/delta?$skiptoken={token}", base.0));
         }
         None => {
             let token = encode_token(&DeltaToken {
@@ -595,11 +621,40 @@ async fn users_delta(
                 sel: select,
             });
             body["@odata.deltaLink"] =
-                json!(format!("{}/v1.0/users/delta?$deltatoken={token}", base.0));
+                json!(format!("{}/v1.0/{set}/delta?$deltatoken={token}", base.0));
         }
     }
     body["value"] = Value::Array(value);
     Ok(odata_json(StatusCode::OK, &body))
+}
+
+/// A changed object in a delta page. Groups carry `members@delta` when no `$select` is
+/// given or when it names `members`.
+fn render_delta_object(
+    dir: &crate::directory::Directory,
+    object: &DirObject,
+    cursor: DeltaCursor,
+    select: Option<&[String]>,
+) -> Value {
+    let props: Option<Vec<String>> =
+        select.map(|s| s.iter().filter(|p| *p != "members").cloned().collect());
+    let mut map = object.render(props.as_deref());
+    let with_members = select.is_none_or(|s| s.iter().any(|p| p == "members"));
+    if object.kind == Kind::Group && with_members {
+        let members: Vec<Value> = dir
+            .members_delta(&object.id, cursor)
+            .into_iter()
+            .map(|m| {
+                let mut v = json!({"@odata.type": m.kind.odata_type(), "id": m.id});
+                if !m.present {
+                    v["@removed"] = json!({"reason": "deleted"});
+                }
+                v
+            })
+            .collect();
+        map.insert("members@delta".to_owned(), Value::Array(members));
+    }
+    Value::Object(map)
 }
 
 // ---- groups --------------------------------------------------------------------------

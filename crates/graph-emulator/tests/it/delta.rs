@@ -111,3 +111,35 @@ async fn delta_reports_purge_as_deleted_and_restore_as_present() {
     );
     assert_eq!(last_for(&b)["@removed"]["reason"], "deleted");
 }
+
+#[tokio::test]
+async fn group_delta_carries_members_delta() {
+    let g = start().await;
+    let group = g.create_group("ops").await;
+    let a = g.create_user("a").await;
+    let b = g.create_user("b").await;
+    let add = |id: &str| json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{id}")});
+    g.post(&format!("groups/{group}/members/$ref"), add(&a))
+        .await;
+
+    let (initial, link) = round(&g, &g.url("groups/delta?$select=displayName,members")).await;
+    assert_eq!(initial.len(), 1);
+    assert_eq!(
+        initial[0]["members@delta"],
+        json!([{"@odata.type": "#microsoft.graph.user", "id": a}])
+    );
+    assert!(initial[0].get("members").is_none());
+
+    g.post(&format!("groups/{group}/members/$ref"), add(&b))
+        .await;
+    g.delete(&format!("groups/{group}/members/{a}/$ref")).await;
+    let (changes, _) = round(&g, &link).await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        changes[0]["members@delta"],
+        json!([
+            {"@odata.type": "#microsoft.graph.user", "id": b},
+            {"@odata.type": "#microsoft.graph.user", "id": a, "@removed": {"reason": "deleted"}}
+        ])
+    );
+}
