@@ -173,6 +173,15 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         )
 }
 
+/// Graph's answer to a method a path does not support.
+pub async fn method_not_allowed() -> GraphError {
+    GraphError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Request_BadRequest",
+        "Specified HTTP method is not allowed for the request target.",
+    )
+}
+
 /// Graph's answer to a path it does not know.
 pub async fn unknown_segment(uri: Uri) -> GraphError {
     let path = uri.path().trim_start_matches("/v1.0");
@@ -483,6 +492,22 @@ struct DeltaToken {
     a: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sel: Option<Vec<String>>,
+    /// When the round that issued the token started (Unix seconds), for expiry.
+    #[serde(default)]
+    t: i64,
+}
+
+/// Delta tokens for directory objects expire after 7 days.
+const DELTA_TOKEN_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+
+fn sync_state_not_found() -> GraphError {
+    // The documents name the code and a 40X status; 410 Gone is what the captured
+    // (Outlook) form uses.
+    GraphError::new(
+        StatusCode::GONE,
+        "syncStateNotFound",
+        "The delta token is expired and data must be synchronized again.",
+    )
 }
 
 async fn users_delta(
@@ -526,6 +551,7 @@ fn delta(
             "Unsupported or invalid query filter clause specified for delta query.",
         ));
     }
+    let now = state.clock.now().as_second();
     let dir = state.directory();
     let current = dir.current_seq();
     let (cursor, select, first_page) = if let Some(token) = &q.skiptoken {
@@ -541,6 +567,7 @@ fn delta(
         if token == "latest" {
             // "Sync from now": no data, only a delta link.
             let link_token = encode_token(&DeltaToken {
+                t: now,
                 i: false,
                 s: current,
                 u: 0,
@@ -556,13 +583,10 @@ fn delta(
                 }),
             ));
         }
-        let t: DeltaToken = decode_token(token).ok_or_else(|| {
-            GraphError::new(
-                StatusCode::BAD_REQUEST,
-                "syncStateNotFound",
-                "The delta token is expired and data must be synchronized again.",
-            )
-        })?;
+        let t: DeltaToken = decode_token(token).ok_or_else(sync_state_not_found)?;
+        if now - t.t > DELTA_TOKEN_LIFETIME_SECS {
+            return Err(sync_state_not_found());
+        }
         let cursor = DeltaCursor {
             initial: false,
             since: t.s,
@@ -603,6 +627,7 @@ fn delta(
     match page.next {
         Some(next) => {
             let token = encode_token(&DeltaToken {
+                t: now,
                 i: next.initial,
                 s: next.since,
                 u: next.upto,
@@ -614,6 +639,7 @@ fn delta(
         }
         None => {
             let token = encode_token(&DeltaToken {
+                t: now,
                 i: false,
                 s: page.next_round_since,
                 u: 0,

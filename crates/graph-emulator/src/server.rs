@@ -316,6 +316,7 @@ pub fn app(state: Arc<AppState>, scheme: &'static str) -> Router {
     routes::identity_routes()
         .merge(graph)
         .fallback(routes::unknown_segment)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_context,

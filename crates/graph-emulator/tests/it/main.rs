@@ -4,6 +4,7 @@ mod auth;
 mod batch;
 mod deleted;
 mod delta;
+mod expiry;
 mod groups;
 mod https;
 mod support;

@@ -20,29 +20,32 @@ pub async fn start() -> Graph {
 pub async fn start_with(options: EmulatorOptions) -> Graph {
     let emulator = Emulator::start(options).await.expect("emulator starts");
     let http = Client::new();
-    let token = {
-        let info = &emulator.info;
-        let form = format!(
-            "client_id={}&client_secret={}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&grant_type=client_credentials",
-            info.client_id,
-            urlencode(&info.client_secret)
-        );
-        let response = http
-            .post(emulator.token_url())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .expect("token request");
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
-    };
+    let token = fetch_token(&emulator, &http).await;
     Graph {
         emulator,
         http,
         token,
     }
+}
+
+/// Gets an access token with the client secret.
+pub async fn fetch_token(emulator: &RunningEmulator, http: &Client) -> String {
+    let info = &emulator.info;
+    let form = format!(
+        "client_id={}&client_secret={}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&grant_type=client_credentials",
+        info.client_id,
+        urlencode(&info.client_secret)
+    );
+    let response = http
+        .post(emulator.token_url())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
 }
 
 pub fn urlencode(s: &str) -> String {
