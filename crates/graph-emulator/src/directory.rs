@@ -292,6 +292,8 @@ pub struct MemberDelta {
 #[derive(Debug)]
 pub struct Directory {
     member_log: Vec<MemberChange>,
+    /// user id → manager id.
+    managers: HashMap<String, String>,
     verified_domains: Vec<String>,
     seq: u64,
     objects: HashMap<String, DirObject>,
@@ -316,7 +318,61 @@ impl Directory {
             deleted: HashMap::new(),
             tombstones: Vec::new(),
             member_log: Vec::new(),
+            managers: HashMap::new(),
         }
+    }
+
+    /// `PUT /users/{id}/manager/$ref`.
+    pub fn set_manager(&mut self, user: &str, manager: &str) -> Result<(), GraphError> {
+        let user_id = self.get(Kind::User, user)?.id.clone();
+        let manager_id = manager.to_lowercase();
+        if !self.objects.contains_key(&manager_id) {
+            return Err(GraphError::not_found(manager));
+        }
+        if self.managers.get(&user_id) == Some(&manager_id) {
+            return Ok(());
+        }
+        self.managers.insert(user_id.clone(), manager_id);
+        let seq = self.bump();
+        if let Some(u) = self.objects.get_mut(&user_id) {
+            u.touch("manager", seq);
+        }
+        Ok(())
+    }
+
+    /// `GET /users/{id}/manager`.
+    pub fn manager(&self, user: &str) -> Result<&DirObject, GraphError> {
+        let user_id = &self.get(Kind::User, user)?.id;
+        self.managers
+            .get(user_id)
+            .and_then(|m| self.objects.get(m))
+            .ok_or_else(|| GraphError::not_found("manager"))
+    }
+
+    /// `DELETE /users/{id}/manager/$ref`.
+    pub fn remove_manager(&mut self, user: &str) -> Result<(), GraphError> {
+        let user_id = self.get(Kind::User, user)?.id.clone();
+        if self.managers.remove(&user_id).is_none() {
+            return Err(GraphError::not_found("manager"));
+        }
+        let seq = self.bump();
+        if let Some(u) = self.objects.get_mut(&user_id) {
+            u.touch("manager", seq);
+        }
+        Ok(())
+    }
+
+    /// `GET /users/{id}/directReports`, in creation order.
+    pub fn direct_reports(&self, user: &str) -> Result<Vec<&DirObject>, GraphError> {
+        let manager_id = &self.get(Kind::User, user)?.id;
+        let mut reports: Vec<&DirObject> = self
+            .managers
+            .iter()
+            .filter(|(_, m)| *m == manager_id)
+            .filter_map(|(u, _)| self.objects.get(u))
+            .collect();
+        reports.sort_by_key(|o| o.created_seq);
+        Ok(reports)
     }
 
     fn log_member(&mut self, group: &str, member: &str, seq: u64, added: bool) {
@@ -646,6 +702,19 @@ impl Directory {
             .props
             .insert("deletedDateTime".to_owned(), json!(graph_datetime(now)));
         self.leave_all_groups(&id, seq);
+        // The deleted user's reports lose their manager.
+        let reports: Vec<String> = self
+            .managers
+            .iter()
+            .filter(|(_, m)| **m == id)
+            .map(|(u, _)| u.clone())
+            .collect();
+        for report in reports {
+            self.managers.remove(&report);
+            if let Some(u) = self.objects.get_mut(&report) {
+                u.touch("manager", seq);
+            }
+        }
         self.tombstones.push(Tombstone {
             id: id.clone(),
             kind: Kind::User,

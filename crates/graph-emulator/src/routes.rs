@@ -145,6 +145,12 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             get(get_user).patch(update_user).delete(delete_user),
         )
         .route("/v1.0/users/{id}/memberOf", get(user_member_of))
+        .route("/v1.0/users/{id}/manager", get(get_manager))
+        .route(
+            "/v1.0/users/{id}/manager/$ref",
+            axum::routing::put(set_manager).delete(remove_manager),
+        )
+        .route("/v1.0/users/{id}/directReports", get(direct_reports))
         .route("/v1.0/groups", get(list_groups).post(create_group))
         .route("/v1.0/groups/delta", get(groups_delta))
         .route("/v1.0/groups/microsoft.graph.delta()", get(groups_delta))
@@ -482,6 +488,53 @@ async fn user_member_of(
     ))
 }
 
+fn reference_in(body: &Bytes) -> Result<String, GraphError> {
+    let body = parse_object(body)?;
+    body.get("@odata.id")
+        .and_then(Value::as_str)
+        .and_then(reference_id)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            GraphError::odata_bad_request(
+                "The request body must contain an '@odata.id' with a directoryObjects reference URL.",
+            )
+        })
+}
+
+async fn get_manager(State(state): Shared, base: Base, Path(id): Path<String>) -> AppResult {
+    let dir = state.directory();
+    let manager = dir.manager(&id)?;
+    let mut body = json!({"@odata.context": base.context("directoryObjects/$entity")});
+    if let (Value::Object(target), Value::Object(source)) = (&mut body, with_type(manager, None)) {
+        target.extend(source);
+    }
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+async fn set_manager(State(state): Shared, Path(id): Path<String>, body: Bytes) -> AppResult {
+    let manager = reference_in(&body)?;
+    state.directory().set_manager(&id, &manager)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn remove_manager(State(state): Shared, Path(id): Path<String>) -> AppResult {
+    state.directory().remove_manager(&id)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn direct_reports(State(state): Shared, base: Base, Path(id): Path<String>) -> AppResult {
+    let dir = state.directory();
+    let value: Vec<Value> = dir
+        .direct_reports(&id)?
+        .into_iter()
+        .map(|o| with_type(o, None))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
+    ))
+}
+
 /// What `$skiptoken` and `$deltatoken` carry in a delta round. The selected properties
 /// travel in the token, so later links need not repeat `$select`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -662,8 +715,12 @@ fn render_delta_object(
     cursor: DeltaCursor,
     select: Option<&[String]>,
 ) -> Value {
-    let props: Option<Vec<String>> =
-        select.map(|s| s.iter().filter(|p| *p != "members").cloned().collect());
+    let props: Option<Vec<String>> = select.map(|s| {
+        s.iter()
+            .filter(|p| *p != "members" && *p != "manager")
+            .cloned()
+            .collect()
+    });
     let mut map = object.render(props.as_deref());
     let with_members = select.is_none_or(|s| s.iter().any(|p| p == "members"));
     if object.kind == Kind::Group && with_members {
@@ -786,17 +843,7 @@ async fn group_members(
 }
 
 async fn add_member(State(state): Shared, Path(id): Path<String>, body: Bytes) -> AppResult {
-    let body = parse_object(&body)?;
-    let member = body
-        .get("@odata.id")
-        .and_then(Value::as_str)
-        .and_then(reference_id)
-        .ok_or_else(|| {
-            GraphError::odata_bad_request(
-                "The request body must contain an '@odata.id' with a directoryObjects reference URL.",
-            )
-        })?
-        .to_owned();
+    let member = reference_in(&body)?;
     state.directory().add_member(&id, &member)?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
