@@ -1038,6 +1038,37 @@ impl Directory {
         Ok(())
     }
 
+    /// The live objects as JSON, for `/_emulator/state` (passwords included: this is the
+    /// emulator's own state, not a Graph response).
+    pub fn dump(&self) -> Value {
+        let collect = |kind: Kind| -> Vec<Value> {
+            self.order
+                .get(&kind)
+                .into_iter()
+                .flat_map(|o| o.values())
+                .filter_map(|id| self.objects.get(id))
+                .map(|o| {
+                    let mut props = o.props.clone();
+                    if kind == Kind::Group {
+                        props.insert(
+                            "members".to_owned(),
+                            json!(self.members.get(&o.id).cloned().unwrap_or_default()),
+                        );
+                    }
+                    if let Some(m) = self.managers.get(&o.id) {
+                        props.insert("manager".to_owned(), json!(m));
+                    }
+                    Value::Object(props)
+                })
+                .collect()
+        };
+        json!({
+            "users": collect(Kind::User),
+            "groups": collect(Kind::Group),
+            "deletedUsers": self.deleted_users().iter().map(|o| Value::Object(o.props.clone())).collect::<Vec<_>>(),
+        })
+    }
+
     // ---- delta ----------------------------------------------------------------------
 
     /// One page of a delta round over objects of `kind`. Only changes to the selected

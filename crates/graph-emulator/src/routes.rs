@@ -135,6 +135,28 @@ pub fn identity_routes() -> Router<Arc<AppState>> {
         )
 }
 
+/// Inspection endpoints outside Graph's namespace, without authentication.
+pub fn inspection_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/stats", get(stats))
+        .route("/_emulator/state", get(dump_state))
+}
+
+async fn reset(State(state): Shared) -> Response {
+    state.reset();
+    empty(StatusCode::NO_CONTENT)
+}
+
+async fn stats(State(state): Shared) -> Response {
+    let stats = state.stats().clone();
+    axum::Json(stats).into_response()
+}
+
+async fn dump_state(State(state): Shared) -> Response {
+    axum::Json(state.directory().dump()).into_response()
+}
+
 pub fn graph_routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1.0/users", get(list_users).post(create_user))

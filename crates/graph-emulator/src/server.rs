@@ -104,6 +104,20 @@ pub struct AppState {
     directory: Mutex<Directory>,
     tokens: Mutex<TokenStore>,
     throttle: Mutex<Throttle>,
+    limits: ThrottleLimits,
+    time_scale: f64,
+    initial_domain: String,
+    stats: Mutex<Stats>,
+}
+
+/// Request and throttling counters, served at `/_emulator/stats`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub graph_requests: u64,
+    pub throttled: u64,
+    pub unauthenticated: u64,
+    pub resource_units: u64,
+    pub writes: u64,
 }
 
 impl AppState {
@@ -119,6 +133,10 @@ impl AppState {
             directory: Mutex::new(Directory::new(vec![options.initial_domain.clone()])),
             tokens: Mutex::new(TokenStore::default()),
             throttle: Mutex::new(Throttle::new(options.throttle.clone(), options.time_scale)),
+            limits: options.throttle.clone(),
+            time_scale: options.time_scale,
+            initial_domain: options.initial_domain.clone(),
+            stats: Mutex::new(Stats::default()),
             identity,
             ids,
             clock: options.clock.clone(),
@@ -137,6 +155,17 @@ impl AppState {
 
     fn throttle(&self) -> MutexGuard<'_, Throttle> {
         self.throttle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn stats(&self) -> MutexGuard<'_, Stats> {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Empties the directory and refills the throttling buckets; credentials stay.
+    pub fn reset(&self) {
+        *self.directory() = Directory::new(vec![self.initial_domain.clone()]);
+        *self.throttle() = Throttle::new(self.limits.clone(), self.time_scale);
+        *self.stats() = Stats::default();
     }
 }
 
@@ -315,6 +344,7 @@ pub fn app(state: Arc<AppState>, scheme: &'static str) -> Router {
         routes::graph_routes().layer(middleware::from_fn_with_state(state.clone(), graph_gate));
     routes::identity_routes()
         .merge(graph)
+        .merge(routes::inspection_routes())
         .fallback(routes::unknown_segment)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -378,7 +408,9 @@ async fn graph_gate(State(state): State<Arc<AppState>>, request: Request, next: 
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    state.stats().graph_requests += 1;
     if let Err(error) = state.tokens().check_bearer(authorization, now) {
+        state.stats().unauthenticated += 1;
         return error.into_response();
     }
     // A batch is charged per item, when each item runs through this gate.
@@ -390,6 +422,11 @@ async fn graph_gate(State(state): State<Arc<AppState>>, request: Request, next: 
     let admitted = state.throttle().admit(cost, size, now);
     match admitted {
         Ok(admitted) => {
+            {
+                let mut stats = state.stats();
+                stats.resource_units += u64::from(admitted.resource_units);
+                stats.writes += u64::from(cost.writes);
+            }
             let mut response = next.run(request).await;
             let headers = response.headers_mut();
             headers.insert(
@@ -404,6 +441,7 @@ async fn graph_gate(State(state): State<Arc<AppState>>, request: Request, next: 
             response
         }
         Err(throttled) => {
+            state.stats().throttled += 1;
             let mut error = GraphError::too_many_requests(throttled.retry_after_secs);
             error.headers.push((
                 "x-ms-throttle-scope",

@@ -7,6 +7,7 @@ mod delta;
 mod expiry;
 mod groups;
 mod https;
+mod inspection;
 mod manager;
 mod support;
 mod throttling;
