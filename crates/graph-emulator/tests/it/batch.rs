@@ -61,6 +61,7 @@ async fn batch_items_are_throttled_one_by_one() {
             app_tenant_writes: 2.0,
             ..ThrottleLimits::default()
         },
+        clock: crate::support::frozen_clock(),
         ..EmulatorOptions::default()
     })
     .await;

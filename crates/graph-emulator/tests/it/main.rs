@@ -2,6 +2,7 @@
 
 mod auth;
 mod batch;
+mod binary;
 mod deleted;
 mod delta;
 mod expiry;

@@ -48,6 +48,13 @@ pub async fn fetch_token(emulator: &RunningEmulator, http: &Client) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
+/// A clock that stands still, so refill during a test cannot change a `Retry-After`.
+pub fn frozen_clock() -> std::sync::Arc<graph_emulator::clock::ManualClock> {
+    std::sync::Arc::new(graph_emulator::clock::ManualClock::new(
+        jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+    ))
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

@@ -12,6 +12,7 @@ async fn writes_over_the_quota_get_429_with_integer_retry_after() {
             app_tenant_writes: 3.0,
             ..ThrottleLimits::default()
         },
+        clock: crate::support::frozen_clock(),
         ..EmulatorOptions::default()
     })
     .await;
@@ -40,4 +41,44 @@ async fn writes_over_the_quota_get_429_with_integer_retry_after() {
 
     // Reads are still allowed: they cost resource units, not writes.
     assert_eq!(g.get(&format!("users/{id}")).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn resource_units_report_usage_and_throttle_reads() {
+    let g = start_with(EmulatorOptions {
+        seed: Some(2),
+        throttle: ThrottleLimits {
+            resource_units_small: 10.0,
+            ..ThrottleLimits::default()
+        },
+        clock: crate::support::frozen_clock(),
+        ..EmulatorOptions::default()
+    })
+    .await;
+    // GET /users costs 2 RU; with $top < 20 it costs 1.
+    let response = g.get("users").await;
+    assert_eq!(response.headers()["x-ms-resource-unit"], "2");
+    assert!(
+        response
+            .headers()
+            .get("x-ms-throttle-limit-percentage")
+            .is_none()
+    );
+    assert_eq!(
+        g.get("users?$top=5").await.headers()["x-ms-resource-unit"],
+        "1"
+    );
+    for _ in 0..2 {
+        g.get("users").await;
+    }
+    // 7 of 10 used; the next brings usage to 90 %.
+    let response = g.get("users").await;
+    assert_eq!(response.headers()["x-ms-throttle-limit-percentage"], "0.9");
+    let response = g.get("users").await;
+    assert_eq!(
+        response.headers()["x-ms-throttle-information"],
+        "ResourceUnitLimitExceeded"
+    );
+    let (code, _) = error_code(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(code, "TooManyRequests");
 }
