@@ -29,6 +29,12 @@ struct Args {
     /// Seed for ids and credentials, for reproducible runs.
     #[arg(long)]
     seed: Option<u64>,
+    /// Fraction (0.0–1.0) of Graph calls that fail with 503 or 504.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Milliseconds added to every Graph call.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
 }
 
 #[tokio::main]
@@ -43,7 +49,14 @@ async fn main() -> anyhow::Result<()> {
         "--time-scale must be a positive number, got {}",
         args.time_scale
     );
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.fault_rate),
+        "--fault-rate must be between 0 and 1, got {}",
+        args.fault_rate
+    );
     let options = EmulatorOptions {
+        fault_rate: args.fault_rate,
+        latency: std::time::Duration::from_millis(args.latency_ms),
         listen_https: Some(args.listen),
         listen_http: args.listen_http,
         tls_dir: args.tls_dir,

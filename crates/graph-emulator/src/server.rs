@@ -43,6 +43,10 @@ pub struct EmulatorOptions {
     /// The tenant's initial domain, the one verified domain so far.
     pub initial_domain: String,
     pub clock: Arc<dyn Clock>,
+    /// Fraction (0.0–1.0) of authenticated Graph calls that fail with 503 or 504.
+    pub fault_rate: f64,
+    /// Delay added to every Graph call.
+    pub latency: std::time::Duration,
 }
 
 impl Default for EmulatorOptions {
@@ -56,6 +60,8 @@ impl Default for EmulatorOptions {
             throttle: ThrottleLimits::default(),
             initial_domain: "contoso.onmicrosoft.com".to_owned(),
             clock: Arc::new(SystemClock),
+            fault_rate: 0.0,
+            latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -108,6 +114,11 @@ pub struct AppState {
     time_scale: f64,
     initial_domain: String,
     stats: Mutex<Stats>,
+    fault_rate: f64,
+    latency: std::time::Duration,
+    /// Draws for faults come from their own sequence, so the ids a seed hands out do not
+    /// depend on the fault rate.
+    fault_draws: IdGenerator,
 }
 
 /// Request and throttling counters, served at `/_emulator/stats`.
@@ -118,11 +129,13 @@ pub struct Stats {
     pub unauthenticated: u64,
     pub resource_units: u64,
     pub writes: u64,
+    pub faults: u64,
 }
 
 impl AppState {
     pub fn new(options: &EmulatorOptions) -> Self {
-        let ids = IdGenerator::new(options.seed.unwrap_or_else(IdGenerator::entropy_seed));
+        let seed = options.seed.unwrap_or_else(IdGenerator::entropy_seed);
+        let ids = IdGenerator::new(seed);
         let identity = TenantIdentity {
             tenant_id: ids.guid(),
             initial_domain: options.initial_domain.clone(),
@@ -137,6 +150,9 @@ impl AppState {
             time_scale: options.time_scale,
             initial_domain: options.initial_domain.clone(),
             stats: Mutex::new(Stats::default()),
+            fault_rate: options.fault_rate.clamp(0.0, 1.0),
+            latency: options.latency,
+            fault_draws: IdGenerator::new(seed ^ 0xFA17_FA17_FA17_FA17),
             identity,
             ids,
             clock: options.clock.clone(),
@@ -155,6 +171,33 @@ impl AppState {
 
     fn throttle(&self) -> MutexGuard<'_, Throttle> {
         self.throttle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A 503 or 504 for `fault_rate` of the calls.
+    fn draw_fault(&self) -> Option<GraphError> {
+        if self.fault_rate <= 0.0 {
+            return None;
+        }
+        let draw = self.fault_draws.next_u64();
+        let unit = (draw >> 11) as f64 / (1u64 << 53) as f64;
+        if unit >= self.fault_rate {
+            return None;
+        }
+        Some(if draw & 1 == 0 {
+            let mut e = GraphError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "serviceNotAvailable",
+                "The service is temporarily unavailable. Please retry later.",
+            );
+            e.retry_after = Some(1);
+            e
+        } else {
+            GraphError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "GatewayTimeout",
+                "The gateway did not receive a timely response from the service.",
+            )
+        })
     }
 
     pub fn stats(&self) -> MutexGuard<'_, Stats> {
@@ -416,6 +459,13 @@ async fn graph_gate(State(state): State<Arc<AppState>>, request: Request, next: 
     // A batch is charged per item, when each item runs through this gate.
     if request.uri().path() == "/v1.0/$batch" {
         return next.run(request).await;
+    }
+    if !state.latency.is_zero() {
+        tokio::time::sleep(state.latency).await;
+    }
+    if let Some(fault) = state.draw_fault() {
+        state.stats().faults += 1;
+        return fault.into_response();
     }
     let cost = cost_of(&request);
     let size = TenantSize::for_user_count(state.directory().user_count());

@@ -6,6 +6,7 @@ mod binary;
 mod deleted;
 mod delta;
 mod expiry;
+mod faults;
 mod groups;
 mod https;
 mod inspection;
