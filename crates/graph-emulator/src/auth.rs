@@ -44,7 +44,23 @@ pub struct TenantIdentity {
     pub initial_domain: String,
     pub client_id: String,
     pub client_secret: ClientSecret,
+    /// Certificates registered on the app, for client assertions.
+    pub certificates: Vec<RegisteredCertificate>,
 }
+
+/// A certificate registered on the app: its thumbprints and RSA public key.
+#[derive(Debug, Clone)]
+pub struct RegisteredCertificate {
+    pub x5t: String,
+    pub x5t_s256: String,
+    pub public_key: Vec<u8>,
+}
+
+/// The fixed `client_assertion_type` of certificate credentials.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Clock skew allowed on `nbf` and `exp`.
+const ASSERTION_SKEW_SECS: i64 = 300;
 
 impl TenantIdentity {
     pub fn names_tenant(&self, tenant: &str) -> bool {
@@ -147,9 +163,11 @@ pub struct TokenStore {
 impl TokenStore {
     /// Handles `POST /{tenant}/oauth2/v2.0/token` (form fields already decoded).
     /// `basic` is the decoded `Authorization: Basic` pair, if any.
+    #[allow(clippy::too_many_arguments)]
     pub fn token_request(
         &mut self,
         identity: &TenantIdentity,
+        login_url: &str,
         tenant: &str,
         form: &HashMap<String, String>,
         basic: Option<(String, String)>,
@@ -214,32 +232,29 @@ impl TokenStore {
                 ),
             ));
         }
-        if form.contains_key("client_assertion") {
-            // No certificate is registered on the app yet, so no assertion can verify.
-            return Err(TokenError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                700027,
-                "Client assertion contains an invalid signature. [Reason - The key was not found.]",
-            ));
-        }
-        let Some(secret) = secret else {
+        if let Some(assertion) = form.get("client_assertion") {
+            if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
+                return Err(TokenError::missing_parameter("client_assertion_type"));
+            }
+            check_assertion(identity, login_url, tenant, assertion, now)?;
+        } else if let Some(secret) = secret {
+            if secret != identity.client_secret.expose() {
+                return Err(TokenError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    7000215,
+                    format!(
+                        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                        identity.client_id
+                    ),
+                ));
+            }
+        } else {
             return Err(TokenError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 7000218,
                 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-            ));
-        };
-        if secret != identity.client_secret.expose() {
-            return Err(TokenError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7000215,
-                format!(
-                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
-                    identity.client_id
-                ),
             ));
         }
         let expires = now
@@ -361,6 +376,138 @@ pub fn openid_configuration(identity: &TenantIdentity, login_url: &str) -> Value
     })
 }
 
+fn malformed_assertion(reason: &str) -> TokenError {
+    TokenError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        50027,
+        format!("JWT token is invalid or malformed. [Reason - {reason}]"),
+    )
+}
+
+/// Verifies a certificate client assertion: signature (RS256 with `x5t`, or PS256 with
+/// `x5t#S256`) by a registered certificate, then `aud`, `iss`, `sub`, `jti`, `nbf`, `exp`.
+fn check_assertion(
+    identity: &TenantIdentity,
+    login_url: &str,
+    tenant: &str,
+    assertion: &str,
+    now: Timestamp,
+) -> Result<(), TokenError> {
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let [header_b64, claims_b64, signature_b64] = parts.as_slice() else {
+        return Err(malformed_assertion("The token does not have three parts."));
+    };
+    let decode = |part: &str| -> Option<Value> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
+    };
+    let (Some(header), Some(claims), Ok(signature)) = (
+        decode(header_b64),
+        decode(claims_b64),
+        URL_SAFE_NO_PAD.decode(signature_b64),
+    ) else {
+        return Err(malformed_assertion(
+            "The token is not base64url-encoded JSON.",
+        ));
+    };
+    let key_not_found = || {
+        TokenError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700027,
+            "Client assertion contains an invalid signature. [Reason - The key was not found.]",
+        )
+    };
+    let (algorithm, certificate): (&'static dyn aws_lc_rs::signature::VerificationAlgorithm, _) =
+        match header["alg"].as_str() {
+            Some("RS256") => {
+                let x5t = header["x5t"].as_str().ok_or_else(key_not_found)?;
+                (
+                    &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                    identity.certificates.iter().find(|c| c.x5t == x5t),
+                )
+            }
+            Some("PS256") => {
+                let x5t = header["x5t#S256"]
+                    .as_str()
+                    .or_else(|| header["x5t"].as_str())
+                    .ok_or_else(key_not_found)?;
+                (
+                    &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
+                    identity
+                        .certificates
+                        .iter()
+                        .find(|c| c.x5t_s256 == x5t || c.x5t == x5t),
+                )
+            }
+            _ => {
+                return Err(malformed_assertion(
+                    "The 'alg' header must be RS256 or PS256.",
+                ));
+            }
+        };
+    let certificate = certificate.ok_or_else(key_not_found)?;
+    let signed = format!("{header_b64}.{claims_b64}");
+    aws_lc_rs::signature::UnparsedPublicKey::new(algorithm, &certificate.public_key)
+        .verify(signed.as_bytes(), &signature)
+        .map_err(|_| {
+            TokenError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                "Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value.]",
+            )
+        })?;
+
+    // The audience is the token endpoint, by tenant id or domain, on this emulator or on
+    // the real authority the client may have been configured with.
+    let aud = claims["aud"].as_str().unwrap_or_default();
+    let audience_ok = [login_url, "https://login.microsoftonline.com"]
+        .iter()
+        .any(|base| {
+            [
+                identity.tenant_id.as_str(),
+                identity.initial_domain.as_str(),
+                tenant,
+            ]
+            .iter()
+            .any(|t| aud.eq_ignore_ascii_case(&format!("{base}/{t}/oauth2/v2.0/token")))
+        });
+    if !audience_ok {
+        return Err(malformed_assertion(
+            "The 'aud' claim is not the token endpoint.",
+        ));
+    }
+    for claim in ["iss", "sub"] {
+        if !claims[claim]
+            .as_str()
+            .is_some_and(|v| v.eq_ignore_ascii_case(&identity.client_id))
+        {
+            return Err(malformed_assertion(&format!(
+                "The '{claim}' claim must be the client id."
+            )));
+        }
+    }
+    if claims["jti"].as_str().is_none_or(str::is_empty) {
+        return Err(malformed_assertion("The 'jti' claim is missing."));
+    }
+    let (Some(nbf), Some(exp)) = (claims["nbf"].as_i64(), claims["exp"].as_i64()) else {
+        return Err(malformed_assertion(
+            "The 'nbf' and 'exp' claims are required.",
+        ));
+    };
+    let now = now.as_second();
+    if nbf > now + ASSERTION_SKEW_SECS || exp < now - ASSERTION_SKEW_SECS {
+        return Err(TokenError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            700024,
+            "Client assertion is not within its valid time range.",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +519,7 @@ mod tests {
             initial_domain: "contoso.onmicrosoft.com".into(),
             client_id: "c".into(),
             client_secret: ClientSecret::new("hunter2"),
+            certificates: Vec::new(),
         };
         assert!(!format!("{id:?}").contains("hunter2"));
     }

@@ -58,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
         fault_rate: args.fault_rate,
         latency: std::time::Duration::from_millis(args.latency_ms),
         listen_https: Some(args.listen),
+        client_certificate: true,
         listen_http: args.listen_http,
         tls_dir: args.tls_dir,
         time_scale: args.time_scale,

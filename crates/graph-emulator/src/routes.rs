@@ -236,10 +236,15 @@ async fn token(
         .and_then(|v| v.to_str().ok())
         .and_then(decode_basic);
     let now = state.clock.now();
-    let result =
-        state
-            .tokens()
-            .token_request(&state.identity, &tenant, &form, basic, &state.ids, now);
+    let result = state.tokens().token_request(
+        &state.identity,
+        &base,
+        &tenant,
+        &form,
+        basic,
+        &state.ids,
+        now,
+    );
     let mut response = match result {
         Ok(issued) => (StatusCode::OK, issued.body().to_string()).into_response(),
         Err(error) => {

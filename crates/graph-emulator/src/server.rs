@@ -16,14 +16,14 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::auth::{ClientSecret, TenantIdentity, TokenStore};
+use crate::auth::{ClientSecret, RegisteredCertificate, TenantIdentity, TokenStore};
 use crate::clock::{Clock, IdGenerator, SystemClock, inner_error_date};
 use crate::directory::Directory;
 use crate::error::GraphError;
 use crate::odata::QueryOptions;
 use crate::routes;
 use crate::throttle::{RequestCost, TenantSize, Throttle, ThrottleLimits};
-use crate::tls::TlsMaterial;
+use crate::tls::{ClientCertificate, TlsMaterial};
 
 /// How to run an emulator.
 #[derive(Debug, Clone)]
@@ -35,6 +35,9 @@ pub struct EmulatorOptions {
     /// Where to write `ca.pem` when serving HTTPS (default: a directory under the system
     /// temporary directory, named after the process and port).
     pub tls_dir: Option<PathBuf>,
+    /// Register a client certificate on the app (written next to `ca.pem`) for
+    /// certificate credentials. Off by default: RSA key generation takes a moment.
+    pub client_certificate: bool,
     /// Every throttling window runs this many times faster.
     pub time_scale: f64,
     /// Seed for ids and credentials; `None` differs per run.
@@ -55,6 +58,7 @@ impl Default for EmulatorOptions {
             listen_https: None,
             listen_http: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             tls_dir: None,
+            client_certificate: false,
             time_scale: 1.0,
             seed: None,
             throttle: ThrottleLimits::default(),
@@ -77,7 +81,8 @@ pub struct ConnectionInfo {
     pub initial_domain: String,
     pub client_id: String,
     pub client_secret: String,
-    /// Not yet emulated: certificate credentials.
+    /// The client certificate (PEM) registered on the app and its private key, when
+    /// certificate credentials are enabled.
     pub certificate_path: Option<String>,
     pub private_key_path: Option<String>,
     /// The CA certificate (PEM) that signed the HTTPS certificate.
@@ -133,7 +138,7 @@ pub struct Stats {
 }
 
 impl AppState {
-    pub fn new(options: &EmulatorOptions) -> Self {
+    pub fn new(options: &EmulatorOptions, certificate: Option<&ClientCertificate>) -> Self {
         let seed = options.seed.unwrap_or_else(IdGenerator::entropy_seed);
         let ids = IdGenerator::new(seed);
         let identity = TenantIdentity {
@@ -141,6 +146,14 @@ impl AppState {
             initial_domain: options.initial_domain.clone(),
             client_id: ids.guid(),
             client_secret: ClientSecret::new(client_secret(&ids)),
+            certificates: certificate
+                .map(|c| RegisteredCertificate {
+                    x5t: c.x5t.clone(),
+                    x5t_s256: c.x5t_s256.clone(),
+                    public_key: c.public_key.clone(),
+                })
+                .into_iter()
+                .collect(),
         };
         Self {
             directory: Mutex::new(Directory::new(vec![options.initial_domain.clone()])),
@@ -228,7 +241,12 @@ impl Emulator {
     /// Binds the listeners and serves in the background until the returned handle is
     /// dropped or shut down.
     pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, StartError> {
-        let state = Arc::new(AppState::new(&options));
+        let certificate = if options.client_certificate {
+            Some(ClientCertificate::generate()?)
+        } else {
+            None
+        };
+        let state = Arc::new(AppState::new(&options, certificate.as_ref()));
         let mut tasks = Vec::new();
         let (tx, rx) = tokio::sync::watch::channel(false);
 
@@ -299,6 +317,20 @@ impl Emulator {
             (None, None) => return Err(StartError::NoListener),
         };
         let both = https.is_some() && http.is_some();
+        let (certificate_path, private_key_path) = match &certificate {
+            Some(c) => {
+                let dir = options.tls_dir.clone().unwrap_or_else(|| {
+                    std::env::temp_dir()
+                        .join(format!("idsync-graph-emulator-{}", std::process::id()))
+                });
+                let (cert, key) = c.write(&dir)?;
+                (
+                    Some(cert.display().to_string()),
+                    Some(key.display().to_string()),
+                )
+            }
+            None => (None, None),
+        };
         let info = ConnectionInfo {
             graph_url: format!("{base}/v1.0"),
             login_url: base,
@@ -306,8 +338,8 @@ impl Emulator {
             initial_domain: state.identity.initial_domain.clone(),
             client_id: state.identity.client_id.clone(),
             client_secret: state.identity.client_secret.expose().to_owned(),
-            certificate_path: None,
-            private_key_path: None,
+            certificate_path,
+            private_key_path,
             ca_path,
             http_graph_url: http.as_ref().filter(|_| both).map(|b| format!("{b}/v1.0")),
             http_login_url: http.filter(|_| both),

@@ -83,3 +83,78 @@ impl TlsMaterial {
         Ok(path)
     }
 }
+
+/// A client certificate registered on the emulated app, for certificate credentials
+/// (a JWT client assertion signed with its private key).
+#[derive(Clone)]
+pub struct ClientCertificate {
+    pub certificate_pem: String,
+    pub private_key_pem: String,
+    /// base64url SHA-1 thumbprint of the certificate (the `x5t` header of RS256 assertions).
+    pub x5t: String,
+    /// base64url SHA-256 thumbprint (the `x5t#S256` header of PS256 assertions).
+    pub x5t_s256: String,
+    /// The RSA public key (PKCS#1 DER).
+    pub public_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("x5t", &self.x5t)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCertificate {
+    /// A new RSA 2048 key and a self-signed certificate for it.
+    pub fn generate() -> Result<Self, TlsError> {
+        use aws_lc_rs::encoding::AsDer;
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+        let unavailable = || rcgen::Error::KeyGenerationUnavailable;
+        let rsa = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .map_err(|_| unavailable())?;
+        let pkcs8 = rsa.as_der().map_err(|_| unavailable())?;
+        let key = KeyPair::from_pkcs8_der_and_sign_algo(
+            &rustls_pki_types::PrivatePkcs8KeyDer::from(pkcs8.as_ref()),
+            &rcgen::PKCS_RSA_SHA256,
+        )?;
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "idsync Graph emulator client");
+        let cert = params.self_signed(&key)?;
+        let der = cert.der().as_ref();
+        let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
+        let sha256 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
+        Ok(Self {
+            certificate_pem: cert.pem(),
+            private_key_pem: key.serialize_pem(),
+            x5t: URL_SAFE_NO_PAD.encode(sha1.as_ref()),
+            x5t_s256: URL_SAFE_NO_PAD.encode(sha256.as_ref()),
+            public_key: aws_lc_rs::signature::KeyPair::public_key(&rsa)
+                .as_ref()
+                .to_vec(),
+        })
+    }
+
+    /// Writes `client.pem` and `client.key` into `dir`; returns their paths.
+    pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf), TlsError> {
+        let cert = dir.join("client.pem");
+        let key = dir.join("client.key");
+        for (path, text) in [
+            (&cert, &self.certificate_pem),
+            (&key, &self.private_key_pem),
+        ] {
+            std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(path, text))
+                .map_err(|source| TlsError::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+        Ok((cert, key))
+    }
+}

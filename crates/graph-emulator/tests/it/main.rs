@@ -3,6 +3,7 @@
 mod auth;
 mod batch;
 mod binary;
+mod certificate;
 mod deleted;
 mod delta;
 mod expiry;
