@@ -593,7 +593,7 @@ impl Directory {
             return (Vec::new(), None);
         };
         let mut page = Vec::with_capacity(limit.min(1000));
-        for (seq, id) in order.range(after + 1..) {
+        for id in order.range(after + 1..).map(|(_, id)| id) {
             let Some(object) = self.objects.get(id) else {
                 continue;
             };
@@ -604,7 +604,6 @@ impl Directory {
                 let last: &DirObject = page[limit - 1];
                 return (page, Some(last.created_seq));
             }
-            let _ = seq;
             page.push(object);
         }
         (page, None)
@@ -1069,6 +1068,113 @@ impl Directory {
         })
     }
 
+    // ---- licenses -------------------------------------------------------------------
+
+    /// Users (live) holding a SKU.
+    pub fn consumed_units(&self, sku_id: &str) -> usize {
+        self.order
+            .get(&Kind::User)
+            .into_iter()
+            .flat_map(|o| o.values())
+            .filter_map(|id| self.objects.get(id))
+            .filter(|u| {
+                assigned_sku_ids(u)
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(sku_id))
+            })
+            .count()
+    }
+
+    /// `POST /users/{id}/assignLicense`: all or nothing.
+    pub fn assign_license(
+        &mut self,
+        user: &str,
+        body: &Map<String, Value>,
+    ) -> Result<&DirObject, GraphError> {
+        let id = self.get(Kind::User, user)?.id.clone();
+        let (Some(Value::Array(add)), Some(Value::Array(remove))) =
+            (body.get("addLicenses"), body.get("removeLicenses"))
+        else {
+            return Err(GraphError::odata_bad_request(
+                "Both 'addLicenses' and 'removeLicenses' are required (send [] when empty).",
+            ));
+        };
+        let user_obj = &self.objects[&id];
+        let mut current: Vec<Value> = user_obj
+            .props
+            .get("assignedLicenses")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if !add.is_empty()
+            && user_obj
+                .props
+                .get("usageLocation")
+                .is_none_or(|v| v.as_str().is_none_or(str::is_empty))
+        {
+            return Err(GraphError::bad_request(
+                "License assignment cannot be done for user with invalid usage location.",
+            ));
+        }
+        for r in remove {
+            let Some(sku_id) = r.as_str().filter(|s| crate::schema::is_guid(s)) else {
+                return Err(GraphError::odata_bad_request(format!(
+                    "Cannot convert the literal '{r}' to the expected type 'Edm.Guid'."
+                )));
+            };
+            current.retain(|l| {
+                !l["skuId"]
+                    .as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(sku_id))
+            });
+        }
+        for a in add {
+            let sku_id = a.get("skuId").and_then(Value::as_str).unwrap_or_default();
+            let Some(sku) = crate::licenses::sku(sku_id) else {
+                return Err(GraphError::bad_request(format!(
+                    "License {sku_id} does not correspond to a valid company License."
+                )));
+            };
+            let disabled: Vec<String> = a
+                .get("disabledPlans")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().map(str::to_lowercase))
+                .collect();
+            if let Some(bad) = disabled
+                .iter()
+                .find(|d| !sku.plans.iter().any(|p| p.id == d.as_str()))
+            {
+                return Err(GraphError::bad_request(format!(
+                    "Service plan {bad} is not part of the license {}.",
+                    sku.sku_id
+                )));
+            }
+            let had = current.iter().any(|l| {
+                l["skuId"]
+                    .as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(sku.sku_id))
+            });
+            if !had && self.consumed_units(sku.sku_id) >= sku.seats as usize {
+                return Err(GraphError::bad_request(format!(
+                    "Subscription with SKU {} does not have any available licenses.",
+                    sku.sku_id
+                )));
+            }
+            current.retain(|l| {
+                !l["skuId"]
+                    .as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(sku.sku_id))
+            });
+            current.push(json!({"disabledPlans": disabled, "skuId": sku.sku_id}));
+        }
+        let mut patch = Map::new();
+        patch.insert("assignedLicenses".to_owned(), Value::Array(current));
+        self.apply_patch(&id, patch);
+        Ok(&self.objects[&id])
+    }
+
     // ---- delta ----------------------------------------------------------------------
 
     /// One page of a delta round over objects of `kind`. Only changes to the selected
@@ -1148,6 +1254,17 @@ impl Directory {
             next_round_since: cursor.upto,
         }
     }
+}
+
+/// The skuIds in a user's `assignedLicenses`.
+pub fn assigned_sku_ids(user: &DirObject) -> Vec<String> {
+    user.props
+        .get("assignedLicenses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["skuId"].as_str().map(str::to_owned))
+        .collect()
 }
 
 fn is_unified(props: &Map<String, Value>) -> bool {

@@ -173,6 +173,9 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             axum::routing::put(set_manager).delete(remove_manager),
         )
         .route("/v1.0/users/{id}/directReports", get(direct_reports))
+        .route("/v1.0/users/{id}/assignLicense", post(assign_license))
+        .route("/v1.0/users/{id}/licenseDetails", get(user_license_details))
+        .route("/v1.0/subscribedSkus", get(subscribed_skus))
         .route("/v1.0/groups", get(list_groups).post(create_group))
         .route("/v1.0/groups/delta", get(groups_delta))
         .route("/v1.0/groups/microsoft.graph.delta()", get(groups_delta))
@@ -512,6 +515,72 @@ async fn user_member_of(
     Ok(odata_json(
         StatusCode::OK,
         &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
+    ))
+}
+
+async fn assign_license(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult {
+    let body = parse_object(&body)?;
+    let mut dir = state.directory();
+    let user = dir.assign_license(&id, &body)?;
+    let mut out = Map::new();
+    out.insert(
+        "@odata.context".to_owned(),
+        json!(base.context("users/$entity")),
+    );
+    out.extend(user.render(None));
+    Ok(odata_json(StatusCode::OK, &Value::Object(out)))
+}
+
+async fn user_license_details(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+) -> AppResult {
+    let dir = state.directory();
+    let user = dir.get(Kind::User, &id)?;
+    let value: Vec<Value> = user
+        .props
+        .get("assignedLicenses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            let sku = crate::licenses::sku(l["skuId"].as_str()?)?;
+            let disabled: Vec<String> = l["disabledPlans"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().map(str::to_owned))
+                .collect();
+            Some(crate::licenses::license_details(&user.id, sku, &disabled))
+        })
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context(&format!("users('{}')/licenseDetails", user.id)), "value": value}),
+    ))
+}
+
+async fn subscribed_skus(State(state): Shared, base: Base) -> AppResult {
+    let dir = state.directory();
+    let value: Vec<Value> = crate::licenses::SKUS
+        .iter()
+        .map(|s| {
+            crate::licenses::subscribed_sku(
+                &state.identity.tenant_id,
+                s,
+                dir.consumed_units(s.sku_id),
+            )
+        })
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("subscribedSkus"), "value": value}),
     ))
 }
 

@@ -11,6 +11,7 @@ mod faults;
 mod groups;
 mod https;
 mod inspection;
+mod licenses;
 mod manager;
 mod support;
 mod throttling;
