@@ -176,6 +176,8 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         .route("/v1.0/users/{id}/assignLicense", post(assign_license))
         .route("/v1.0/users/{id}/licenseDetails", get(user_license_details))
         .route("/v1.0/subscribedSkus", get(subscribed_skus))
+        .route("/v1.0/organization", get(organization))
+        .route("/v1.0/domains", get(domains))
         .route("/v1.0/groups", get(list_groups).post(create_group))
         .route("/v1.0/groups/delta", get(groups_delta))
         .route("/v1.0/groups/microsoft.graph.delta()", get(groups_delta))
@@ -563,6 +565,44 @@ async fn user_license_details(
     Ok(odata_json(
         StatusCode::OK,
         &json!({"@odata.context": base.context(&format!("users('{}')/licenseDetails", user.id)), "value": value}),
+    ))
+}
+
+async fn organization(State(state): Shared, base: Base) -> AppResult {
+    let domain = &state.identity.initial_domain;
+    let org = json!({
+        "id": state.identity.tenant_id,
+        "deletedDateTime": null,
+        "displayName": "Contoso",
+        "countryLetterCode": "US",
+        "preferredLanguage": "en",
+        "tenantType": "AAD",
+        "onPremisesSyncEnabled": null,
+        "verifiedDomains": [{
+            "capabilities": "Email, OfficeCommunicationsOnline",
+            "isDefault": true, "isInitial": true, "name": domain, "type": "Managed"
+        }],
+    });
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("organization"), "value": [org]}),
+    ))
+}
+
+async fn domains(State(state): Shared, base: Base) -> AppResult {
+    let domain = json!({
+        "authenticationType": "Managed",
+        "id": state.identity.initial_domain,
+        "isAdminManaged": true,
+        "isDefault": true,
+        "isInitial": true,
+        "isRoot": true,
+        "isVerified": true,
+        "supportedServices": ["Email", "OfficeCommunicationsOnline"],
+    });
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("domains"), "value": [domain]}),
     ))
 }
 

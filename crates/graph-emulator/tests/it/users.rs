@@ -200,3 +200,17 @@ async fn filter_eq_startswith_and_advanced_query_rules() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["@odata.count"], 3);
 }
+
+#[tokio::test]
+async fn organization_and_domains_name_the_initial_domain() {
+    let g = start().await;
+    let org: Value = g.get("organization").await.json().await.unwrap();
+    assert_eq!(org["value"][0]["id"], g.emulator.info.tenant_id.as_str());
+    assert_eq!(
+        org["value"][0]["verifiedDomains"][0]["name"],
+        "contoso.onmicrosoft.com"
+    );
+    let domains: Value = g.get("domains").await.json().await.unwrap();
+    assert_eq!(domains["value"][0]["id"], "contoso.onmicrosoft.com");
+    assert_eq!(domains["value"][0]["isInitial"], true);
+}
