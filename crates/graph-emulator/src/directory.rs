@@ -151,6 +151,35 @@ const GROUP_READ_ONLY: &[&str] = &[
     "hasMembersWithLicenseErrors",
 ];
 
+/// Attributes an on-premises directory masters for a synced user (Entra rejects writes to
+/// them). Graph documents no exact list; these are the AD-sourced ones.
+const ON_PREMISES_MASTERED: &[&str] = &[
+    "accountEnabled",
+    "businessPhones",
+    "city",
+    "companyName",
+    "country",
+    "department",
+    "displayName",
+    "employeeId",
+    "employeeType",
+    "faxNumber",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mailNickname",
+    "mobilePhone",
+    "officeLocation",
+    "onPremisesExtensionAttributes",
+    "onPremisesImmutableId",
+    "otherMails",
+    "postalCode",
+    "state",
+    "streetAddress",
+    "surname",
+    "userPrincipalName",
+];
+
 /// Graph accepts at most this many `members@odata.bind` / `owners@odata.bind` per request.
 pub const MAX_BINDS_PER_REQUEST: usize = 20;
 
@@ -562,6 +591,46 @@ impl Directory {
         }
     }
 
+    /// Adds a user as directory synchronization would, read-only properties included
+    /// (`onPremisesSyncEnabled`, `onPremises*`, `proxyAddresses`…), for seeding a tenant.
+    /// Types and uniqueness are still checked.
+    pub fn seed_user(
+        &mut self,
+        body: Map<String, Value>,
+        id: String,
+        now: Timestamp,
+    ) -> Result<&DirObject, GraphError> {
+        check_payload(Kind::User, &body, &["id"])?;
+        for required in ["displayName", "userPrincipalName"] {
+            if body.get(required).is_none_or(Value::is_null) {
+                return Err(GraphError::invalid_property_value(required, "User"));
+            }
+        }
+        let upn = body["userPrincipalName"].as_str().unwrap_or_default();
+        self.check_upn(upn, None)?;
+        if let Some(nick) = body.get("mailNickname").and_then(Value::as_str) {
+            self.check_nickname(Kind::User, nick, None)?;
+        }
+        let mut props = body;
+        props.insert("id".to_owned(), json!(id));
+        props
+            .entry("createdDateTime")
+            .or_insert_with(|| json!(graph_datetime(now)));
+        props.insert("deletedDateTime".to_owned(), Value::Null);
+        for list in [
+            "businessPhones",
+            "otherMails",
+            "proxyAddresses",
+            "imAddresses",
+            "assignedLicenses",
+        ] {
+            props.entry(list).or_insert_with(|| json!([]));
+        }
+        props.entry("accountEnabled").or_insert(json!(true));
+        props.entry("userType").or_insert_with(|| json!("Member"));
+        Ok(self.insert(Kind::User, id, props))
+    }
+
     /// Finds a live object of `kind` by id, or a user by userPrincipalName.
     pub fn get(&self, kind: Kind, key: &str) -> Result<&DirObject, GraphError> {
         let id = self
@@ -622,8 +691,19 @@ impl Directory {
 
     /// `PATCH /users/{id}`: only the given properties change.
     pub fn update_user(&mut self, key: &str, patch: Map<String, Value>) -> Result<(), GraphError> {
-        let id = self.get(Kind::User, key)?.id.clone();
+        let user = self.get(Kind::User, key)?;
+        let id = user.id.clone();
+        let synced = user.props.get("onPremisesSyncEnabled") == Some(&Value::Bool(true));
         check_payload(Kind::User, &patch, USER_READ_ONLY)?;
+        if synced
+            && patch
+                .keys()
+                .any(|k| ON_PREMISES_MASTERED.contains(&k.as_str()))
+        {
+            return Err(GraphError::bad_request(
+                "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.",
+            ));
+        }
         for not_clearable in [
             "displayName",
             "userPrincipalName",

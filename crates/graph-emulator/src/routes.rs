@@ -141,6 +141,7 @@ pub fn inspection_routes() -> Router<Arc<AppState>> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/state", get(dump_state))
+        .route("/_emulator/users", post(seed_user))
 }
 
 async fn reset(State(state): Shared) -> Response {
@@ -151,6 +152,19 @@ async fn reset(State(state): Shared) -> Response {
 async fn stats(State(state): Shared) -> Response {
     let stats = state.stats().clone();
     axum::Json(stats).into_response()
+}
+
+/// Adds a user the way directory synchronization would (e.g. `onPremisesSyncEnabled`).
+async fn seed_user(State(state): Shared, body: Bytes) -> AppResult {
+    let body = parse_object(&body)?;
+    let id = state.ids.guid();
+    let now = state.clock.now();
+    let mut dir = state.directory();
+    let user = dir.seed_user(body, id, now)?;
+    Ok(odata_json(
+        StatusCode::CREATED,
+        &Value::Object(user.props.clone()),
+    ))
 }
 
 async fn dump_state(State(state): Shared) -> Response {

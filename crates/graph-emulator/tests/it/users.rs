@@ -214,3 +214,66 @@ async fn organization_and_domains_name_the_initial_domain() {
     assert_eq!(domains["value"][0]["id"], "contoso.onmicrosoft.com");
     assert_eq!(domains["value"][0]["isInitial"], true);
 }
+
+#[tokio::test]
+async fn synced_users_reject_changes_to_on_premises_mastered_attributes() {
+    let g = start().await;
+    let seeded: Value = g
+        .http
+        .post(format!("{}/_emulator/users", g.emulator.login_url()))
+        .json(&json!({
+            "displayName": "Synced User", "userPrincipalName": "synced@contoso.onmicrosoft.com",
+            "mailNickname": "synced", "onPremisesSyncEnabled": true,
+            "onPremisesImmutableId": "AAECAwQFBgcICQoLDA0ODw==",
+            "onPremisesSamAccountName": "synced"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = seeded["id"].as_str().unwrap();
+
+    let (code, body) = error_code(
+        g.patch(&format!("users/{id}"), json!({"jobTitle": "x"}))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(code, "Request_BadRequest");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unable to update the specified properties for on-premises mastered")
+    );
+    // Cloud-side attributes stay writable.
+    assert_eq!(
+        g.patch(&format!("users/{id}"), json!({"usageLocation": "DE"}))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let selected: Value = g
+        .get(&format!(
+            "users/{id}?$select=onPremisesSyncEnabled,onPremisesSamAccountName"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(selected["onPremisesSyncEnabled"], true);
+    // Graph clients can never set it.
+    let (code, _) = error_code(
+        g.patch(
+            &format!("users/{id}"),
+            json!({"onPremisesSyncEnabled": false}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(code, "Request_BadRequest");
+}
