@@ -175,6 +175,8 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1.0/users", get(list_users).post(create_user))
         .route("/v1.0/users/delta", get(users_delta))
+        .route("/v1.0/users/$count", get(count_users))
+        .route("/v1.0/groups/$count", get(count_groups))
         .route("/v1.0/users/microsoft.graph.delta()", get(users_delta))
         .route(
             "/v1.0/users/{id}",
@@ -483,6 +485,40 @@ async fn list_users(
     Query(pairs): Pairs,
 ) -> AppResult {
     list(&state, Kind::User, &USER_FILTERS, &base, &headers, &pairs)
+}
+
+async fn count_users(State(state): Shared, headers: HeaderMap, Query(pairs): Pairs) -> AppResult {
+    count_segment(&state, Kind::User, &USER_FILTERS, &headers, &pairs)
+}
+
+async fn count_groups(State(state): Shared, headers: HeaderMap, Query(pairs): Pairs) -> AppResult {
+    count_segment(&state, Kind::Group, &GROUP_FILTERS, &headers, &pairs)
+}
+
+/// `GET /users/$count`: a plain-text number, only as an advanced query.
+fn count_segment(
+    state: &AppState,
+    kind: Kind,
+    rules: &FilterRules,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> AppResult {
+    if !is_eventual(headers) {
+        return Err(GraphError::bad_request(
+            "$count is not currently supported.",
+        ));
+    }
+    let q = QueryOptions::parse(pairs)?;
+    if let Some(filter) = &q.filter {
+        filter.validate(rules, true)?;
+    }
+    let n = state.directory().count(kind, q.filter.as_ref());
+    let mut response = (StatusCode::OK, n.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain;charset=utf-8"),
+    );
+    Ok(response)
 }
 
 async fn create_user(State(state): Shared, base: Base, body: Bytes) -> AppResult {

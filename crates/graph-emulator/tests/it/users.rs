@@ -277,3 +277,26 @@ async fn synced_users_reject_changes_to_on_premises_mastered_attributes() {
     .await;
     assert_eq!(code, "Request_BadRequest");
 }
+
+#[tokio::test]
+async fn count_segment_needs_consistency_level() {
+    let g = start().await;
+    g.create_user("a").await;
+    g.create_user("b").await;
+    let (code, body) = error_code(g.get("users/$count").await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(code, "Request_BadRequest");
+    assert_eq!(
+        body["error"]["message"],
+        "$count is not currently supported."
+    );
+    let response = g
+        .http
+        .get(g.url("users/$count?$filter=startsWith(userPrincipalName,'a')"))
+        .bearer_auth(&g.token)
+        .header("ConsistencyLevel", "eventual")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "1");
+}
