@@ -275,32 +275,39 @@ fn translate(
     Ok((out, complete))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn pending(
-    ctx: &RunContext<'_>,
-    cs_id: CsId,
-    rule: &OutboundRule,
+/// Makes the pending exports of one identity under one rule.
+struct Exports<'a> {
+    ctx: &'a RunContext<'a>,
+    rule: &'a OutboundRule,
     identity: IdentityId,
-    anchor: Option<model::Anchor>,
-    operation: Operation,
-    change: ObjectChange,
-    reasons: Vec<store::ChangeReason>,
-) -> PendingExport {
-    PendingExport {
-        cs_id,
-        connector: rule.connector.clone(),
-        identity: Some(identity),
-        anchor,
-        object_type: rule.target_type.clone(),
-        operation,
-        change,
-        reasons,
-        state: ExportState::Pending,
-        attempts: 0,
-        next_attempt_at: None,
-        last_error: None,
-        quarantined: false,
-        created_run: ctx.run,
+}
+
+impl Exports<'_> {
+    /// The write that puts (or replaces) the pending export of one connector-space object.
+    fn put(
+        &self,
+        cs_id: CsId,
+        anchor: Option<model::Anchor>,
+        operation: Operation,
+        change: ObjectChange,
+        reasons: Vec<store::ChangeReason>,
+    ) -> Write {
+        Write::PutExport(PendingExport {
+            cs_id,
+            connector: self.rule.connector.clone(),
+            identity: Some(self.identity),
+            anchor,
+            object_type: self.rule.target_type.clone(),
+            operation,
+            change,
+            reasons,
+            state: ExportState::Pending,
+            attempts: 0,
+            next_attempt_at: None,
+            last_error: None,
+            quarantined: false,
+            created_run: self.ctx.run,
+        })
     }
 }
 
@@ -363,6 +370,11 @@ fn evaluate_rule(
     }
     .transpose()
     .map_err(|e| RuleFailure::Object(format!("{} ({})", e, rule.name)))?;
+    let exports = Exports {
+        ctx,
+        rule,
+        identity: identity.id,
+    };
     let counts = &mut report.connector(&rule.connector).outbound;
     match decide(rule, &scope, target, wanted.as_ref()) {
         Decision::Nothing => {
@@ -418,16 +430,13 @@ fn evaluate_rule(
                 object: placeholder,
                 keys,
             });
-            batch.push(Write::PutExport(pending(
-                ctx,
+            batch.push(exports.put(
                 cs_id,
-                rule,
-                identity.id,
                 None,
                 Operation::Create,
                 ObjectChange::Create { attributes },
                 reasons,
-            )));
+            ));
         }
         Decision::Update {
             changes,
@@ -449,16 +458,13 @@ fn evaluate_rule(
                 batch.push(Write::DropExport(cs.id));
             } else {
                 counts.updates += 1;
-                batch.push(Write::PutExport(pending(
-                    ctx,
+                batch.push(exports.put(
                     cs.id,
-                    rule,
-                    identity.id,
                     cs.anchor.clone(),
                     Operation::Update,
                     ObjectChange::Update { changes },
                     reasons,
-                )));
+                ));
             }
         }
         Decision::Disable { changes, reasons } => {
@@ -466,16 +472,13 @@ fn evaluate_rule(
                 return Ok(resolved);
             };
             counts.disables += 1;
-            batch.push(Write::PutExport(pending(
-                ctx,
+            batch.push(exports.put(
                 cs.id,
-                rule,
-                identity.id,
                 cs.anchor.clone(),
                 Operation::Disable,
                 ObjectChange::Update { changes },
                 reasons,
-            )));
+            ));
         }
         Decision::MarkDeprovisioned => {
             let Some(cs) = target_cs else {
@@ -494,16 +497,13 @@ fn evaluate_rule(
                 return Ok(resolved);
             };
             counts.deletes += 1;
-            batch.push(Write::PutExport(pending(
-                ctx,
+            batch.push(exports.put(
                 cs.id,
-                rule,
-                identity.id,
                 cs.anchor.clone(),
                 Operation::Delete,
                 ObjectChange::Delete,
                 reasons,
-            )));
+            ));
         }
         Decision::Disconnect => {
             let Some(cs) = target_cs else {
@@ -558,16 +558,20 @@ pub(crate) fn expire_grace_periods(
                     continue;
                 }
                 report.connector(&rule.connector).outbound.deletes += 1;
-                batch.push(Write::PutExport(pending(
-                    ctx,
-                    cs.id,
-                    rule,
-                    link.identity,
-                    cs.anchor.clone(),
-                    Operation::Delete,
-                    ObjectChange::Delete,
-                    grace_reason(rule, cs),
-                )));
+                batch.push(
+                    Exports {
+                        ctx,
+                        rule,
+                        identity: link.identity,
+                    }
+                    .put(
+                        cs.id,
+                        cs.anchor.clone(),
+                        Operation::Delete,
+                        ObjectChange::Delete,
+                        grace_reason(rule, cs),
+                    ),
+                );
             }
             store.commit(batch)?;
         }
