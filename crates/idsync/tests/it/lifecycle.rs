@@ -158,3 +158,33 @@ fn a_run_with_nothing_changed_changes_nothing() {
     );
     assert_eq!(ws.read("out/accounts.csv"), before);
 }
+
+#[test]
+fn a_second_process_on_the_same_store_is_refused() {
+    let ws = workspace();
+    hr(
+        &ws,
+        hr_file(&[("E1", "Ada", "Lovelace", "Research", "", "Active")]),
+    );
+    run_ok(&ws);
+    // Another process holds the store's lock (as a running `idsync run` does).
+    let lock = std::fs::File::create(ws.join("idsync.lock")).unwrap();
+    lock.lock().unwrap();
+    let refused = run(&ws, &[]);
+    assert_eq!(
+        refused.code,
+        Some(1),
+        "{}\n{}",
+        refused.stdout,
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("another idsync process is using the store"),
+        "{}",
+        refused.stderr
+    );
+    lock.unlock().unwrap();
+    run_ok(&ws);
+}
