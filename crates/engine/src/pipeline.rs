@@ -6,7 +6,9 @@
 //! 3. **recover** exports a killed run left in flight, now that the import has shown what landed;
 //! 4. **outbound sync** every changed identity into pending exports, and expire grace periods;
 //! 5. **guard**: thresholds, staging mode, preview;
-//! 6. **export** what the guard approved.
+//! 6. **export** what the guard approved;
+//! 7. once more 4–6 for identities whose references waited on accounts step 6 created, so a
+//!    run converges without waiting for the next one.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
