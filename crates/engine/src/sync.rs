@@ -70,12 +70,8 @@ impl Keys {
         let mut cs: HashMap<ConnectorName, Vec<AttributeName>> = HashMap::new();
         for rule in &config.outbound {
             for flow in &rule.flows {
-                if flow
-                    .expr
-                    .source()
-                    .to_ascii_lowercase()
-                    .contains("selectuniquevalue")
-                {
+                // SelectUniqueValue may only be the outermost function, so this finds them all.
+                if flow.expr.top_function() == Some("SelectUniqueValue") {
                     cs.entry(rule.connector.clone())
                         .or_default()
                         .push(flow.target.clone());
@@ -120,19 +116,7 @@ impl Keys {
     }
 
     pub fn cs_keys(&self, cs: &CsObject) -> Vec<(AttributeName, String)> {
-        let Some(names) = self.cs.get(&cs.connector) else {
-            return Vec::new();
-        };
-        names
-            .iter()
-            .flat_map(|name| {
-                cs.attributes
-                    .get(name)
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(move |v| (name.clone(), key_text(&v.to_text())))
-            })
-            .collect()
+        self.cs_keys_of(&cs.connector, &cs.attributes)
     }
 }
 
