@@ -23,8 +23,15 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Reads every pending export from the store.
-    pub fn load(config: &Config, store: &dyn Store) -> Result<Plan, StoreError> {
+    /// Reads the plan: counts per connector from the store's aggregate, and the exports
+    /// themselves up to `limit` per connector (`None` for all), so showing the first screen
+    /// of a million pending creates does not load a million records.
+    pub fn load(
+        config: &Config,
+        store: &dyn Store,
+        limit: Option<usize>,
+    ) -> Result<Plan, StoreError> {
+        let counts = store.pending_counts()?;
         let mut connectors = Vec::new();
         for c in &config.connectors {
             let mut plan = ConnectorPlan {
@@ -36,23 +43,28 @@ impl Plan {
                 quarantined: 0,
                 exports: Vec::new(),
             };
+            for count in counts.iter().filter(|p| p.connector == c.name) {
+                if count.quarantined {
+                    plan.quarantined += count.count;
+                }
+                match count.operation {
+                    Operation::Create => plan.creates += count.count,
+                    Operation::Update => plan.updates += count.count,
+                    Operation::Disable => plan.disables += count.count,
+                    Operation::Delete => plan.deletes += count.count,
+                }
+            }
+            let wanted = limit.unwrap_or(usize::MAX);
             let mut after = None;
-            loop {
-                let page = store.pending_exports(&c.name, after, 5000)?;
+            while plan.exports.len() < wanted {
+                let page = store.pending_exports(
+                    &c.name,
+                    after,
+                    (wanted - plan.exports.len()).min(5000),
+                )?;
                 let Some(last) = page.last() else { break };
                 after = Some(last.cs_id);
-                for e in page {
-                    if e.quarantined {
-                        plan.quarantined += 1;
-                    }
-                    match e.operation {
-                        Operation::Create => plan.creates += 1,
-                        Operation::Update => plan.updates += 1,
-                        Operation::Disable => plan.disables += 1,
-                        Operation::Delete => plan.deletes += 1,
-                    }
-                    plan.exports.push(e);
-                }
+                plan.exports.extend(page);
             }
             connectors.push(plan);
         }
@@ -60,7 +72,9 @@ impl Plan {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.connectors.iter().all(|c| c.exports.is_empty())
+        self.connectors
+            .iter()
+            .all(|c| c.creates + c.updates + c.disables + c.deletes == 0)
     }
 
     /// The plan for people: a summary line per connector, then each export with its reasons,
@@ -82,6 +96,7 @@ impl Plan {
                     String::new()
                 }
             );
+            let shown = c.exports.len().min(limit);
             for e in c.exports.iter().take(limit) {
                 let object = match (&e.anchor, e.identity) {
                     (Some(anchor), Some(identity)) => format!("{anchor} ({identity})"),
@@ -101,11 +116,12 @@ impl Plan {
                 let _ = writeln!(out, "  {} {}{}", e.operation.as_str(), object, flag);
                 render_changes(&mut out, e);
             }
-            if c.exports.len() > limit {
+            let total = c.creates + c.updates + c.disables + c.deletes;
+            if total > shown as u64 {
                 let _ = writeln!(
                     out,
                     "  ... and {} more (use --json for all)",
-                    c.exports.len() - limit
+                    total - shown as u64
                 );
             }
         }

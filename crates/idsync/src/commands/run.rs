@@ -136,7 +136,8 @@ pub fn preview(args: &PreviewArgs, clock: &dyn Clock) -> anyhow::Result<u8> {
         Err(code) => return Ok(code),
     };
     let open = open_store(&config)?;
-    let plan = Plan::load(&config, &open.store)?;
+    // Text shows the first `limit` exports per connector; JSON is the whole plan.
+    let plan = Plan::load(&config, &open.store, (!args.json).then_some(args.limit))?;
     if args.json {
         let out = serde_json::json!({ "plan": plan, "held": report.held, "errors": report.errors });
         println!("{}", serde_json::to_string_pretty(&out)?);
