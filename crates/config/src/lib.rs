@@ -10,6 +10,7 @@
 
 mod diagnostic;
 mod duration;
+mod graph_types;
 mod include;
 mod load;
 mod model_types;
@@ -23,5 +24,6 @@ mod validate;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use duration::{DurationError, parse_duration};
 pub use load::{load, load_str};
+pub use graph_types::*;
 pub use model_types::*;
 pub use starter::starter_config;

@@ -112,19 +112,21 @@ pub struct ConnectorConfig {
 #[derive(Debug, Clone)]
 pub enum ConnectorKind {
     Csv(CsvSettings),
+    Graph(crate::GraphSettings),
 }
 
 impl ConnectorKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             ConnectorKind::Csv(_) => "csv",
+            ConnectorKind::Graph(_) => "graph",
         }
     }
 
     /// Whether this kind of connector can be the target of an outbound rule.
     pub fn can_export(&self) -> bool {
         match self {
-            ConnectorKind::Csv(_) => true,
+            ConnectorKind::Csv(_) | ConnectorKind::Graph(_) => true,
         }
     }
 }

@@ -6,6 +6,8 @@ use crate::diagnostic::{Loc, Problems};
 use crate::reader::{Item, Sp, Table};
 use crate::suggest;
 
+pub(crate) mod graph;
+
 const TOP_KEYS: &[&str] = &[
     "include",
     "store",
@@ -25,7 +27,7 @@ const SCHEDULE_KEYS: &[&str] = &["interval"];
 const SYNC_KEYS: &[&str] = &["batch_size"];
 const SECRET_KEYS: &[&str] = &["env", "file"];
 /// The connector types this build knows; a closed set, one `match` each.
-pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv"];
+pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv", "graph"];
 const CONNECTOR_KEYS: &[&str] = &["name", "type", "deletion_threshold", "disable_threshold"];
 const CSV_KEYS: &[&str] = &[
     "path",
@@ -89,7 +91,7 @@ pub(crate) struct RawStore {
 }
 
 /// Where a secret is kept. Never the secret itself.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum RawSecret {
     Env(String),
     File(String),
@@ -130,6 +132,7 @@ pub(crate) struct RawConnector {
 #[derive(Debug)]
 pub(crate) enum RawSettings {
     Csv(RawCsv),
+    Graph(graph::RawGraph),
 }
 
 #[derive(Debug)]
@@ -455,6 +458,15 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
             );
             Some(RawSettings::Csv(read_csv(table, problems)))
         }
+        Some("graph") => {
+            check_keys_with(
+                table,
+                &[CONNECTOR_KEYS, graph::GRAPH_KEYS].concat(),
+                graph::graph_hint,
+                problems,
+            );
+            Some(RawSettings::Graph(graph::read_graph(table, problems)))
+        }
         Some(other) => {
             let kind = kind.as_ref().expect("matched Some");
             problems
@@ -466,7 +478,7 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
         None => {
             check_keys_with(
                 table,
-                &[CONNECTOR_KEYS, CSV_KEYS].concat(),
+                &[CONNECTOR_KEYS, CSV_KEYS, graph::GRAPH_KEYS].concat(),
                 connector_hint,
                 problems,
             );

@@ -14,6 +14,8 @@ use crate::duration::{DURATION_HELP, parse_duration};
 use crate::model_types::*;
 use crate::raw::*;
 use crate::reader::{Sp, url_has_password};
+
+mod graph;
 use crate::strspan::StringMap;
 use crate::suggest;
 
@@ -296,6 +298,7 @@ impl Validator<'_> {
         let disable_threshold = self.threshold(raw.disable_threshold);
         let kind = match raw.settings {
             Some(RawSettings::Csv(csv)) => self.csv(csv).map(ConnectorKind::Csv),
+            Some(RawSettings::Graph(graph)) => self.graph(graph).map(ConnectorKind::Graph),
             None => None,
         };
         let Some(name) = name else {
@@ -316,9 +319,10 @@ impl Validator<'_> {
                 .help("connector names must be unique; rename one of them");
             return None;
         }
-        let object_type = kind
-            .as_ref()
-            .map(|ConnectorKind::Csv(csv)| csv.object_type.clone());
+        let object_type = kind.as_ref().and_then(|kind| match kind {
+            ConnectorKind::Csv(csv) => Some(csv.object_type.clone()),
+            ConnectorKind::Graph(_) => None,
+        });
         known.insert(
             name.value.clone(),
             KnownConnector {
