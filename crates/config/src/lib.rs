@@ -23,7 +23,7 @@ mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use duration::{DurationError, parse_duration};
-pub use load::{load, load_str};
 pub use graph_types::*;
+pub use load::{load, load_str};
 pub use model_types::*;
 pub use starter::starter_config;

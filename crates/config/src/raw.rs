@@ -129,6 +129,8 @@ pub(crate) struct RawConnector {
     pub settings: Option<RawSettings>,
 }
 
+// One per connector, read once: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum RawSettings {
     Csv(RawCsv),

@@ -20,6 +20,13 @@ pub(crate) const GRAPH_KEYS: &[&str] = &[
     "disabled_plans",
 ];
 
+/// `SKU = ["PLAN", …]` under `disabled_plans`.
+#[derive(Debug)]
+pub(crate) struct RawDisabledPlans {
+    pub sku: Sp<String>,
+    pub plans: Sp<Vec<Sp<String>>>,
+}
+
 #[derive(Debug)]
 pub(crate) struct RawGraph {
     pub table: Sp<()>,
@@ -37,7 +44,7 @@ pub(crate) struct RawGraph {
     pub ca_file: Option<Sp<String>>,
     pub object_types: Option<Sp<Vec<Sp<String>>>>,
     pub user_domain: Option<Sp<String>>,
-    pub disabled_plans: Vec<(Sp<String>, Sp<Vec<Sp<String>>>)>,
+    pub disabled_plans: Vec<RawDisabledPlans>,
 }
 
 pub(crate) fn read_graph(table: &Table<'_, '_>, problems: &mut Problems) -> RawGraph {
@@ -49,7 +56,7 @@ pub(crate) fn read_graph(table: &Table<'_, '_>, problems: &mut Problems) -> RawG
         for item in plans.entries() {
             let sku = Sp::new(item.key.to_owned(), item.key_loc());
             if let Some(list) = item.strings(problems) {
-                disabled_plans.push((sku, list));
+                disabled_plans.push(RawDisabledPlans { sku, plans: list });
             }
         }
     }

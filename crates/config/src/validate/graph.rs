@@ -12,7 +12,10 @@ use crate::{GraphCredential, GraphEnvironment, GraphSettings};
 
 impl Validator<'_> {
     pub(super) fn graph(&mut self, raw: RawGraph) -> Option<GraphSettings> {
-        let tenant = raw.tenant.as_ref().and_then(|t| self.non_empty(t, "tenant"));
+        let tenant = raw
+            .tenant
+            .as_ref()
+            .and_then(|t| self.non_empty(t, "tenant"));
         let client_id = raw
             .client_id
             .as_ref()
@@ -46,10 +49,10 @@ impl Validator<'_> {
             Some(list) => self.graph_object_types(list),
         };
         let mut disabled_plans = BTreeMap::new();
-        for (sku, plans) in raw.disabled_plans {
+        for entry in raw.disabled_plans {
             disabled_plans.insert(
-                sku.value,
-                plans.value.into_iter().map(|p| p.value).collect(),
+                entry.sku.value,
+                entry.plans.value.into_iter().map(|p| p.value).collect(),
             );
         }
         Some(GraphSettings {
@@ -134,7 +137,10 @@ impl Validator<'_> {
                 types.push(ObjectType::new(t.value.as_str()));
             } else {
                 self.problems
-                    .error(&t.loc, format!("a graph connector has no object type \"{}\"", t.value))
+                    .error(
+                        &t.loc,
+                        format!("a graph connector has no object type \"{}\"", t.value),
+                    )
                     .help(suggest::help_for(&t.value, GraphSettings::OBJECT_TYPES));
                 ok = false;
             }

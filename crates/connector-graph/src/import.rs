@@ -1,0 +1,310 @@
+//! Full and delta import of users and groups.
+//!
+//! A full import pages through `/users` (`$top=999`) after asking for a delta link that
+//! starts now, and walks the initial round of `/groups/delta`, which is the one way to get
+//! every membership without a request per group. A delta import follows the stored delta
+//! links. Both links together are the watermark.
+
+use std::collections::HashSet;
+
+use connector::{
+    ImportEntry, ImportMode, ImportPage, ImportProblem, ImportedObject, PageCursor, Watermark,
+};
+use model::{AttributeChange, AttributeName, Attributes, ObjectType, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::error::GraphError;
+use crate::licenses::SkuCatalogue;
+use crate::properties::{self, GROUP, LICENSES, MANAGER, MEMBERS, USER};
+
+/// Users per page of a full import: Graph's maximum.
+pub const USER_PAGE: usize = 999;
+
+/// Groups per page of a delta round; each carries its members.
+pub const GROUP_PAGE: usize = 200;
+
+/// Both delta links: what a delta import continues from.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DeltaLinks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<String>,
+}
+
+impl DeltaLinks {
+    pub fn to_watermark(&self) -> Watermark {
+        Watermark(serde_json::to_string(self).expect("links serialize"))
+    }
+
+    pub fn from_watermark(watermark: &Watermark) -> Option<Self> {
+        serde_json::from_str(&watermark.0).ok()
+    }
+}
+
+/// Which object type a page belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Users,
+    Groups,
+}
+
+/// Where the next page starts: opaque to the engine.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Cursor {
+    pub mode: ImportMode,
+    pub stage: Stage,
+    /// The URL of the next page of this stage.
+    pub next: String,
+    /// The delta links gathered so far.
+    pub links: DeltaLinks,
+}
+
+impl Cursor {
+    pub fn to_page_cursor(&self) -> PageCursor {
+        PageCursor(serde_json::to_string(self).expect("cursor serializes"))
+    }
+
+    pub fn from_page_cursor(cursor: &PageCursor) -> Result<Self, GraphError> {
+        serde_json::from_str(&cursor.0)
+            .map_err(|e| GraphError::Protocol(format!("unreadable import cursor: {e}")))
+    }
+}
+
+/// The `$select` list for users: every property idsync knows, Graph's names.
+pub fn user_select(extensions: &[String]) -> String {
+    let mut names: Vec<&str> = properties::USER_PROPERTIES
+        .iter()
+        .filter(|p| p.name != MANAGER && p.name != LICENSES)
+        .map(|p| p.name)
+        .collect();
+    names.push("assignedLicenses");
+    names.extend(extensions.iter().map(String::as_str));
+    names.join(",")
+}
+
+pub fn group_select() -> String {
+    properties::GROUP_PROPERTIES
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Turns Graph objects into import entries.
+pub struct PageReader<'a> {
+    pub mode: ImportMode,
+    pub skus: &'a SkuCatalogue,
+    /// Groups already returned in this round: a large group comes back on several pages,
+    /// each with a part of its members.
+    pub seen_groups: &'a mut HashSet<String>,
+}
+
+impl PageReader<'_> {
+    pub fn read(&mut self, stage: Stage, body: &Json, page: &mut ImportPage) {
+        for item in body["value"].as_array().into_iter().flatten() {
+            let Some(id) = item["id"].as_str() else {
+                page.problems.push(ImportProblem {
+                    location: format!("{stage:?} page"),
+                    anchor: None,
+                    reason: "an object without an id".into(),
+                });
+                continue;
+            };
+            let object_type = ObjectType::new(match stage {
+                Stage::Users => USER,
+                Stage::Groups => GROUP,
+            });
+            let anchor = model::Anchor::new(id);
+            if !item["@removed"].is_null() {
+                // A full round can name objects deleted meanwhile; only a delta reports them.
+                if self.mode == ImportMode::Delta {
+                    page.entries.push(ImportEntry::Delete {
+                        anchor,
+                        object_type,
+                    });
+                }
+                continue;
+            }
+            let entry = match stage {
+                Stage::Users => self.user(item, anchor, object_type.clone()),
+                Stage::Groups => Ok(self.group(id, item, anchor, object_type.clone())),
+            };
+            match entry {
+                Ok(entry) => page.entries.push(entry),
+                Err(reason) => page.problems.push(ImportProblem {
+                    location: format!("{} {id}", object_type.as_str()),
+                    anchor: Some(model::Anchor::new(id)),
+                    reason,
+                }),
+            }
+        }
+    }
+
+    fn user(
+        &self,
+        item: &Json,
+        anchor: model::Anchor,
+        object_type: ObjectType,
+    ) -> Result<ImportEntry, String> {
+        let mut changes = Vec::new();
+        let object = item.as_object().ok_or("not a JSON object")?;
+        for (key, json) in object {
+            if key == "assignedLicenses" {
+                changes.push(AttributeChange::replace(
+                    AttributeName::new(LICENSES),
+                    self.licenses(json),
+                ));
+                continue;
+            }
+            if key.starts_with('@') || key.contains('@') {
+                continue;
+            }
+            let name = AttributeName::new(key.as_str());
+            let Some(property) = properties::find(&object_type, &name) else {
+                continue;
+            };
+            let values =
+                properties::from_json(&property, json).map_err(|e| format!("{key}: {e}"))?;
+            changes.push(AttributeChange::replace(name, values));
+        }
+        // `$expand=manager` on a list, `manager@delta` on a delta round.
+        if let Some(manager) = object.get("manager") {
+            changes.retain(|c| c.name.as_str() != MANAGER);
+            let id = manager["id"]
+                .as_str()
+                .map(|id| Value::Reference(id.to_owned()));
+            changes.push(AttributeChange::replace(
+                AttributeName::new(MANAGER),
+                id.into_iter().collect(),
+            ));
+        }
+        if let Some(delta) = object.get("manager@delta").and_then(Json::as_array) {
+            let current = delta
+                .iter()
+                .filter(|m| m["@removed"].is_null())
+                .filter_map(|m| m["id"].as_str())
+                .map(|id| Value::Reference(id.to_owned()))
+                .next();
+            changes.push(AttributeChange::replace(
+                AttributeName::new(MANAGER),
+                current.into_iter().collect(),
+            ));
+        }
+        Ok(self.entry(anchor, object_type, changes))
+    }
+
+    fn group(
+        &mut self,
+        id: &str,
+        item: &Json,
+        anchor: model::Anchor,
+        object_type: ObjectType,
+    ) -> ImportEntry {
+        let mut changes = Vec::new();
+        for property in properties::GROUP_PROPERTIES {
+            if property.name == MEMBERS {
+                continue;
+            }
+            if let Some(json) = item.get(property.name)
+                && let Ok(values) = properties::from_json(property, json)
+            {
+                changes.push(AttributeChange::replace(
+                    AttributeName::new(property.name),
+                    values,
+                ));
+            }
+        }
+        let members = AttributeName::new(MEMBERS);
+        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        for member in item["members@delta"].as_array().into_iter().flatten() {
+            let Some(member_id) = member["id"].as_str() else {
+                continue;
+            };
+            let value = Value::Reference(member_id.to_owned());
+            if member["@removed"].is_null() {
+                added.push(value);
+            } else {
+                removed.push(value);
+            }
+        }
+        let repeat = !self.seen_groups.insert(id.to_owned());
+        if self.mode == ImportMode::Full && !repeat {
+            changes.push(AttributeChange::replace(members, added));
+            return self.entry(anchor, object_type, changes);
+        }
+        // A later page of the same group, or a delta: members change by adds and removes.
+        if !added.is_empty() {
+            changes.push(AttributeChange::add(members.clone(), added));
+        }
+        if !removed.is_empty() {
+            changes.push(AttributeChange::remove(members, removed));
+        }
+        if repeat {
+            changes.retain(|c| c.name.as_str() == MEMBERS);
+        }
+        ImportEntry::Modify {
+            anchor,
+            object_type,
+            changes,
+        }
+    }
+
+    /// A full import states the whole object; a delta states what it carries.
+    fn entry(
+        &self,
+        anchor: model::Anchor,
+        object_type: ObjectType,
+        changes: Vec<AttributeChange>,
+    ) -> ImportEntry {
+        match self.mode {
+            ImportMode::Full => {
+                let mut attributes = Attributes::new();
+                for change in &changes {
+                    attributes.apply(change);
+                }
+                ImportEntry::Upsert(ImportedObject {
+                    anchor,
+                    object_type,
+                    attributes,
+                })
+            }
+            ImportMode::Delta => ImportEntry::Modify {
+                anchor,
+                object_type,
+                changes,
+            },
+        }
+    }
+
+    /// `assignedLicenses` → SKU part numbers; an unknown SKU keeps its id.
+    fn licenses(&self, json: &Json) -> Vec<Value> {
+        let mut names: Vec<String> = json
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l["skuId"].as_str())
+            .map(|id| {
+                self.skus
+                    .by_id(id)
+                    .map_or_else(|| id.to_owned(), |s| s.part_number.clone())
+            })
+            .collect();
+        names.sort();
+        names.into_iter().map(Value::String).collect()
+    }
+}
+
+/// Whether a delta link was refused because it expired or the service lost its state.
+pub fn is_expired_link(error: &GraphError) -> bool {
+    match error {
+        GraphError::Rejected { status, code, .. } => {
+            *status == 410
+                || code.eq_ignore_ascii_case("syncStateNotFound")
+                || code.eq_ignore_ascii_case("resyncRequired")
+        }
+        _ => false,
+    }
+}

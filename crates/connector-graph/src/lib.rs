@@ -1,0 +1,474 @@
+//! The Microsoft Entra ID connector, over Microsoft Graph v1.0.
+//!
+//! Object types `user` and `group`, anchored by Graph's object id. Users carry Graph's
+//! property names plus `manager` (a reference) and `licenses` (SKU part numbers); groups
+//! carry `members` (references). See `docs/connectors.md` for what each attribute means.
+
+mod auth;
+mod client;
+mod error;
+mod export;
+mod import;
+mod licenses;
+pub mod properties;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use config::GraphSettings;
+use connector::{
+    Connector, ConnectorError, ExportOutcome, ExportRequest, Exporter, Health, ImportMode,
+    ImportPage, ImportRequest,
+};
+use model::Schema;
+use serde_json::Value as Json;
+
+pub use client::{GraphClient, Traffic};
+pub use error::GraphError;
+pub use licenses::SkuCatalogue;
+
+use crate::auth::{ClientProof, TokenSource};
+use crate::export::{ExportContext, Pacing};
+use crate::import::{Cursor, DeltaLinks, GROUP_PAGE, PageReader, Stage, USER_PAGE};
+use crate::properties::{GROUP, USER};
+
+/// Requests in one call to `export`: enough to keep several batches of 20 in flight.
+const EXPORT_BATCH: usize = 200;
+
+/// The application permissions that let the connector read and write what it manages.
+const WRITE_ROLES: &[&str] = &["User.ReadWrite.All", "Group.ReadWrite.All"];
+
+#[derive(Debug)]
+pub struct GraphConnector {
+    settings: GraphSettings,
+    client: Option<Arc<GraphClient>>,
+    skus: Option<SkuCatalogue>,
+    user_domain: Option<String>,
+    /// Groups seen in the current import round (a large group spans pages).
+    seen_groups: HashSet<String>,
+    pacing: Pacing,
+    /// Objects per page; Graph's maximum unless a test wants more pages.
+    page_size: usize,
+}
+
+impl GraphConnector {
+    pub fn new(settings: GraphSettings) -> Self {
+        Self {
+            settings,
+            client: None,
+            skus: None,
+            user_domain: None,
+            seen_groups: HashSet::new(),
+            pacing: Pacing::default(),
+            page_size: USER_PAGE,
+        }
+    }
+
+    /// Reads `size` objects per page instead of Graph's maximum of 999.
+    pub fn with_page_size(mut self, size: usize) -> Self {
+        self.page_size = size.clamp(1, USER_PAGE);
+        self
+    }
+
+    /// Requests sent so far, for benchmarks and reports.
+    pub fn traffic(&self) -> Option<&Traffic> {
+        self.client.as_ref().map(|c| &c.traffic)
+    }
+
+    fn serves(&self, object_type: &str) -> bool {
+        self.settings
+            .object_types
+            .iter()
+            .any(|t| t.as_str().eq_ignore_ascii_case(object_type))
+    }
+
+    /// The HTTP client, made on first use: reading the credential can fail, and a failure
+    /// should be reported by the operation that needed it.
+    fn client(&mut self) -> Result<Arc<GraphClient>, ConnectorError> {
+        if let Some(client) = &self.client {
+            return Ok(client.clone());
+        }
+        let proof = ClientProof::load(&self.settings.credential).map_err(ConnectorError::Config)?;
+        let mut http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(100))
+            .connect_timeout(Duration::from_secs(15))
+            .user_agent(concat!("idsync/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &self.settings.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                ConnectorError::Config(format!("cannot read ca_file {}: {e}", ca.display()))
+            })?;
+            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                ConnectorError::Config(format!("{}: not a PEM certificate: {e}", ca.display()))
+            })?;
+            http = http.add_root_certificate(certificate);
+        }
+        let http = http
+            .build()
+            .map_err(|e| ConnectorError::Config(format!("cannot set up HTTPS: {e}")))?;
+        let token_url = format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.settings.login_url(),
+            self.settings.tenant
+        );
+        let tokens = TokenSource::new(
+            token_url,
+            self.settings.client_id.clone(),
+            self.settings.scope(),
+            proof,
+        );
+        let client = GraphClient::new(http, self.settings.graph_url(), tokens);
+        self.client = Some(client.clone());
+        Ok(client)
+    }
+
+    async fn skus(&mut self) -> Result<&SkuCatalogue, ConnectorError> {
+        if self.skus.is_none() {
+            let client = self.client()?;
+            let body = client.get("subscribedSkus", &[]).await?;
+            self.skus = Some(SkuCatalogue::from_json(&body));
+        }
+        Ok(self.skus.as_ref().expect("loaded above"))
+    }
+
+    /// The UPN suffix for new users: the configured one, else the tenant's initial domain.
+    async fn user_domain(&mut self) -> Result<String, ConnectorError> {
+        if let Some(domain) = self
+            .settings
+            .user_domain
+            .clone()
+            .or(self.user_domain.clone())
+        {
+            return Ok(domain);
+        }
+        let client = self.client()?;
+        let body = client.get("domains", &[]).await?;
+        let initial = body["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["isInitial"].as_bool() == Some(true))
+            .and_then(|d| d["id"].as_str())
+            .ok_or_else(|| ConnectorError::Protocol("the tenant lists no initial domain".into()))?
+            .to_owned();
+        self.user_domain = Some(initial.clone());
+        Ok(initial)
+    }
+
+    fn first_stage(&self) -> Stage {
+        if self.serves(USER) {
+            Stage::Users
+        } else {
+            Stage::Groups
+        }
+    }
+
+    /// The first page of a full import: a delta link that starts now for users (so the next
+    /// delta import sees what changes while we page), then the first page of users.
+    async fn start_full(&mut self) -> Result<Cursor, ConnectorError> {
+        self.seen_groups.clear();
+        let client = self.client()?;
+        let mut links = DeltaLinks::default();
+        let stage = self.first_stage();
+        let next = match stage {
+            Stage::Users => {
+                let select = import::user_select(&[]);
+                let latest = client
+                    .get(
+                        &format!("users/delta?$deltatoken=latest&$select={select}"),
+                        &[],
+                    )
+                    .await?;
+                links.users = latest["@odata.deltaLink"].as_str().map(str::to_owned);
+                client.url(&format!(
+                    "users?$select={select}&$top={}&$expand=manager($select=id)",
+                    self.page_size
+                ))
+            }
+            Stage::Groups => {
+                client.url(&format!("groups/delta?$select={}", import::group_select()))
+            }
+        };
+        Ok(Cursor {
+            mode: ImportMode::Full,
+            stage,
+            next,
+            links,
+        })
+    }
+
+    async fn start_delta(&mut self, links: DeltaLinks) -> Result<Option<Cursor>, ConnectorError> {
+        self.seen_groups.clear();
+        let stage = self.first_stage();
+        let next = match stage {
+            Stage::Users => links.users.clone(),
+            Stage::Groups => links.groups.clone(),
+        };
+        Ok(next.map(|next| Cursor {
+            mode: ImportMode::Delta,
+            stage,
+            next,
+            links,
+        }))
+    }
+
+    async fn read_page(&mut self, mut cursor: Cursor) -> Result<ImportPage, ConnectorError> {
+        let client = self.client()?;
+        let prefer = format!("odata.maxpagesize={}", self.page_size.min(GROUP_PAGE));
+        let headers: &[(&str, &str)] = match cursor.stage {
+            Stage::Users => &[],
+            Stage::Groups => &[("Prefer", &prefer)],
+        };
+        let body = match client.get(&cursor.next, headers).await {
+            Ok(body) => body,
+            Err(error) if import::is_expired_link(&error) && cursor.mode == ImportMode::Delta => {
+                return Box::pin(self.expired(cursor, error)).await;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if cursor.stage == Stage::Users
+            && body["value"].as_array().is_some_and(|v| {
+                v.iter().any(|u| {
+                    !u["assignedLicenses"]
+                        .as_array()
+                        .is_none_or(|l| l.is_empty())
+                })
+            })
+        {
+            self.skus().await?;
+        }
+        let mut page = ImportPage {
+            mode: cursor.mode,
+            entries: Vec::new(),
+            problems: Vec::new(),
+            next: None,
+            watermark: None,
+        };
+        let empty = SkuCatalogue::default();
+        let mut reader = PageReader {
+            mode: cursor.mode,
+            skus: self.skus.as_ref().unwrap_or(&empty),
+            seen_groups: &mut self.seen_groups,
+        };
+        reader.read(cursor.stage, &body, &mut page);
+        if let Some(next) = body["@odata.nextLink"].as_str() {
+            cursor.next = next.to_owned();
+            page.next = Some(cursor.to_page_cursor());
+            return Ok(page);
+        }
+        // The stage is complete: remember its delta link and go on to groups, if served.
+        if let Some(link) = body["@odata.deltaLink"].as_str() {
+            match cursor.stage {
+                Stage::Users => cursor.links.users = Some(link.to_owned()),
+                Stage::Groups => cursor.links.groups = Some(link.to_owned()),
+            }
+        }
+        if cursor.stage == Stage::Users && self.serves(GROUP) {
+            cursor.stage = Stage::Groups;
+            cursor.next = match (&cursor.mode, &cursor.links.groups) {
+                (ImportMode::Delta, Some(link)) => link.clone(),
+                _ => client.url(&format!("groups/delta?$select={}", import::group_select())),
+            };
+            page.next = Some(cursor.to_page_cursor());
+            return Ok(page);
+        }
+        page.watermark = Some(cursor.links.to_watermark());
+        Ok(page)
+    }
+
+    /// A delta link Graph no longer honours: users start over with a full import (said in
+    /// the log); groups, met later in the same import, are re-read whole as upserts.
+    async fn expired(
+        &mut self,
+        cursor: Cursor,
+        error: GraphError,
+    ) -> Result<ImportPage, ConnectorError> {
+        tracing::warn!(
+            stage = ?cursor.stage,
+            %error,
+            "the stored delta link has expired; reading everything again"
+        );
+        match cursor.stage {
+            Stage::Users => {
+                let full = self.start_full().await?;
+                self.read_page(full).await
+            }
+            Stage::Groups => {
+                let client = self.client()?;
+                let restarted = Cursor {
+                    mode: ImportMode::Delta,
+                    stage: Stage::Groups,
+                    next: client.url(&format!("groups/delta?$select={}", import::group_select())),
+                    links: DeltaLinks {
+                        groups: None,
+                        ..cursor.links
+                    },
+                };
+                self.read_page(restarted).await
+            }
+        }
+    }
+}
+
+impl Connector for GraphConnector {
+    async fn schema(&mut self) -> Result<Schema, ConnectorError> {
+        let types = self
+            .settings
+            .object_types
+            .iter()
+            .map(|t| properties::object_schema(t.as_str(), &[]))
+            .collect();
+        Ok(Schema {
+            object_types: types,
+        })
+    }
+
+    async fn check(&mut self) -> Result<Health, ConnectorError> {
+        let mut health = Health::default();
+        let client = self.client()?;
+        let token = client.token().await?;
+        health.passed.push(format!(
+            "token for app {} from {}",
+            self.settings.client_id,
+            self.settings.login_url()
+        ));
+        let roles = token_roles(token.expose());
+        let missing: Vec<&str> = WRITE_ROLES
+            .iter()
+            .filter(|r| {
+                !roles
+                    .iter()
+                    .any(|have| have == *r || have == "Directory.ReadWrite.All")
+            })
+            .copied()
+            .collect();
+        if missing.is_empty() {
+            health
+                .passed
+                .push(format!("application permissions: {}", roles.join(", ")));
+        } else {
+            health.problems.push(format!(
+                "the app lacks the application permissions {}; grant them with admin consent",
+                missing.join(", ")
+            ));
+        }
+        let organization = client
+            .get("organization?$select=id,displayName", &[])
+            .await?;
+        let name = organization["value"][0]["displayName"]
+            .as_str()
+            .unwrap_or("?");
+        health.passed.push(format!(
+            "tenant \"{name}\" at {}",
+            self.settings.graph_url()
+        ));
+        let skus = self.skus().await?;
+        let names: Vec<&str> = skus.part_numbers().collect();
+        health
+            .passed
+            .push(format!("subscriptions: {}", names.join(", ")));
+        for sku in self.settings.disabled_plans.keys() {
+            if self
+                .skus
+                .as_ref()
+                .and_then(|s| s.by_part_number(sku))
+                .is_none()
+            {
+                health.problems.push(format!(
+                    "disabled_plans names {sku}, which the tenant does not subscribe to"
+                ));
+            }
+        }
+        Ok(health)
+    }
+
+    async fn import(&mut self, request: ImportRequest) -> Result<ImportPage, ConnectorError> {
+        let cursor = match &request.cursor {
+            Some(cursor) => Cursor::from_page_cursor(cursor)?,
+            None => {
+                let links = match (request.mode, &request.watermark) {
+                    (ImportMode::Delta, Some(w)) => DeltaLinks::from_watermark(w),
+                    _ => None,
+                };
+                let delta = match links {
+                    Some(links) => self.start_delta(links).await?,
+                    None => None,
+                };
+                match delta {
+                    Some(cursor) => cursor,
+                    None => self.start_full().await?,
+                }
+            }
+        };
+        self.read_page(cursor).await
+    }
+}
+
+impl Exporter for GraphConnector {
+    fn batch_size(&self) -> usize {
+        EXPORT_BATCH
+    }
+
+    async fn export(
+        &mut self,
+        batch: Vec<ExportRequest>,
+    ) -> Result<Vec<ExportOutcome>, ConnectorError> {
+        let client = self.client()?;
+        let needs_licenses = batch.iter().any(touches_licenses);
+        if needs_licenses {
+            // Seats and plans change between runs; read them fresh for each export batch.
+            self.skus = None;
+            self.skus().await?;
+        }
+        let needs_domain = batch.iter().any(|r| {
+            matches!(r.change, model::ObjectChange::Create { .. })
+                && r.object_type.as_str().eq_ignore_ascii_case(USER)
+        });
+        let user_domain = if needs_domain {
+            self.user_domain().await?
+        } else {
+            String::new()
+        };
+        let empty = SkuCatalogue::default();
+        let ctx = ExportContext {
+            client: &client,
+            skus: self.skus.as_ref().unwrap_or(&empty),
+            settings: &self.settings,
+            user_domain: &user_domain,
+        };
+        Ok(export::export(&ctx, &mut self.pacing, batch).await)
+    }
+
+    async fn finish(&mut self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+}
+
+fn touches_licenses(request: &ExportRequest) -> bool {
+    let is_licenses =
+        |name: &model::AttributeName| name.as_str().eq_ignore_ascii_case(properties::LICENSES);
+    match &request.change {
+        model::ObjectChange::Create { attributes } => attributes.names().any(is_licenses),
+        model::ObjectChange::Update { changes } => changes.iter().any(|c| is_licenses(&c.name)),
+        model::ObjectChange::Delete => false,
+    }
+}
+
+/// The application permissions (`roles`) an access token carries. Only read to explain a
+/// missing permission; the service checks the signature.
+fn token_roles(token: &str) -> Vec<String> {
+    let payload = token.split('.').nth(1).unwrap_or_default();
+    let claims: Json = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Json::Null);
+    claims["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_owned))
+        .collect()
+}
