@@ -9,11 +9,13 @@ use connector::{
     ImportRequest,
 };
 use connector_csv::CsvConnector;
+use connector_graph::GraphConnector;
 use model::{Anchor, AttributeName, Attributes, Schema};
 
 #[derive(Debug)]
 pub enum AnyConnector {
     Csv(CsvConnector),
+    Graph(Box<GraphConnector>),
 }
 
 impl AnyConnector {
@@ -34,24 +36,30 @@ impl AnyConnector {
                     CsvConnector::new(settings).with_missing_as_empty(target_only),
                 ))
             }
+            ConnectorKind::Graph(settings) => Ok(AnyConnector::Graph(Box::new(
+                GraphConnector::new(settings.clone()),
+            ))),
         }
     }
 
     pub async fn schema(&mut self) -> Result<Schema, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.schema().await,
+            AnyConnector::Graph(c) => c.schema().await,
         }
     }
 
     pub async fn check(&mut self) -> Result<Health, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.check().await,
+            AnyConnector::Graph(c) => c.check().await,
         }
     }
 
     pub async fn import(&mut self, request: ImportRequest) -> Result<ImportPage, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.import(request).await,
+            AnyConnector::Graph(c) => c.import(request).await,
         }
     }
 
@@ -59,6 +67,7 @@ impl AnyConnector {
     pub fn batch_size(&self) -> Option<usize> {
         match self {
             AnyConnector::Csv(c) => Some(c.batch_size()),
+            AnyConnector::Graph(c) => Some(c.batch_size()),
         }
     }
 
@@ -68,12 +77,14 @@ impl AnyConnector {
     ) -> Result<Vec<ExportOutcome>, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.export(batch).await,
+            AnyConnector::Graph(c) => c.export(batch).await,
         }
     }
 
     pub async fn finish_export(&mut self) -> Result<(), ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.finish().await,
+            AnyConnector::Graph(c) => c.finish().await,
         }
     }
 }
@@ -96,5 +107,7 @@ pub fn planned_anchor(config: &ConnectorConfig, attributes: &Attributes) -> Opti
                 .collect();
             parts.map(|parts| Anchor::new(parts.join("|")))
         }
+        // Graph assigns the object id.
+        ConnectorKind::Graph(_) => None,
     }
 }

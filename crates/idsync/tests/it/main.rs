@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod crash;
+mod entra;
 mod guard;
 mod lifecycle;
 mod precedence;

@@ -1,0 +1,166 @@
+//! HR to Entra ID, cloud-only: the binary provisions users with a manager and a license into
+//! an emulated tenant, disables a leaver, and a run with nothing new changes nothing.
+
+use graph_emulator::{Emulator, EmulatorOptions, RunningEmulator};
+use serde_json::Value as Json;
+use testkit::{Workspace, idsync};
+
+use crate::support::*;
+
+/// HR as in the other scenarios, Entra as the target.
+fn entra_config(emulator: &RunningEmulator) -> String {
+    format!(
+        r#"
+[store]
+path = "idsync.db"
+
+[[connector]]
+name = "hr"
+type = "csv"
+path = "hr.csv"
+anchor = "EmployeeID"
+object_type = "person"
+columns = {{ HireDate = {{ type = "date", format = "%Y-%m-%d" }}, ManagerID = {{ type = "reference" }} }}
+
+[[connector]]
+name = "entra"
+type = "graph"
+tenant = "{tenant}"
+client_id = "{client}"
+client_secret = {{ file = "entra-secret" }}
+login_url = "{login}"
+graph_url = "{graph}"
+object_types = ["user"]
+
+[[inbound]]
+name = "hr-people"
+connector = "hr"
+project = true
+join = [ {{ vault = "employeeId", expr = "[EmployeeID]" }} ]
+[inbound.flows]
+employeeId = "[EmployeeID]"
+givenName = "[FirstName]"
+surname = "[LastName]"
+department = "[Department]"
+title = "[Title]"
+manager = "[ManagerID]"
+status = "[Status]"
+
+[[outbound]]
+name = "entra-users"
+connector = "entra"
+object_type = "user"
+scope = '[status] = "Active"'
+provision = true
+deprovision = {{ action = "disable", attribute = "accountEnabled", value = "False", delete_after = "30d" }}
+join = [ {{ vault = "employeeId", expr = "[employeeId]" }} ]
+[outbound.flows]
+userPrincipalName = {{ expr = 'Join(".", ToLower([givenName]), ToLower([surname]))', when = "create" }}
+displayName = 'Join(" ", [givenName], [surname])'
+givenName = "[givenName]"
+surname = "[surname]"
+employeeId = "[employeeId]"
+department = "[department]"
+jobTitle = "[title]"
+usageLocation = '"US"'
+manager = "[manager]"
+licenses = '"ENTERPRISEPACK"'
+accountEnabled = '"True"'
+"#,
+        tenant = emulator.info.tenant_id,
+        client = emulator.info.client_id,
+        login = emulator.login_url(),
+        graph = emulator.graph_url(),
+    )
+}
+
+fn state(emulator: &RunningEmulator) -> Json {
+    emulator.state().directory().dump()
+}
+
+fn user<'a>(state: &'a Json, upn_prefix: &str) -> &'a Json {
+    state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| {
+            u["userPrincipalName"]
+                .as_str()
+                .is_some_and(|upn| upn.starts_with(upn_prefix))
+        })
+        .unwrap_or_else(|| panic!("no user {upn_prefix}… in {state:#}"))
+}
+
+fn run_entra(ws: &Workspace) -> testkit::Run {
+    let r = idsync(BIN, ws.path(), &["run", "-c", "idsync.toml"], &[]);
+    assert_eq!(
+        r.code,
+        Some(0),
+        "run failed:\nstdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    r
+}
+
+#[test]
+fn hr_provisions_licensed_users_with_managers_into_entra_and_disables_a_leaver() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let ws = Workspace::new();
+    ws.write("idsync.toml", entra_config(&emulator));
+    ws.write("entra-secret", &emulator.info.client_secret);
+    hr(
+        &ws,
+        hr_file(&[
+            ("E1", "Ada", "Lovelace", "Engineering", "", "Active"),
+            ("E2", "Alan", "Turing", "Engineering", "E1", "Active"),
+            ("E3", "Grace", "Hopper", "Research", "E1", "Active"),
+        ]),
+    );
+
+    let first = run_entra(&ws);
+    assert!(first.stdout.contains("entra"), "{}", first.stdout);
+    let tenant = state(&emulator);
+    let ada = user(&tenant, "ada.lovelace@");
+    let alan = user(&tenant, "alan.turing@");
+    assert_eq!(ada["displayName"], "Ada Lovelace");
+    assert_eq!(ada["usageLocation"], "US");
+    assert_eq!(ada["accountEnabled"], true);
+    // The bare UPN got the tenant's initial domain.
+    assert_eq!(
+        ada["userPrincipalName"],
+        format!("ada.lovelace@{}", emulator.info.initial_domain)
+    );
+    assert_eq!(alan["manager"], ada["id"], "manager set as a reference");
+    assert_eq!(
+        alan["assignedLicenses"][0]["skuId"].as_str().map(str::len),
+        Some(36),
+        "licensed: {alan:#}"
+    );
+
+    // Nothing changed: nothing is written.
+    let writes_before = emulator.state().stats().writes;
+    run_entra(&ws);
+    assert_eq!(
+        emulator.state().stats().writes,
+        writes_before,
+        "a run with nothing new wrote to Entra"
+    );
+
+    // Grace leaves: her account is disabled, not deleted (the grace period is 30 days).
+    hr(
+        &ws,
+        hr_file(&[
+            ("E1", "Ada", "Lovelace", "Engineering", "", "Active"),
+            ("E2", "Alan", "Turing", "Engineering", "E1", "Active"),
+            ("E3", "Grace", "Hopper", "Research", "E1", "Inactive"),
+        ]),
+    );
+    run_entra(&ws);
+    let tenant = state(&emulator);
+    assert_eq!(user(&tenant, "grace.hopper@")["accountEnabled"], false);
+    assert_eq!(user(&tenant, "ada.lovelace@")["accountEnabled"], true);
+}
