@@ -15,7 +15,7 @@ use model::{Anchor, AttributeName, Attributes, Schema};
 #[derive(Debug)]
 pub enum AnyConnector {
     Csv(CsvConnector),
-    Graph(Box<GraphConnector>),
+    Graph(GraphConnector),
 }
 
 impl AnyConnector {
@@ -36,9 +36,9 @@ impl AnyConnector {
                     CsvConnector::new(settings).with_missing_as_empty(target_only),
                 ))
             }
-            ConnectorKind::Graph(settings) => Ok(AnyConnector::Graph(Box::new(
-                GraphConnector::new(settings.clone()),
-            ))),
+            ConnectorKind::Graph(settings) => {
+                Ok(AnyConnector::Graph(GraphConnector::new(settings.clone())))
+            }
         }
     }
 
