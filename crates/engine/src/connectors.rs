@@ -12,6 +12,8 @@ use connector_csv::CsvConnector;
 use connector_graph::GraphConnector;
 use model::{Anchor, AttributeName, Attributes, Schema};
 
+// One per connector for a run: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum AnyConnector {
     Csv(CsvConnector),
