@@ -428,6 +428,12 @@ fn plan_create(
     let mut licenses = Vec::new();
     let mut members = Vec::new();
     for (name, values) in attributes.iter() {
+        // An empty string is no value: Graph would store "" or refuse it.
+        let values: Vec<Value> = values.iter().filter(|v| !v.is_empty()).cloned().collect();
+        if values.is_empty() {
+            continue;
+        }
+        let values = values.as_slice();
         let property = properties::find(object_type, name)
             .ok_or_else(|| format!("Graph has no {} property \"{name}\"", object_type.as_str()))?;
         match property.name {

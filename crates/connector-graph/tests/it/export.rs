@@ -1,1 +1,460 @@
+//! Export against the emulated tenant: groups and membership, licenses, certificates,
+//! throttling and faults.
 
+use std::collections::BTreeSet;
+
+use config::GraphCredential;
+use connector::{
+    Connector, ExportId, ExportOutcome, ExportRequest, ExportResult, Exporter, ImportEntry,
+    ImportMode, ImportRequest,
+};
+use connector_graph::GraphConnector;
+use graph_emulator::{EmulatorOptions, ThrottleLimits};
+use model::{Anchor, AttributeChange, AttributeName, Attributes, ObjectChange, ObjectType, Value};
+use reqwest::Method;
+use serde_json::{Value as Json, json};
+
+use crate::support::Tenant;
+
+fn create(id: i64, object_type: &str, attributes: Attributes) -> ExportRequest {
+    ExportRequest {
+        id: ExportId(id),
+        object_type: ObjectType::new(object_type),
+        anchor: None,
+        change: ObjectChange::Create { attributes },
+    }
+}
+
+fn update(
+    id: i64,
+    object_type: &str,
+    anchor: &str,
+    changes: Vec<AttributeChange>,
+) -> ExportRequest {
+    ExportRequest {
+        id: ExportId(id),
+        object_type: ObjectType::new(object_type),
+        anchor: Some(Anchor::new(anchor)),
+        change: ObjectChange::Update { changes },
+    }
+}
+
+fn applied_anchor(outcome: &ExportOutcome) -> String {
+    match &outcome.result {
+        ExportResult::Applied { anchor: Some(a) } => a.as_str().to_owned(),
+        other => panic!(
+            "export {:?} was not applied with an anchor: {other:?}",
+            outcome.id
+        ),
+    }
+}
+
+fn refs(ids: &[String]) -> Vec<Value> {
+    ids.iter().map(|id| Value::Reference(id.clone())).collect()
+}
+
+async fn members(tenant: &Tenant, group: &str) -> BTreeSet<String> {
+    let state = tenant.state().await;
+    let group = state["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == group)
+        .cloned()
+        .unwrap_or(Json::Null);
+    group["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn users(tenant: &Tenant, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(
+            tenant
+                .add_user(json!({
+                    "userPrincipalName": format!("m{i}@{}", tenant.domain()),
+                    "displayName": format!("Member {i}"),
+                }))
+                .await,
+        );
+    }
+    ids
+}
+
+#[tokio::test]
+async fn group_members_go_twenty_to_a_patch_and_an_existing_member_does_not_block_the_rest() {
+    let tenant = Tenant::start(EmulatorOptions::default()).await;
+    let people = users(&tenant, 45).await;
+    let mut connector = GraphConnector::new(tenant.settings());
+
+    let outcomes = connector
+        .export(vec![
+            create(
+                1,
+                "group",
+                Attributes::new()
+                    .with("displayName", "Engineering (all)")
+                    .with("description", "Everyone in engineering"),
+            )
+            .with_members(&people[..41]),
+        ])
+        .await
+        .unwrap();
+    let group = applied_anchor(&outcomes[0]);
+    assert_eq!(members(&tenant, &group).await.len(), 41);
+    let (requests, _, _) = connector.traffic().unwrap().snapshot();
+    // Token-free count: the create with 20 members, two PATCHes of 20 and 1, in three
+    // batches, plus the domain lookup none (groups need none).
+    assert!(
+        requests <= 4,
+        "{requests} HTTP requests for one group of 41"
+    );
+
+    // Someone adds people[41] by hand; idsync then adds 41 and 42 and removes 0.
+    let (status, body) = tenant
+        .graph(
+            Method::POST,
+            &format!("groups/{group}/members/$ref"),
+            Some(json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{}", people[41])})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let outcomes = connector
+        .export(vec![update(
+            2,
+            "group",
+            &group,
+            vec![
+                AttributeChange::add(AttributeName::new("members"), refs(&people[41..43])),
+                AttributeChange::remove(AttributeName::new("members"), refs(&people[..1])),
+            ],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+    let now = members(&tenant, &group).await;
+    assert_eq!(now.len(), 42);
+    assert!(now.contains(&people[42]) && !now.contains(&people[0]));
+
+    // A whole-list replacement becomes adds and removes against what the group holds.
+    let outcomes = connector
+        .export(vec![update(
+            3,
+            "group",
+            &group,
+            vec![AttributeChange::replace(
+                AttributeName::new("members"),
+                refs(&people[40..45]),
+            )],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+    let expected: BTreeSet<String> = people[40..45].iter().cloned().collect();
+    assert_eq!(members(&tenant, &group).await, expected);
+}
+
+trait WithMembers {
+    fn with_members(self, ids: &[String]) -> Self;
+}
+
+impl WithMembers for ExportRequest {
+    fn with_members(mut self, ids: &[String]) -> Self {
+        if let ObjectChange::Create { attributes } = &mut self.change {
+            attributes.set(AttributeName::new("members"), refs(ids));
+        }
+        self
+    }
+}
+
+#[tokio::test]
+async fn licenses_are_assigned_by_part_number_and_an_unknown_sku_is_a_permanent_error() {
+    let tenant = Tenant::start(EmulatorOptions::default()).await;
+    let mut settings = tenant.settings();
+    settings
+        .disabled_plans
+        .insert("ENTERPRISEPACK".into(), vec!["TEAMS1".into()]);
+    let mut connector = GraphConnector::new(settings);
+    let person = |n: &str| {
+        Attributes::new()
+            .with("userPrincipalName", n)
+            .with("displayName", n)
+            .with("usageLocation", "DE")
+            .with("licenses", "ENTERPRISEPACK")
+    };
+    let outcomes = connector
+        .export(vec![
+            create(1, "user", person("ann")),
+            create(2, "user", person("bob").with("licenses", "SPE_E5")),
+            create(
+                3,
+                "user",
+                person("cy").with("usageLocation", Value::String(String::new())),
+            ),
+        ])
+        .await
+        .unwrap();
+    let ann = applied_anchor(&outcomes[0]);
+    let ExportResult::Permanent { reason } = &outcomes[1].result else {
+        panic!("{:?}", outcomes[1])
+    };
+    assert!(
+        reason.contains("SPE_E5") && reason.contains("ENTERPRISEPACK"),
+        "{reason}"
+    );
+    let ExportResult::Permanent { reason } = &outcomes[2].result else {
+        panic!("{:?}", outcomes[2])
+    };
+    assert!(reason.contains("usageLocation"), "{reason}");
+    // Nothing was created for the refused requests.
+    assert!(tenant.user_by("displayName", "bob").await.is_none());
+
+    let (_, details) = tenant
+        .graph(Method::GET, &format!("users/{ann}/licenseDetails"), None)
+        .await;
+    let plans = details["value"][0]["servicePlans"].as_array().unwrap();
+    let teams = plans
+        .iter()
+        .find(|p| p["servicePlanName"] == "TEAMS1")
+        .unwrap();
+    assert_eq!(teams["provisioningStatus"], "Disabled", "{details:#}");
+
+    // The import names the license by its part number again.
+    let page = connector
+        .import(ImportRequest {
+            mode: ImportMode::Full,
+            watermark: None,
+            cursor: None,
+        })
+        .await
+        .unwrap();
+    let imported = page
+        .entries
+        .iter()
+        .find_map(|e| match e {
+            ImportEntry::Upsert(o) if o.anchor.as_str() == ann => Some(o),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        imported.attributes.get(&AttributeName::new("licenses")),
+        Some(&[Value::string("ENTERPRISEPACK")][..])
+    );
+
+    // Replacing the licenses removes what is no longer wanted.
+    let outcomes = connector
+        .export(vec![update(
+            4,
+            "user",
+            &ann,
+            vec![AttributeChange::replace(
+                AttributeName::new("licenses"),
+                vec![Value::string("EMS")],
+            )],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+    let user = tenant.user_by("id", &ann).await.unwrap();
+    assert_eq!(
+        user["assignedLicenses"].as_array().unwrap().len(),
+        1,
+        "{user:#}"
+    );
+}
+
+#[tokio::test]
+async fn certificate_credentials_sign_a_client_assertion_the_tenant_accepts() {
+    let tenant = Tenant::start(EmulatorOptions {
+        client_certificate: true,
+        ..EmulatorOptions::default()
+    })
+    .await;
+    let info = &tenant.emulator.info;
+    let mut settings = tenant.settings();
+    settings.credential = GraphCredential::Certificate {
+        certificate: info.certificate_path.clone().unwrap().into(),
+        private_key: info.private_key_path.clone().map(Into::into),
+        password: None,
+    };
+    let mut connector = GraphConnector::new(settings);
+    let health = connector.check().await.unwrap();
+    assert!(health.is_healthy(), "{health:?}");
+    assert!(
+        health.passed.iter().any(|p| p.contains("token for app")),
+        "{health:?}"
+    );
+
+    // A key that does not belong to the registered certificate is refused, by name.
+    let other = tempfile::tempdir().unwrap();
+    let key = other.path().join("other.pem");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let mut settings = tenant.settings();
+    settings.credential = GraphCredential::Certificate {
+        certificate: info.certificate_path.clone().unwrap().into(),
+        private_key: Some(key.clone()),
+        password: None,
+    };
+    let error = GraphConnector::new(settings)
+        .check()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("other.pem"), "{error}");
+}
+
+#[tokio::test]
+async fn a_throttled_and_failing_tenant_loses_and_repeats_no_write() {
+    let tenant = Tenant::start(EmulatorOptions {
+        throttle: ThrottleLimits {
+            app_tenant_writes: 40.0,
+            app_tenant_write_window_secs: 2.0,
+            ..ThrottleLimits::default()
+        },
+        fault_rate: 0.1,
+        seed: Some(7),
+        ..EmulatorOptions::default()
+    })
+    .await;
+    let mut connector = GraphConnector::new(tenant.settings());
+    let mut pending: Vec<ExportRequest> = (0..120)
+        .map(|i| {
+            create(
+                i,
+                "user",
+                Attributes::new()
+                    .with("userPrincipalName", format!("load{i}"))
+                    .with("displayName", format!("Load {i}"))
+                    .with("employeeId", format!("L{i}")),
+            )
+        })
+        .collect();
+    let mut applied = 0;
+    // The engine retries transient outcomes on later runs; so does this loop.
+    for _round in 0..10 {
+        if pending.is_empty() {
+            break;
+        }
+        let outcomes = connector.export(pending.clone()).await.unwrap();
+        let mut retry = Vec::new();
+        for (request, outcome) in pending.into_iter().zip(outcomes) {
+            assert_eq!(request.id, outcome.id);
+            match outcome.result {
+                ExportResult::Applied { .. } => applied += 1,
+                ExportResult::Transient { .. } => retry.push(request),
+                ExportResult::Permanent { reason } => panic!("{reason}"),
+            }
+        }
+        pending = retry;
+    }
+    assert_eq!(applied, 120);
+    let state = tenant.state().await;
+    let upns: BTreeSet<&str> = state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["userPrincipalName"].as_str())
+        .collect();
+    assert_eq!(upns.len(), 120, "each user exactly once");
+    let (_, throttled, _) = connector.traffic().unwrap().snapshot();
+    assert!(throttled > 0, "the write quota was reached");
+}
+
+#[tokio::test]
+async fn a_delta_import_sees_membership_changes_made_in_the_tenant() {
+    let tenant = Tenant::start(EmulatorOptions::default()).await;
+    let people = users(&tenant, 3).await;
+    let mut connector = GraphConnector::new(tenant.settings());
+    let outcomes = connector
+        .export(vec![
+            create(1, "group", Attributes::new().with("displayName", "Pilots"))
+                .with_members(&people[..2]),
+        ])
+        .await
+        .unwrap();
+    let group = applied_anchor(&outcomes[0]);
+
+    let mut cursor = None;
+    let watermark = loop {
+        let page = connector
+            .import(ImportRequest {
+                mode: ImportMode::Full,
+                watermark: None,
+                cursor,
+            })
+            .await
+            .unwrap();
+        cursor = page.next;
+        if cursor.is_none() {
+            break page.watermark;
+        }
+    };
+    let (status, _) = tenant
+        .graph(
+            Method::DELETE,
+            &format!("groups/{group}/members/{}/$ref", people[0]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = tenant
+        .graph(
+            Method::POST,
+            &format!("groups/{group}/members/$ref"),
+            Some(json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{}", people[2])})),
+        )
+        .await;
+    assert_eq!(status, 204);
+
+    let mut entries = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = connector
+            .import(ImportRequest {
+                mode: ImportMode::Delta,
+                watermark: watermark.clone(),
+                cursor,
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.mode, ImportMode::Delta);
+        entries.extend(page.entries);
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let changes: Vec<&AttributeChange> = entries
+        .iter()
+        .filter_map(|e| match e {
+            ImportEntry::Modify {
+                anchor, changes, ..
+            } if anchor.as_str() == group => Some(changes),
+            _ => None,
+        })
+        .flatten()
+        .filter(|c| c.name.as_str() == "members")
+        .collect();
+    assert!(
+        changes.contains(&&AttributeChange::add(
+            AttributeName::new("members"),
+            refs(&people[2..3])
+        )),
+        "{changes:?}"
+    );
+    assert!(
+        changes.contains(&&AttributeChange::remove(
+            AttributeName::new("members"),
+            refs(&people[..1])
+        )),
+        "{changes:?}"
+    );
+}
