@@ -134,15 +134,82 @@ pub struct ExportContext<'a> {
     pub user_domain: &'a str,
 }
 
-/// Batches in flight, carried from one export call to the next.
-#[derive(Debug, Clone, Copy)]
+/// How fast to send, learned from the service and carried from one export call to the next.
+///
+/// Graph's quotas are token buckets: a full bucket takes a burst, then only the refill rate
+/// is sustainable. The calls that succeed between two 429s are what the bucket refilled in
+/// that time, so their count over the time between the two is the refill rate. Once known,
+/// calls are spaced to stay just under it, and the 429s stop.
+#[derive(Debug, Clone)]
 pub struct Pacing {
     pub in_flight: usize,
+    /// Calls per second the service sustains, once learned.
+    rate: Option<f64>,
+    last_throttled: Option<Instant>,
+    /// Calls that succeeded since the last 429.
+    since_throttled: usize,
+    /// When the next round may leave.
+    next_round: Option<Instant>,
+    /// When the rate was last raised to probe for room.
+    probed: Option<Instant>,
 }
+
+/// The share of the learned rate to use: a little under it, so that the bucket never runs dry.
+const RATE_MARGIN: f64 = 0.97;
 
 impl Default for Pacing {
     fn default() -> Self {
-        Self { in_flight: 4 }
+        Self {
+            in_flight: 4,
+            rate: None,
+            last_throttled: None,
+            since_throttled: 0,
+            next_round: None,
+            probed: None,
+        }
+    }
+}
+
+impl Pacing {
+    /// Waits until a round of `calls` may leave, and books its time.
+    async fn admit(&mut self, calls: usize) {
+        let Some(mut rate) = self.rate else { return };
+        let now = Instant::now();
+        // A learned rate may be low (or the service may have more room now): raise it by 2%
+        // a second until a 429 measures it again.
+        let since = self.probed.unwrap_or(now);
+        rate *= 1.0 + 0.02 * (now - since).as_secs_f64().min(5.0);
+        self.rate = Some(rate);
+        self.probed = Some(now);
+        if let Some(at) = self.next_round
+            && at > now
+        {
+            tokio::time::sleep(at - now).await;
+        }
+        let start = self.next_round.map_or(now, |at| at.max(now));
+        self.next_round =
+            Some(start + Duration::from_secs_f64(calls as f64 / (rate * RATE_MARGIN)));
+    }
+
+    fn succeeded(&mut self, calls: usize) {
+        self.since_throttled += calls;
+    }
+
+    fn throttled(&mut self) {
+        let now = Instant::now();
+        if let Some(last) = self.last_throttled {
+            let seconds = (now - last).as_secs_f64();
+            // Two 429s in the same round say nothing about the rate.
+            if seconds > 0.05 && self.since_throttled > 0 {
+                let measured = self.since_throttled as f64 / seconds;
+                self.rate = Some(match self.rate {
+                    Some(rate) => rate.min(measured * 1.05).max(measured * 0.7),
+                    None => measured,
+                });
+            }
+        }
+        self.last_throttled = Some(now);
+        self.since_throttled = 0;
     }
 }
 
@@ -185,6 +252,7 @@ async fn run(client: &Arc<GraphClient>, pacing: &mut Pacing, jobs: &mut [Job]) {
                 None => break,
             }
         }
+        pacing.admit(ready.len()).await;
         let mut calls = JoinSet::new();
         for chunk in ready.chunks(BATCH_LIMIT) {
             let items: Vec<BatchItem> = chunk
@@ -207,13 +275,19 @@ async fn run(client: &Arc<GraphClient>, pacing: &mut Pacing, jobs: &mut [Job]) {
             });
         }
         let mut throttled = false;
+        let mut pause: Option<Duration> = None;
         let mut fullest: f64 = 0.0;
         while let Some(joined) = calls.join_next().await {
             let (chunk, replies) = joined.expect("a batch task does not panic");
             match replies {
                 Ok(replies) => {
                     for (i, reply) in chunk.into_iter().zip(replies) {
-                        throttled |= reply.status == 429;
+                        if reply.status == 429 {
+                            throttled = true;
+                            pause = pause.max(reply.retry_after);
+                        } else {
+                            pacing.succeeded(1);
+                        }
                         fullest = fullest.max(reply.throttle_percentage.unwrap_or(0.0));
                         settle(&mut jobs[i], reply);
                     }
@@ -234,6 +308,17 @@ async fn run(client: &Arc<GraphClient>, pacing: &mut Pacing, jobs: &mut [Job]) {
                         }
                     }
                 }
+            }
+        }
+        // The quota is shared: once one call is throttled, every other call would be too
+        // until the wait is over, so all of them wait instead of collecting 429s.
+        if throttled {
+            pacing.throttled();
+        }
+        if let Some(pause) = pause {
+            let until = Instant::now() + pause;
+            for job in jobs.iter_mut().filter(|j| waiting(j)) {
+                job.not_before = Some(job.not_before.map_or(until, |t| t.max(until)));
             }
         }
         pacing.in_flight = if throttled {

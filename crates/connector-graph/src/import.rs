@@ -149,51 +149,72 @@ impl PageReader<'_> {
         anchor: model::Anchor,
         object_type: ObjectType,
     ) -> Result<ImportEntry, String> {
-        let mut changes = Vec::new();
         let object = item.as_object().ok_or("not a JSON object")?;
+        let mut read: Vec<(AttributeName, Vec<Value>)> = Vec::with_capacity(object.len());
         for (key, json) in object {
             if key == "assignedLicenses" {
-                changes.push(AttributeChange::replace(
-                    AttributeName::new(LICENSES),
-                    self.licenses(json),
-                ));
+                read.push((AttributeName::new(LICENSES), self.licenses(json)));
                 continue;
             }
-            if key.starts_with('@') || key.contains('@') {
+            if key == MANAGER {
+                // `$expand=manager` on a list.
+                let id = json["id"]
+                    .as_str()
+                    .map(|id| Value::Reference(id.to_owned()));
+                read.push((AttributeName::new(MANAGER), id.into_iter().collect()));
                 continue;
             }
-            let name = AttributeName::new(key.as_str());
-            let Some(property) = properties::find(&object_type, &name) else {
+            if key == "manager@delta" {
+                let current = json
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|m| m["@removed"].is_null())
+                    .filter_map(|m| m["id"].as_str())
+                    .map(|id| Value::Reference(id.to_owned()))
+                    .next();
+                read.push((AttributeName::new(MANAGER), current.into_iter().collect()));
                 continue;
+            }
+            if key.contains('@') {
+                continue;
+            }
+            let (property, name) = match properties::lookup(&object_type, key) {
+                Some((property, name)) => (*property, name.clone()),
+                None if properties::is_extension(key) => {
+                    let name = AttributeName::new(key.as_str());
+                    match properties::find(&object_type, &name) {
+                        Some(property) => (property, name),
+                        None => continue,
+                    }
+                }
+                None => continue,
             };
             let values =
                 properties::from_json(&property, json).map_err(|e| format!("{key}: {e}"))?;
-            changes.push(AttributeChange::replace(name, values));
+            read.push((name, values));
         }
-        // `$expand=manager` on a list, `manager@delta` on a delta round.
-        if let Some(manager) = object.get("manager") {
-            changes.retain(|c| c.name.as_str() != MANAGER);
-            let id = manager["id"]
-                .as_str()
-                .map(|id| Value::Reference(id.to_owned()));
-            changes.push(AttributeChange::replace(
-                AttributeName::new(MANAGER),
-                id.into_iter().collect(),
-            ));
-        }
-        if let Some(delta) = object.get("manager@delta").and_then(Json::as_array) {
-            let current = delta
-                .iter()
-                .filter(|m| m["@removed"].is_null())
-                .filter_map(|m| m["id"].as_str())
-                .map(|id| Value::Reference(id.to_owned()))
-                .next();
-            changes.push(AttributeChange::replace(
-                AttributeName::new(MANAGER),
-                current.into_iter().collect(),
-            ));
-        }
-        Ok(self.entry(anchor, object_type, changes))
+        Ok(match self.mode {
+            ImportMode::Full => {
+                let mut attributes = Attributes::new();
+                for (name, values) in read {
+                    attributes.set(name, values);
+                }
+                ImportEntry::Upsert(ImportedObject {
+                    anchor,
+                    object_type,
+                    attributes,
+                })
+            }
+            ImportMode::Delta => ImportEntry::Modify {
+                anchor,
+                object_type,
+                changes: read
+                    .into_iter()
+                    .map(|(name, values)| AttributeChange::replace(name, values))
+                    .collect(),
+            },
+        })
     }
 
     fn group(

@@ -52,6 +52,30 @@ pub struct GraphConnector {
     pacing: Pacing,
     /// Objects per page; Graph's maximum unless a test wants more pages.
     page_size: usize,
+    /// The next page, requested while the engine works on the current one.
+    prefetch: Option<Prefetch>,
+}
+
+#[derive(Debug)]
+struct Prefetch {
+    url: String,
+    task: tokio::task::JoinHandle<Result<Json, GraphError>>,
+}
+
+/// GETs one page of an import stage.
+async fn fetch_page(
+    client: Arc<GraphClient>,
+    url: String,
+    stage: Stage,
+    page_size: usize,
+) -> Result<Json, GraphError> {
+    match stage {
+        Stage::Users => client.get(&url, &[]).await,
+        Stage::Groups => {
+            let prefer = format!("odata.maxpagesize={}", page_size.min(GROUP_PAGE));
+            client.get(&url, &[("Prefer", &prefer)]).await
+        }
+    }
 }
 
 impl GraphConnector {
@@ -64,6 +88,7 @@ impl GraphConnector {
             seen_groups: HashSet::new(),
             pacing: Pacing::default(),
             page_size: USER_PAGE,
+            prefetch: None,
         }
     }
 
@@ -216,12 +241,27 @@ impl GraphConnector {
 
     async fn read_page(&mut self, mut cursor: Cursor) -> Result<ImportPage, ConnectorError> {
         let client = self.client()?;
-        let prefer = format!("odata.maxpagesize={}", self.page_size.min(GROUP_PAGE));
-        let headers: &[(&str, &str)] = match cursor.stage {
-            Stage::Users => &[],
-            Stage::Groups => &[("Prefer", &prefer)],
+        let fetched = match self.prefetch.take() {
+            Some(prefetch) if prefetch.url == cursor.next => match prefetch.task.await {
+                Ok(result) => result,
+                Err(join) => Err(GraphError::Protocol(format!(
+                    "reading ahead failed: {join}"
+                ))),
+            },
+            stale => {
+                if let Some(stale) = stale {
+                    stale.task.abort();
+                }
+                fetch_page(
+                    client.clone(),
+                    cursor.next.clone(),
+                    cursor.stage,
+                    self.page_size,
+                )
+                .await
+            }
         };
-        let body = match client.get(&cursor.next, headers).await {
+        let body = match fetched {
             Ok(body) => body,
             Err(error) if import::is_expired_link(&error) && cursor.mode == ImportMode::Delta => {
                 return Box::pin(self.expired(cursor, error)).await;
@@ -256,6 +296,7 @@ impl GraphConnector {
         if let Some(next) = body["@odata.nextLink"].as_str() {
             cursor.next = next.to_owned();
             page.next = Some(cursor.to_page_cursor());
+            self.read_ahead(&client, &cursor);
             return Ok(page);
         }
         // The stage is complete: remember its delta link and go on to groups, if served.
@@ -272,10 +313,26 @@ impl GraphConnector {
                 _ => client.url(&format!("groups/delta?$select={}", import::group_select())),
             };
             page.next = Some(cursor.to_page_cursor());
+            self.read_ahead(&client, &cursor);
             return Ok(page);
         }
         page.watermark = Some(cursor.links.to_watermark());
         Ok(page)
+    }
+
+    /// Starts fetching the page `cursor` points at, so that Graph works on it while the
+    /// engine stores the page just returned.
+    fn read_ahead(&mut self, client: &Arc<GraphClient>, cursor: &Cursor) {
+        let task = tokio::spawn(fetch_page(
+            client.clone(),
+            cursor.next.clone(),
+            cursor.stage,
+            self.page_size,
+        ));
+        self.prefetch = Some(Prefetch {
+            url: cursor.next.clone(),
+            task,
+        });
     }
 
     /// A delta link Graph no longer honours: users start over with a full import (said in

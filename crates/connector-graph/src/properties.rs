@@ -6,6 +6,9 @@
 //! and `licenses` (SKU part numbers such as `SPE_E3`), which Graph keeps as relationships or
 //! as `assignedLicenses`.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use model::{AttributeName, AttributeSchema, ObjectType, ObjectTypeSchema, Syntax, Value};
 use serde_json::Value as Json;
 
@@ -104,6 +107,29 @@ pub const GROUP_PROPERTIES: &[Property] = &[
     p("onPremisesSyncEnabled", Boolean, false, ReadOnly, false),
     p(MEMBERS, Reference, true, ReadWrite, false),
 ];
+
+/// A property by Graph's exact name, with its attribute name made once: an import meets
+/// every property of every object, and a linear search with a fresh name for each would
+/// cost more than the JSON parsing.
+pub fn lookup(object_type: &ObjectType, key: &str) -> Option<&'static (Property, AttributeName)> {
+    static USERS: LazyLock<HashMap<&'static str, (Property, AttributeName)>> =
+        LazyLock::new(|| index(USER_PROPERTIES));
+    static GROUPS: LazyLock<HashMap<&'static str, (Property, AttributeName)>> =
+        LazyLock::new(|| index(GROUP_PROPERTIES));
+    let table = if object_type.as_str().eq_ignore_ascii_case(GROUP) {
+        &GROUPS
+    } else {
+        &USERS
+    };
+    table.get(key)
+}
+
+fn index(properties: &'static [Property]) -> HashMap<&'static str, (Property, AttributeName)> {
+    properties
+        .iter()
+        .map(|p| (p.name, (*p, AttributeName::new(p.name))))
+        .collect()
+}
 
 /// The properties of an object type; directory extensions are looked up by name.
 pub fn properties(object_type: &ObjectType) -> &'static [Property] {
