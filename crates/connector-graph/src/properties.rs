@@ -158,6 +158,25 @@ pub fn find(object_type: &ObjectType, name: &AttributeName) -> Option<Property> 
     })
 }
 
+/// The attributes Entra refuses to change on this object because Active Directory masters
+/// them: every on-premises attribute of a user with `onPremisesSyncEnabled = true`.
+pub fn mastered_on_premises(
+    object_type: &ObjectType,
+    current: &model::Attributes,
+) -> Vec<AttributeName> {
+    let synced = current
+        .first(&AttributeName::new("onPremisesSyncEnabled"))
+        .is_some_and(|v| v.to_text().eq_ignore_ascii_case("true"));
+    if !synced || object_type.as_str().eq_ignore_ascii_case(GROUP) {
+        return Vec::new();
+    }
+    USER_PROPERTIES
+        .iter()
+        .filter(|p| p.on_premises)
+        .map(|p| AttributeName::new(p.name))
+        .collect()
+}
+
 pub fn is_extension(name: &str) -> bool {
     name.len() > "extension__".len()
         && name[..10].eq_ignore_ascii_case("extension_")

@@ -91,6 +91,26 @@ impl AnyConnector {
     }
 }
 
+/// The attributes of an existing object that its system only takes from elsewhere, and why:
+/// Entra refuses changes to the on-premises-mastered attributes of a synchronized user.
+pub fn mastered_elsewhere(
+    config: &config::Config,
+    connector: &model::ConnectorName,
+    cs: &store::CsObject,
+) -> Option<(Vec<AttributeName>, &'static str)> {
+    match &config.connector(connector)?.kind {
+        ConnectorKind::Csv(_) => None,
+        ConnectorKind::Graph(_) => {
+            let attributes =
+                connector_graph::properties::mastered_on_premises(&cs.object_type, &cs.attributes);
+            (!attributes.is_empty()).then_some((
+                attributes,
+                "mastered on-premises: the user is synchronized from Active Directory",
+            ))
+        }
+    }
+}
+
 /// The anchor a create will get, when the target takes it from the object's own attributes
 /// (a CSV file's anchor columns, joined with `|` as the connector joins them); `None` when
 /// the system assigns it (a Graph id, an objectGUID).

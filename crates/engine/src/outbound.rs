@@ -16,6 +16,35 @@ pub struct Desired {
     pub attributes: Attributes,
     /// The attributes the rule manages for this object (flows that were not dropped).
     pub managed: Vec<AttributeName>,
+    /// Managed attributes the target refuses for this object, and why (a user synchronized
+    /// from on-premises AD, whose names Entra only takes from AD).
+    pub withheld: Option<Withheld>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Withheld {
+    pub attributes: Vec<AttributeName>,
+    pub reason: String,
+}
+
+impl Desired {
+    /// Stops managing the attributes the target refuses for this object.
+    pub fn withhold(&mut self, attributes: Vec<AttributeName>, reason: &str) {
+        let withheld: Vec<AttributeName> = self
+            .managed
+            .iter()
+            .filter(|m| attributes.contains(m))
+            .cloned()
+            .collect();
+        if withheld.is_empty() {
+            return;
+        }
+        self.managed.retain(|m| !withheld.contains(m));
+        self.withheld = Some(Withheld {
+            attributes: withheld,
+            reason: reason.to_owned(),
+        });
+    }
 }
 
 /// Whether the image is for a create (all flows) or an existing object (only `always` flows).
@@ -229,6 +258,23 @@ pub fn decide(
                 return Decision::Nothing;
             }
             let mut reasons = reasons_from(rule, &diffs);
+            if let Some(withheld) = &desired.withheld {
+                let differing: Vec<String> =
+                    diff(&cs.attributes, &desired.attributes, &withheld.attributes)
+                        .iter()
+                        .map(|d| d.change.name.to_string())
+                        .collect();
+                if !differing.is_empty() {
+                    reasons.extend(note(
+                        rule,
+                        format!(
+                            "not written: {} ({})",
+                            differing.join(", "),
+                            withheld.reason
+                        ),
+                    ));
+                }
+            }
             if reenable {
                 reasons.extend(note(rule, "back in scope: re-enabled".into()));
             }

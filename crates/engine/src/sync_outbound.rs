@@ -356,9 +356,16 @@ fn evaluate_rule(
         claimed: &targets.claimed,
     };
     let wanted = match (&scope, target) {
-        (Scope::In, Target::Existing(_)) => {
-            Some(desired(rule, &attributes, Purpose::Update, &eval, None))
-        }
+        (Scope::In, Target::Existing(cs)) => Some(
+            desired(rule, &attributes, Purpose::Update, &eval, None).map(|mut wanted| {
+                if let Some((attributes, reason)) =
+                    crate::connectors::mastered_elsewhere(ctx.config, &rule.connector, cs)
+                {
+                    wanted.withhold(attributes, reason);
+                }
+                wanted
+            }),
+        ),
         (Scope::In, _) => Some(desired(
             rule,
             &attributes,

@@ -164,3 +164,85 @@ fn hr_provisions_licensed_users_with_managers_into_entra_and_disables_a_leaver()
     assert_eq!(user(&tenant, "grace.hopper@")["accountEnabled"], false);
     assert_eq!(user(&tenant, "ada.lovelace@")["accountEnabled"], true);
 }
+
+/// Users synchronized from AD: joined by immutable id; their on-premises attributes are
+/// left to AD (and the plan says so), while licenses and cloud attributes are written.
+#[test]
+fn synchronized_users_are_joined_by_immutable_id_and_only_cloud_attributes_are_written() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let domain = emulator.info.initial_domain.clone();
+    for (name, immutable) in [
+        ("ada", "AAAAAAAAAAAAAAAAAAAAAA=="),
+        ("alan", "AQEBAQEBAQEBAQEBAQEBAQ=="),
+    ] {
+        let body = serde_json::json!({
+            "userPrincipalName": format!("{name}@{domain}"),
+            "displayName": format!("{name} (from AD)"),
+            "mailNickname": name,
+            "onPremisesSyncEnabled": true,
+            "onPremisesImmutableId": immutable,
+        });
+        let Json::Object(body) = body else {
+            unreachable!()
+        };
+        let state = emulator.state();
+        let now = state.clock.now();
+        state
+            .directory()
+            .seed_user(body, state.ids.guid(), now)
+            .unwrap();
+    }
+    let ws = Workspace::new();
+    let config = entra_config(&emulator)
+        .replace(
+            "join = [ { vault = \"employeeId\", expr = \"[employeeId]\" } ]\n[outbound.flows]",
+            "join = [ { vault = \"immutableId\", expr = \"[onPremisesImmutableId]\" } ]\n[outbound.flows]",
+        )
+        .replace("provision = true\n", "provision = false\n")
+        .replace("employeeId = \"[EmployeeID]\"\n", "employeeId = \"[EmployeeID]\"\nimmutableId = \"[Mobile]\"\n");
+    assert!(config.contains("[onPremisesImmutableId]") && config.contains("provision = false"));
+    ws.write("idsync.toml", config);
+    ws.write("entra-secret", &emulator.info.client_secret);
+    // The HR export carries each person's AD immutable id (in the Mobile column here).
+    let mut csv = testkit::Csv::new(HR_HEADER);
+    for (id, first, last, immutable) in [
+        ("E1", "Ada", "Lovelace", "AAAAAAAAAAAAAAAAAAAAAA=="),
+        ("E2", "Alan", "Turing", "AQEBAQEBAQEBAQEBAQEBAQ=="),
+    ] {
+        csv = csv.row(&[
+            id,
+            first,
+            last,
+            "",
+            "Engineering",
+            "Engineer",
+            "",
+            "Active",
+            immutable,
+            "2020-01-01",
+        ]);
+    }
+    hr(&ws, csv);
+
+    let preview = idsync(BIN, ws.path(), &["preview", "-c", "idsync.toml"], &[]);
+    assert!(
+        preview.stdout.contains("not written: displayName"),
+        "the plan names what AD masters:\n{}\n{}",
+        preview.stdout,
+        preview.stderr
+    );
+    run_entra(&ws);
+    run_entra(&ws);
+    let tenant = state(&emulator);
+    let ada = user(&tenant, "ada@");
+    assert_eq!(ada["displayName"], "ada (from AD)", "AD's value stays");
+    assert_eq!(ada["usageLocation"], "US", "a cloud attribute is written");
+    assert_eq!(
+        ada["assignedLicenses"].as_array().map(Vec::len),
+        Some(1),
+        "licensed: {ada:#}"
+    );
+}
