@@ -49,6 +49,8 @@ enum Then {
     BindMembers(Vec<String>),
     /// Reading the current members, to turn a whole-list replacement into adds and removes.
     ReplaceMembers(Vec<String>),
+    /// Looking for a deleted user with this userPrincipalName, to restore instead of create.
+    FindDeleted(String),
     /// Reading the current licenses, likewise: the wanted SKU ids and their disabled plans.
     ReplaceLicenses(BTreeMap<String, Vec<String>>),
 }
@@ -103,6 +105,8 @@ struct Job {
     object_id: Option<String>,
     created: bool,
     steps: VecDeque<Step>,
+    /// For a user create: what to PATCH onto a deleted user restored in its place.
+    restore_patch: Option<Json>,
     attempts: u32,
     not_before: Option<Instant>,
     outcome: Option<ExportResult>,
@@ -361,6 +365,27 @@ fn settle(job: &mut Job, reply: Reply) {
             }
             return;
         }
+        if matches!(step.then, Then::Created)
+            && let Some(patch) = job.restore_patch.take()
+            && is_conflict_on(&reply, "userPrincipalName")
+        {
+            // The user was deleted and comes back (a rehire): restore it from deleted items,
+            // with its id, mailbox and history, instead of failing on its reserved name.
+            let upn = patch["userPrincipalName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            job.restore_patch = Some(patch);
+            job.steps.push_front(
+                Step::new(
+                    Method::GET,
+                    "directory/deletedItems/microsoft.graph.user?$select=id,userPrincipalName&$top=999",
+                    None,
+                )
+                .then(Then::FindDeleted(upn)),
+            );
+            return;
+        }
         let error = reply.error("");
         job.fail(format!(
             "{} {} failed: {error}",
@@ -378,6 +403,35 @@ fn settle(job: &mut Job, reply: Reply) {
             }
             None => job.fail("Graph answered the create without an id".into()),
         },
+        Then::FindDeleted(upn) => {
+            let found = reply.body["value"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|u| {
+                    u["userPrincipalName"]
+                        .as_str()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(&upn))
+                })
+                .and_then(|u| u["id"].as_str());
+            let (Some(id), Some(mut patch)) = (found, job.restore_patch.take()) else {
+                job.fail(format!("{upn} is taken by another object"));
+                return;
+            };
+            job.object_id = Some(id.to_owned());
+            job.created = true;
+            if let Some(body) = patch.as_object_mut() {
+                body.remove("passwordProfile");
+                body.remove("userPrincipalName");
+            }
+            job.steps
+                .push_front(Step::new(Method::PATCH, format!("users/{ID}"), Some(patch)));
+            job.steps.push_front(Step::new(
+                Method::POST,
+                format!("directory/deletedItems/{ID}/restore"),
+                None,
+            ));
+        }
         Then::ReplaceMembers(desired) => {
             let current: Vec<String> = ids(&reply.body["value"]);
             let adds: Vec<String> = desired
@@ -434,6 +488,20 @@ fn retry(job: &mut Job, reason: String, retry_after: Option<Duration>) {
     }
 }
 
+/// Whether Graph refused a create because `property` is taken (`ObjectConflict`).
+fn is_conflict_on(reply: &Reply, property: &str) -> bool {
+    reply.body["error"]["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|d| {
+            d["code"] == "ObjectConflict"
+                && d["target"]
+                    .as_str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(property))
+        })
+}
+
 fn contains(list: &[String], value: &str) -> bool {
     list.iter().any(|v| v.eq_ignore_ascii_case(value))
 }
@@ -457,6 +525,7 @@ fn plan(ctx: &ExportContext<'_>, request: ExportRequest) -> Job {
         object_id: request.anchor.as_ref().map(|a| a.as_str().to_owned()),
         created: false,
         steps: VecDeque::new(),
+        restore_patch: None,
         attempts: 0,
         not_before: None,
         outcome: None,
@@ -470,6 +539,11 @@ fn plan(ctx: &ExportContext<'_>, request: ExportRequest) -> Job {
             Step::new(Method::DELETE, format!("{set}/{ID}"), None).tolerate(Tolerate::Missing),
         ]),
     };
+    if let (false, ObjectChange::Create { .. }) = (group, &request.change)
+        && let Ok(steps) = &planned
+    {
+        job.restore_patch = steps.first().and_then(|s| s.body.clone());
+    }
     match planned {
         Ok(steps) => {
             if job.object_id.is_none() && !matches!(request.change, ObjectChange::Create { .. }) {

@@ -458,3 +458,55 @@ async fn a_delta_import_sees_membership_changes_made_in_the_tenant() {
         "{changes:?}"
     );
 }
+
+#[tokio::test]
+async fn a_deleted_user_who_comes_back_is_restored_with_the_same_id() {
+    let tenant = Tenant::start(EmulatorOptions::default()).await;
+    let mut connector = GraphConnector::new(tenant.settings());
+    let person = |title: &str| {
+        Attributes::new()
+            .with("userPrincipalName", "rehire")
+            .with("displayName", "Re Hire")
+            .with("jobTitle", title)
+    };
+    let outcomes = connector
+        .export(vec![create(1, "user", person("Analyst"))])
+        .await
+        .unwrap();
+    let id = applied_anchor(&outcomes[0]);
+    let outcomes = connector
+        .export(vec![ExportRequest {
+            id: ExportId(2),
+            object_type: ObjectType::new("user"),
+            anchor: Some(Anchor::new(id.as_str())),
+            change: ObjectChange::Delete,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+    assert!(tenant.user_by("id", &id).await.is_none(), "soft-deleted");
+
+    let outcomes = connector
+        .export(vec![create(3, "user", person("Manager"))])
+        .await
+        .unwrap();
+    assert_eq!(
+        applied_anchor(&outcomes[0]),
+        id,
+        "restored, not created anew"
+    );
+    let user = tenant.user_by("id", &id).await.expect("live again");
+    assert_eq!(user["jobTitle"], "Manager", "and brought up to date");
+
+    // Deleting what is already gone is applied.
+    let outcomes = connector
+        .export(vec![ExportRequest {
+            id: ExportId(4),
+            object_type: ObjectType::new("user"),
+            anchor: Some(Anchor::new("00000000-0000-0000-0000-000000000000")),
+            change: ObjectChange::Delete,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+}
