@@ -104,6 +104,8 @@ struct Job {
     what: String,
     object_id: Option<String>,
     created: bool,
+    /// Whether any change has landed (a create, a PATCH): a failure after that is partial.
+    landed: bool,
     steps: VecDeque<Step>,
     /// For a user create: what to PATCH onto a deleted user restored in its place.
     restore_patch: Option<Json>,
@@ -114,11 +116,37 @@ struct Job {
 
 impl Job {
     fn fail(&mut self, reason: String) {
+        self.fail_at(None, reason);
+    }
+
+    /// Ends the request: permanent when nothing landed; partial when some call did, naming
+    /// the attributes of the `failed` call and of every call not made.
+    fn fail_at(&mut self, failed: Option<&Step>, reason: String) {
         let reason = match (&self.object_id, self.created) {
             (Some(id), true) => format!("{} was created as {id}, but {reason}", self.what),
             _ => format!("{}: {reason}", self.what),
         };
-        self.outcome = Some(ExportResult::Permanent { reason });
+        if !self.landed {
+            self.outcome = Some(ExportResult::Permanent { reason });
+            return;
+        }
+        let mut unapplied: Vec<AttributeName> = Vec::new();
+        for step in failed.into_iter().chain(self.steps.iter()) {
+            for attribute in writes(step) {
+                if !unapplied.contains(&attribute) {
+                    unapplied.push(attribute);
+                }
+            }
+        }
+        self.outcome = Some(ExportResult::Partial {
+            anchor: self
+                .object_id
+                .clone()
+                .filter(|_| self.created)
+                .map(Anchor::new),
+            unapplied,
+            reason,
+        });
     }
 
     fn url(&self, step: &Step) -> String {
@@ -346,6 +374,9 @@ fn settle(job: &mut Job, reply: Reply) {
     job.steps.pop_front();
     job.attempts = 0;
     job.not_before = None;
+    if reply.is_success() && step.method != Method::GET {
+        job.landed = true;
+    }
     if !reply.is_success() {
         let tolerated = match step.tolerate {
             Tolerate::Nothing => false,
@@ -387,11 +418,8 @@ fn settle(job: &mut Job, reply: Reply) {
             return;
         }
         let error = reply.error("");
-        job.fail(format!(
-            "{} {} failed: {error}",
-            step.method,
-            job.url(&step)
-        ));
+        let reason = format!("{} {} failed: {error}", step.method, job.url(&step));
+        job.fail_at(Some(&step), reason);
         return;
     }
     match step.then {
@@ -478,7 +506,13 @@ fn settle(job: &mut Job, reply: Reply) {
 fn retry(job: &mut Job, reason: String, retry_after: Option<Duration>) {
     job.attempts += 1;
     let wait = retry_after.unwrap_or_else(|| backoff(job.attempts));
-    if job.attempts >= CALL_ATTEMPTS || wait > LONGEST_WAIT {
+    if (job.attempts >= CALL_ATTEMPTS || wait > LONGEST_WAIT) && job.landed {
+        // Part of the request landed: repeating all of it would create twice.
+        job.fail(format!(
+            "{reason} (still failing after {} tries)",
+            job.attempts
+        ));
+    } else if job.attempts >= CALL_ATTEMPTS || wait > LONGEST_WAIT {
         job.outcome = Some(ExportResult::Transient {
             reason: format!("{}: {reason}", job.what),
             retry_after: Some(wait),
@@ -486,6 +520,39 @@ fn retry(job: &mut Job, reason: String, retry_after: Option<Duration>) {
     } else {
         job.not_before = Some(Instant::now() + wait);
     }
+}
+
+/// The attributes a call writes, for naming what did not land when it fails.
+fn writes(step: &Step) -> Vec<AttributeName> {
+    let url = step.url.as_str();
+    let one = |name: &str| vec![AttributeName::new(name)];
+    if url.ends_with("/manager/$ref") {
+        return one(MANAGER);
+    }
+    if url.ends_with("/assignLicense") || matches!(step.then, Then::ReplaceLicenses(_)) {
+        return one(LICENSES);
+    }
+    if url.contains("/members")
+        || matches!(step.then, Then::BindMembers(_) | Then::ReplaceMembers(_))
+    {
+        return one(MEMBERS);
+    }
+    if step.method != Method::PATCH {
+        return Vec::new();
+    }
+    step.body
+        .as_ref()
+        .and_then(Json::as_object)
+        .into_iter()
+        .flat_map(|body| body.keys())
+        .map(|key| {
+            if key == "members@odata.bind" {
+                AttributeName::new(MEMBERS)
+            } else {
+                AttributeName::new(key.as_str())
+            }
+        })
+        .collect()
 }
 
 /// Whether Graph refused a create because `property` is taken (`ObjectConflict`).
@@ -524,6 +591,7 @@ fn plan(ctx: &ExportContext<'_>, request: ExportRequest) -> Job {
         what,
         object_id: request.anchor.as_ref().map(|a| a.as_str().to_owned()),
         created: false,
+        landed: false,
         steps: VecDeque::new(),
         restore_patch: None,
         attempts: 0,

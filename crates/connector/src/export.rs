@@ -26,6 +26,16 @@ pub struct ExportRequest {
 pub enum ExportResult {
     /// Done. For a create, the anchor the system gave the new object.
     Applied { anchor: Option<Anchor> },
+    /// Some of it landed and some did not: a user was created but its license could not be
+    /// assigned. The engine records what landed and keeps the rest pending, so that neither
+    /// a repeated create nor a forgotten license follows.
+    Partial {
+        /// For a create, the anchor the new object got.
+        anchor: Option<Anchor>,
+        /// The attributes whose change did not land.
+        unapplied: Vec<model::AttributeName>,
+        reason: String,
+    },
     /// Not done; may succeed later (busy, throttled, unreachable).
     Transient {
         reason: String,

@@ -200,6 +200,15 @@ fn record_outcome(
                 object: cs,
             });
         }
+        ExportResult::Partial {
+            anchor,
+            unapplied,
+            reason,
+        } => {
+            return record_partial(
+                ctx, store, export, object, anchor, &unapplied, reason, batch, report,
+            );
+        }
         ExportResult::Transient {
             reason,
             retry_after,
@@ -241,6 +250,74 @@ fn record_outcome(
         }
     }
     Ok(())
+}
+
+/// Part of a change landed: the connector space takes what landed, and the rest stays
+/// pending as an update, quarantined like a permanent failure with its reason.
+#[allow(clippy::too_many_arguments)]
+fn record_partial(
+    ctx: &RunContext<'_>,
+    store: &dyn Store,
+    mut export: PendingExport,
+    object: Option<CsObject>,
+    anchor: Option<model::Anchor>,
+    unapplied: &[model::AttributeName],
+    reason: String,
+    batch: &mut WriteBatch,
+    report: &mut RunReport,
+) -> Result<(), EngineError> {
+    let name = export.connector.clone();
+    let Some(mut cs) = object else {
+        batch.push(Write::DropExport(export.cs_id));
+        return Ok(());
+    };
+    let remaining: Vec<model::AttributeChange> = match &export.change {
+        ObjectChange::Create { attributes } => {
+            let Some(anchor) = anchor.or_else(|| cs.anchor.clone()) else {
+                return fail(ctx, export, reason, true, batch, report);
+            };
+            if let Some(existing) = store.cs_by_anchor(&name, &anchor)?
+                && existing.id != cs.id
+            {
+                batch.push(Write::DeleteCs(existing.id));
+            }
+            let mut landed = attributes.clone();
+            let mut remaining = Vec::new();
+            for attribute in unapplied {
+                if let Some(values) = landed.remove(attribute) {
+                    remaining.push(model::AttributeChange::replace(attribute.clone(), values));
+                }
+            }
+            cs.attributes = landed;
+            cs.anchor = Some(anchor);
+            remaining
+        }
+        ObjectChange::Update { changes } => {
+            let (missed, landed): (Vec<_>, Vec<_>) = changes
+                .iter()
+                .cloned()
+                .partition(|c| unapplied.contains(&c.name));
+            for change in &landed {
+                cs.attributes.apply(change);
+            }
+            missed
+        }
+        ObjectChange::Delete => return fail(ctx, export, reason, true, batch, report),
+    };
+    cs.digest = digest(&cs.object_type, &cs.attributes);
+    report.connector(&name).export.applied += 1;
+    export.anchor = cs.anchor.clone();
+    batch.push(Write::PutCs {
+        keys: ctx.keys.cs_keys(&cs),
+        object: cs,
+    });
+    if remaining.is_empty() {
+        batch.push(Write::DropExport(export.cs_id));
+        return Ok(());
+    }
+    export.operation = Operation::Update;
+    export.change = ObjectChange::Update { changes: remaining };
+    fail(ctx, export, reason, true, batch, report)
 }
 
 /// A permanent failure: the export is quarantined with its error and retried on the

@@ -97,6 +97,9 @@ pub fn desired(
         }
         match flow.expr.evaluate(source, &flow_ctx) {
             Ok(Outcome::Values(values)) => {
+                // An empty string is no value: `IIF(…, "E3", "")` means "no license", and a
+                // target that stores nothing must not look different from one that stores "".
+                let values = values.into_iter().filter(|v| !v.is_empty()).collect();
                 desired.attributes.set(flow.target.clone(), values);
                 desired.managed.push(flow.target.clone());
             }

@@ -350,7 +350,9 @@ async fn a_throttled_and_failing_tenant_loses_and_repeats_no_write() {
             match outcome.result {
                 ExportResult::Applied { .. } => applied += 1,
                 ExportResult::Transient { .. } => retry.push(request),
-                ExportResult::Permanent { reason } => panic!("{reason}"),
+                ExportResult::Permanent { reason } | ExportResult::Partial { reason, .. } => {
+                    panic!("{reason}")
+                }
             }
         }
         pending = retry;
@@ -509,4 +511,41 @@ async fn a_deleted_user_who_comes_back_is_restored_with_the_same_id() {
         .await
         .unwrap();
     assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+}
+
+#[tokio::test]
+async fn a_create_whose_license_finds_no_free_seat_is_partial_and_names_the_license() {
+    let tenant = Tenant::start(EmulatorOptions::default()).await;
+    let mut connector = GraphConnector::new(tenant.settings());
+    // EMS has 10 seats in the emulated tenant.
+    let requests = (0..11)
+        .map(|i| {
+            create(
+                i,
+                "user",
+                Attributes::new()
+                    .with("userPrincipalName", format!("seat{i}"))
+                    .with("displayName", format!("Seat {i}"))
+                    .with("usageLocation", "GB")
+                    .with("licenses", "EMS"),
+            )
+        })
+        .collect();
+    let outcomes = connector.export(requests).await.unwrap();
+    let partial: Vec<&ExportOutcome> = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, ExportResult::Partial { .. }))
+        .collect();
+    assert_eq!(partial.len(), 1, "{outcomes:#?}");
+    let ExportResult::Partial {
+        anchor,
+        unapplied,
+        reason,
+    } = &partial[0].result
+    else {
+        unreachable!()
+    };
+    assert!(anchor.is_some(), "the user was created: its anchor is kept");
+    assert_eq!(unapplied, &[AttributeName::new("licenses")]);
+    assert!(reason.contains("available licenses"), "{reason}");
 }
