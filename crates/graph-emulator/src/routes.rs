@@ -178,6 +178,8 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         .route("/v1.0/users/$count", get(count_users))
         .route("/v1.0/groups/$count", get(count_groups))
         .route("/v1.0/users/microsoft.graph.delta()", get(users_delta))
+        // Microsoft's SDKs call the function with its parentheses.
+        .route("/v1.0/users/delta()", get(users_delta))
         .route(
             "/v1.0/users/{id}",
             get(get_user).patch(update_user).delete(delete_user),
@@ -197,6 +199,7 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         .route("/v1.0/groups", get(list_groups).post(create_group))
         .route("/v1.0/groups/delta", get(groups_delta))
         .route("/v1.0/groups/microsoft.graph.delta()", get(groups_delta))
+        .route("/v1.0/groups/delta()", get(groups_delta))
         .route(
             "/v1.0/groups/{id}",
             get(get_group).patch(update_group).delete(delete_group),
@@ -1170,6 +1173,17 @@ pub async fn batch(
     Ok(odata_json(StatusCode::OK, &json!({"responses": responses})))
 }
 
+/// The path of a batch item relative to `/v1.0/`. Items usually carry a relative URL;
+/// Microsoft's Python SDK sends the absolute one (scheme, host and version included).
+fn batch_item_path(url: &str) -> &str {
+    let url = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url,
+    };
+    let url = url.trim_start_matches('/');
+    url.strip_prefix("v1.0/").unwrap_or(url)
+}
+
 async fn run_batch_item(
     state: &AppState,
     router: &Router,
@@ -1182,9 +1196,7 @@ async fn run_batch_item(
         .as_str()
         .unwrap_or("GET")
         .to_ascii_uppercase();
-    let url = item["url"].as_str().unwrap_or_default();
-    let url = url.trim_start_matches('/');
-    let url = url.strip_prefix("v1.0/").unwrap_or(url);
+    let url = batch_item_path(item["url"].as_str().unwrap_or_default());
     let item_headers = item.get("headers").and_then(Value::as_object);
     let item_error = |error: GraphError| {
         let rid = state.ids.guid();
@@ -1247,4 +1259,20 @@ async fn run_batch_item(
         .unwrap_or_default();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, Value::Object(headers), body)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn batch_item_urls_may_be_relative_or_absolute() {
+        for url in [
+            "/users/1?$select=id",
+            "users/1?$select=id",
+            "/v1.0/users/1?$select=id",
+            "https://127.0.0.1:8443/v1.0/users/1?$select=id",
+            "https://graph.microsoft.com/v1.0/users/1?$select=id",
+        ] {
+            assert_eq!(super::batch_item_path(url), "users/1?$select=id", "{url}");
+        }
+    }
 }
