@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::clock::graph_datetime;
 use crate::error::GraphError;
 use crate::odata::Filter;
+use crate::props::Props;
 use crate::schema::{Schema, TypeMismatch};
 
 /// The two kinds of directory object the emulator stores so far.
@@ -189,8 +190,12 @@ pub struct DirObject {
     pub id: String,
     pub kind: Kind,
     pub created_seq: u64,
-    pub props: Map<String, Value>,
-    changed: HashMap<String, u64>,
+    pub props: Props,
+    /// A user's password: never returned by Graph, kept for the state dump.
+    pub password: Option<Box<str>>,
+    /// Properties changed after creation and when; one absent here last changed when the
+    /// object was created. Empty for most objects, which keeps a large tenant small.
+    changed: Vec<(&'static str, u64)>,
     last_change: u64,
 }
 
@@ -201,8 +206,12 @@ impl DirObject {
             None => self.last_change,
             Some(props) => props
                 .iter()
-                .filter_map(|p| self.changed.get(p))
-                .copied()
+                .filter_map(|p| {
+                    self.changed
+                        .iter()
+                        .find(|(k, _)| k == p)
+                        .map(|(_, seq)| *seq)
+                })
                 .max()
                 .unwrap_or(self.created_seq)
                 .max(self.created_seq),
@@ -217,7 +226,10 @@ impl DirObject {
             let value = if name == "passwordProfile" {
                 Value::Null
             } else {
-                self.props.get(name).cloned().unwrap_or(Value::Null)
+                self.props
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| unset_value(self.kind, name))
             };
             out.insert(name.to_owned(), value);
         };
@@ -238,7 +250,10 @@ impl DirObject {
     }
 
     fn touch(&mut self, property: &str, seq: u64) {
-        self.changed.insert(property.to_owned(), seq);
+        match self.changed.iter_mut().find(|(k, _)| *k == property) {
+            Some((_, at)) => *at = seq,
+            None => self.changed.push((crate::props::intern(property), seq)),
+        }
         self.last_change = seq;
     }
 }
@@ -501,43 +516,42 @@ impl Directory {
         let nickname = body["mailNickname"].as_str().unwrap_or_default();
         self.check_nickname(Kind::User, nickname, None)?;
 
-        let mut props = body;
-        props.insert("id".to_owned(), json!(id));
-        props.insert("createdDateTime".to_owned(), json!(graph_datetime(now)));
-        props.insert("deletedDateTime".to_owned(), Value::Null);
-        for list in [
-            "businessPhones",
-            "otherMails",
-            "proxyAddresses",
-            "imAddresses",
-            "assignedLicenses",
-        ] {
-            props.entry(list).or_insert_with(|| json!([]));
-        }
-        props.entry("userType").or_insert_with(|| json!("Member"));
-        props.insert("creationType".to_owned(), Value::Null);
-        Ok(self.insert(Kind::User, id, props))
+        let mut body = body;
+        let password = take_password(&mut body);
+        // Unset properties (nulls, empty collections) are not stored: rendering fills
+        // them in from the schema.
+        let mut props = Props::from(body);
+        props.insert("id", json!(id));
+        props.insert("createdDateTime", json!(graph_datetime(now)));
+        props.insert_default("userType", || json!("Member"));
+        Ok(self.insert(Kind::User, id, props, password))
     }
 
-    fn insert(&mut self, kind: Kind, id: String, props: Map<String, Value>) -> &DirObject {
+    fn insert(
+        &mut self,
+        kind: Kind,
+        id: String,
+        props: Props,
+        password: Option<Box<str>>,
+    ) -> &DirObject {
         let seq = self.bump();
         if let Some(upn) = props.get("userPrincipalName").and_then(Value::as_str) {
             self.upn_index.insert(upn.to_lowercase(), id.clone());
         }
         if let Some(nick) = props.get("mailNickname").and_then(Value::as_str)
-            && (kind == Kind::User || is_unified(&props))
+            && (kind == Kind::User || is_unified(props.get("groupTypes")))
         {
             self.nickname_index
                 .insert((kind, nick.to_lowercase()), id.clone());
         }
-        let changed = props.keys().map(|k| (k.clone(), seq)).collect();
         self.order.entry(kind).or_default().insert(seq, id.clone());
         let object = DirObject {
             id: id.clone(),
             kind,
             created_seq: seq,
             props,
-            changed,
+            password,
+            changed: Vec::new(),
             last_change: seq,
         };
         self.objects.entry(id).insert_entry(object).into_mut()
@@ -611,24 +625,15 @@ impl Directory {
         if let Some(nick) = body.get("mailNickname").and_then(Value::as_str) {
             self.check_nickname(Kind::User, nick, None)?;
         }
-        let mut props = body;
-        props.insert("id".to_owned(), json!(id));
-        props
-            .entry("createdDateTime")
-            .or_insert_with(|| json!(graph_datetime(now)));
-        props.insert("deletedDateTime".to_owned(), Value::Null);
-        for list in [
-            "businessPhones",
-            "otherMails",
-            "proxyAddresses",
-            "imAddresses",
-            "assignedLicenses",
-        ] {
-            props.entry(list).or_insert_with(|| json!([]));
-        }
-        props.entry("accountEnabled").or_insert(json!(true));
-        props.entry("userType").or_insert_with(|| json!("Member"));
-        Ok(self.insert(Kind::User, id, props))
+        let mut body = body;
+        let password = take_password(&mut body);
+        let mut props = Props::from(body);
+        props.insert("id", json!(id));
+        props.insert_default("createdDateTime", || json!(graph_datetime(now)));
+        props.insert("deletedDateTime", Value::Null);
+        props.insert_default("accountEnabled", || json!(true));
+        props.insert_default("userType", || json!("Member"));
+        Ok(self.insert(Kind::User, id, props, password))
     }
 
     /// Finds a live object of `kind` by id, or a user by userPrincipalName.
@@ -762,7 +767,7 @@ impl Directory {
                 _ => {}
             }
             if let Some(object) = self.objects.get_mut(id) {
-                object.props.insert(key.clone(), value);
+                object.props.insert(&key, value);
                 object.touch(&key, seq);
             }
         }
@@ -779,7 +784,7 @@ impl Directory {
         }
         object
             .props
-            .insert("deletedDateTime".to_owned(), json!(graph_datetime(now)));
+            .insert("deletedDateTime", json!(graph_datetime(now)));
         self.leave_all_groups(&id, seq);
         // The deleted user's reports lose their manager.
         let reports: Vec<String> = self
@@ -832,12 +837,10 @@ impl Directory {
             return Err(GraphError::not_found(id));
         };
         let seq = self.bump();
-        object
-            .props
-            .insert("deletedDateTime".to_owned(), Value::Null);
-        let names: Vec<String> = object.props.keys().cloned().collect();
+        object.props.insert("deletedDateTime", Value::Null);
+        let names: Vec<&'static str> = object.props.keys().collect();
         for name in names {
-            object.touch(&name, seq);
+            object.touch(name, seq);
         }
         self.order
             .entry(object.kind)
@@ -923,7 +926,7 @@ impl Directory {
                 return Err(GraphError::invalid_property_value(required, "Group"));
             }
         }
-        let unified = is_unified(&body);
+        let unified = is_unified(body.get("groupTypes"));
         let mail_enabled = body["mailEnabled"].as_bool().unwrap_or(false);
         if !unified && mail_enabled {
             return Err(GraphError::bad_request(
@@ -941,9 +944,9 @@ impl Directory {
         }
 
         let created = json!(graph_datetime(now));
-        let mut props = Map::new();
+        let mut props = Props::default();
         for p in GROUP_DEFAULT_PROPERTIES {
-            props.insert((*p).to_owned(), Value::Null);
+            props.insert(p, Value::Null);
         }
         for list in [
             "groupTypes",
@@ -952,25 +955,27 @@ impl Directory {
             "resourceProvisioningOptions",
             "onPremisesProvisioningErrors",
         ] {
-            props.insert(list.to_owned(), json!([]));
+            props.insert(list, json!([]));
         }
-        props.extend(body);
-        props.insert("id".to_owned(), json!(id));
-        props.insert("createdDateTime".to_owned(), created.clone());
-        props.insert("renewedDateTime".to_owned(), created);
-        props.insert("securityIdentifier".to_owned(), json!(security_identifier));
+        for (key, value) in body {
+            props.insert(&key, value);
+        }
+        props.insert("id", json!(id));
+        props.insert("createdDateTime", created.clone());
+        props.insert("renewedDateTime", created);
+        props.insert("securityIdentifier", json!(security_identifier));
         if unified {
             let domain = self.verified_domains.first().cloned().unwrap_or_default();
             let mail = format!("{nickname}@{domain}");
-            props.insert("proxyAddresses".to_owned(), json!([format!("SMTP:{mail}")]));
-            props.insert("mail".to_owned(), json!(mail));
-            props.entry("visibility").and_modify(|v| {
-                if v.is_null() {
-                    *v = json!("Public");
-                }
-            });
+            props.insert("proxyAddresses", json!([format!("SMTP:{mail}")]));
+            props.insert("mail", json!(mail));
+            if props.get("visibility").is_none_or(Value::is_null) {
+                props.insert("visibility", json!("Public"));
+            }
         }
-        let seq = self.insert(Kind::Group, id.clone(), props).created_seq;
+        let seq = self
+            .insert(Kind::Group, id.clone(), props, None)
+            .created_seq;
         for m in &members {
             self.log_member(&id, m, seq, true);
         }
@@ -1127,7 +1132,10 @@ impl Directory {
                 .flat_map(|o| o.values())
                 .filter_map(|id| self.objects.get(id))
                 .map(|o| {
-                    let mut props = o.props.clone();
+                    let mut props = o.props.to_map();
+                    if let Some(password) = &o.password {
+                        props.insert("passwordProfile".to_owned(), json!({"password": password}));
+                    }
                     if kind == Kind::Group {
                         props.insert(
                             "members".to_owned(),
@@ -1144,7 +1152,7 @@ impl Directory {
         json!({
             "users": collect(Kind::User),
             "groups": collect(Kind::Group),
-            "deletedUsers": self.deleted_users().iter().map(|o| Value::Object(o.props.clone())).collect::<Vec<_>>(),
+            "deletedUsers": self.deleted_users().iter().map(|o| Value::Object(o.props.to_map())).collect::<Vec<_>>(),
         })
     }
 
@@ -1336,6 +1344,23 @@ impl Directory {
     }
 }
 
+/// How an unset property renders: an empty collection or `null`, by the schema.
+fn unset_value(kind: Kind, name: &str) -> Value {
+    let collection = Schema::v1()
+        .property(kind.entity(), name)
+        .is_some_and(|p| p.ty.starts_with("Collection("));
+    if collection { json!([]) } else { Value::Null }
+}
+
+/// Takes `passwordProfile` out of a create payload: the password is stored beside the
+/// properties, since Graph never returns it.
+fn take_password(body: &mut Map<String, Value>) -> Option<Box<str>> {
+    body.remove("passwordProfile")?
+        .get("password")?
+        .as_str()
+        .map(Box::from)
+}
+
 /// The skuIds in a user's `assignedLicenses`.
 pub fn assigned_sku_ids(user: &DirObject) -> Vec<String> {
     user.props
@@ -1347,9 +1372,8 @@ pub fn assigned_sku_ids(user: &DirObject) -> Vec<String> {
         .collect()
 }
 
-fn is_unified(props: &Map<String, Value>) -> bool {
-    props
-        .get("groupTypes")
+fn is_unified(group_types: Option<&Value>) -> bool {
+    group_types
         .and_then(Value::as_array)
         .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("Unified")))
 }

@@ -11,6 +11,7 @@ pub mod directory;
 pub mod error;
 pub mod licenses;
 pub mod odata;
+pub mod props;
 mod routes;
 pub mod schema;
 pub mod server;

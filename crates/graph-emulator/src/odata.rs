@@ -1,9 +1,10 @@
 //! OData system query options as Graph's directory accepts them: `$select`, `$top`,
 //! `$filter` (a documented subset), `$count`, `$skiptoken`, `$deltatoken`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::GraphError;
+use crate::props::Props;
 
 /// The query options of one request.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -197,7 +198,7 @@ impl Filter {
 
     /// Evaluates the filter against an object's stored properties. The directory compares
     /// strings without regard to case.
-    pub fn matches(&self, object: &Map<String, Value>) -> bool {
+    pub fn matches(&self, object: &Props) -> bool {
         match self {
             Filter::And(a, b) => a.matches(object) && b.matches(object),
             Filter::Or(a, b) => a.matches(object) || b.matches(object),
@@ -240,7 +241,7 @@ impl Filter {
 }
 
 /// Finds `a` or `a/b` (a property of a complex value) in an object.
-fn lookup<'a>(object: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+fn lookup<'a>(object: &'a Props, path: &str) -> Option<&'a Value> {
     let mut parts = path.split('/');
     let mut current = object.get(parts.next()?)?;
     for part in parts {
@@ -476,7 +477,7 @@ mod tests {
         let Value::Object(map) = object else {
             panic!("object expected")
         };
-        assert_eq!(f.matches(&map), expected, "{filter}");
+        assert_eq!(f.matches(&Props::from(map)), expected, "{filter}");
     }
 
     #[test]

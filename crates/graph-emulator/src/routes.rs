@@ -163,7 +163,7 @@ async fn seed_user(State(state): Shared, body: Bytes) -> AppResult {
     let user = dir.seed_user(body, id, now)?;
     Ok(odata_json(
         StatusCode::CREATED,
-        &Value::Object(user.props.clone()),
+        &Value::Object(user.props.to_map()),
     ))
 }
 
