@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::graph_datetime;
 use crate::error::GraphError;
-use crate::odata::Filter;
+use crate::odata::{Filter, OrderBy, Search};
 use crate::props::Props;
 use crate::schema::{Schema, TypeMismatch};
 
@@ -255,6 +255,19 @@ impl DirObject {
             None => self.changed.push((crate::props::intern(property), seq)),
         }
         self.last_change = seq;
+    }
+}
+
+/// What selects objects of a collection: `$filter` and `$search`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    pub filter: Option<&'a Filter>,
+    pub search: Option<&'a Search>,
+}
+
+impl Selection<'_> {
+    fn matches(&self, props: &Props) -> bool {
+        self.filter.is_none_or(|f| f.matches(props)) && self.search.is_none_or(|s| s.matches(props))
     }
 }
 
@@ -659,7 +672,7 @@ impl Directory {
     pub fn list(
         &self,
         kind: Kind,
-        filter: Option<&Filter>,
+        query: Selection<'_>,
         after: u64,
         limit: usize,
     ) -> (Vec<&DirObject>, Option<u64>) {
@@ -671,7 +684,7 @@ impl Directory {
             let Some(object) = self.objects.get(id) else {
                 continue;
             };
-            if filter.is_some_and(|f| !f.matches(&object.props)) {
+            if !query.matches(&object.props) {
                 continue;
             }
             if page.len() == limit {
@@ -683,13 +696,55 @@ impl Directory {
         (page, None)
     }
 
-    /// Counts the objects of `kind` that match a filter (for `$count=true`).
-    pub fn count(&self, kind: Kind, filter: Option<&Filter>) -> usize {
+    /// One page of a collection sorted by `$orderby` (case-insensitive; unset values
+    /// last), after `offset` objects.
+    pub fn list_sorted(
+        &self,
+        kind: Kind,
+        query: Selection<'_>,
+        order_by: &OrderBy,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<&DirObject>, Option<usize>) {
+        let mut all: Vec<(Option<String>, &DirObject)> = self
+            .order
+            .get(&kind)
+            .into_iter()
+            .flat_map(|o| o.values())
+            .filter_map(|id| self.objects.get(id))
+            .filter(|o| query.matches(&o.props))
+            .map(|o| {
+                let key = match o.props.get(&order_by.property) {
+                    Some(Value::String(s)) => Some(s.to_lowercase()),
+                    Some(Value::Null) | None => None,
+                    Some(other) => Some(other.to_string()),
+                };
+                (key, o)
+            })
+            .collect();
+        all.sort_by(|(a, x), (b, y)| {
+            let by_value = match (a, b) {
+                (Some(a), Some(b)) if order_by.descending => b.cmp(a),
+                (Some(a), Some(b)) => a.cmp(b),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            by_value.then(x.created_seq.cmp(&y.created_seq))
+        });
+        let rest = all.get(offset..).unwrap_or(&[]);
+        let page: Vec<&DirObject> = rest.iter().take(limit).map(|(_, o)| *o).collect();
+        let next = (rest.len() > limit).then_some(offset + limit);
+        (page, next)
+    }
+
+    /// Counts the objects of `kind` that match (for `$count=true`).
+    pub fn count(&self, kind: Kind, query: Selection<'_>) -> usize {
         self.order.get(&kind).map_or(0, |order| {
             order
                 .values()
                 .filter_map(|id| self.objects.get(id))
-                .filter(|o| filter.is_none_or(|f| f.matches(&o.props)))
+                .filter(|o| query.matches(&o.props))
                 .count()
         })
     }

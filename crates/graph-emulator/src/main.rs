@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::Parser;
+use graph_emulator::throttle::TenantSize;
 use graph_emulator::{Emulator, EmulatorOptions};
 
 #[derive(Debug, Parser)]
@@ -35,6 +36,10 @@ struct Args {
     /// Milliseconds added to every Graph call.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Tenant size for the resource-unit quota: small, medium or large (default: from
+    /// the user count).
+    #[arg(long)]
+    tenant_size: Option<TenantSize>,
 }
 
 #[tokio::main]
@@ -63,6 +68,7 @@ async fn main() -> anyhow::Result<()> {
         tls_dir: args.tls_dir,
         time_scale: args.time_scale,
         seed: args.seed,
+        tenant_size: args.tenant_size,
         ..EmulatorOptions::default()
     };
     let running = Emulator::start(options)

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::auth::{decode_basic, openid_configuration};
-use crate::directory::{DeltaCursor, DeltaEntry, DirObject, Kind, check_select, reference_id};
+use crate::directory::{
+    DeltaCursor, DeltaEntry, DirObject, Kind, Selection, check_select, reference_id,
+};
 use crate::error::GraphError;
 use crate::odata::{FilterRules, QueryOptions};
 use crate::server::{AppState, Scheme, empty};
@@ -379,9 +381,42 @@ fn with_type(object: &DirObject, select: Option<&[String]>) -> Value {
     Value::Object(map)
 }
 
+/// A list's `$skiptoken`: the creation position of the last object shown, or (with
+/// `$orderby`) how many objects came before the next page.
 #[derive(Debug, Serialize, Deserialize)]
 struct ListToken {
+    #[serde(default)]
     a: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<usize>,
+}
+
+/// What `$search` looks in, by resource (the documented displayName and mail, and the
+/// other name-like properties the directory indexes for search).
+fn searchable(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::User => &[
+            "displayName",
+            "mail",
+            "userPrincipalName",
+            "givenName",
+            "surname",
+            "mailNickname",
+        ],
+        Kind::Group => &["displayName", "mail", "mailNickname", "description"],
+    }
+}
+
+/// `$orderby` works on these without an advanced query.
+fn sortable_by_default(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::User => &["displayName", "userPrincipalName"],
+        Kind::Group => &["displayName"],
+    }
+}
+
+fn sorting_not_supported() -> GraphError {
+    GraphError::unsupported_query("Sorting not supported for current query.")
 }
 
 // ---- collections -----------------------------------------------------------------------
@@ -398,20 +433,61 @@ fn list(
     if let Some(select) = &q.select {
         check_select(kind, select)?;
     }
-    let advanced = is_eventual(headers) && q.count;
+    let eventual = is_eventual(headers);
+    let advanced = eventual && q.count;
     if let Some(filter) = &q.filter {
         filter.validate(rules, advanced)?;
     }
-    let after = match &q.skiptoken {
-        Some(t) => decode_token::<ListToken>(t).ok_or_else(bad_skiptoken)?.a,
-        None => 0,
+    if let Some(search) = &q.search {
+        if !eventual {
+            return Err(GraphError::unsupported_query(
+                "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+            ));
+        }
+        let clauses = std::iter::once(&search.first).chain(search.rest.iter().map(|(_, c)| c));
+        for clause in clauses {
+            if !searchable(kind).contains(&clause.property.as_str()) {
+                return Err(GraphError::unsupported_query(format!(
+                    "Unsupported or invalid search clause specified for property '{}' of resource '{}'.",
+                    clause.property,
+                    kind.resource()
+                )));
+            }
+        }
+    }
+    if let Some(order_by) = &q.orderby {
+        check_select(kind, std::slice::from_ref(&order_by.property))?;
+        let by_default = sortable_by_default(kind).contains(&order_by.property.as_str());
+        // Sorting anything else, or sorting a filtered list, is an advanced query.
+        if !advanced && (!by_default || q.filter.is_some()) {
+            return Err(sorting_not_supported());
+        }
+    }
+    let token = match &q.skiptoken {
+        Some(t) => Some(decode_token::<ListToken>(t).ok_or_else(bad_skiptoken)?),
+        None => None,
     };
     let set = match kind {
         Kind::User => "users",
         Kind::Group => "groups",
     };
+    let query = Selection {
+        filter: q.filter.as_ref(),
+        search: q.search.as_ref(),
+    };
     let dir = state.directory();
-    let (page, next) = dir.list(kind, q.filter.as_ref(), after, q.page_size());
+    let (page, next) = match &q.orderby {
+        Some(order_by) => {
+            let offset = token.and_then(|t| t.o).unwrap_or(0);
+            let (page, next) = dir.list_sorted(kind, query, order_by, offset, q.page_size());
+            (page, next.map(|o| ListToken { a: 0, o: Some(o) }))
+        }
+        None => {
+            let after = token.map_or(0, |t| t.a);
+            let (page, next) = dir.list(kind, query, after, q.page_size());
+            (page, next.map(|a| ListToken { a, o: None }))
+        }
+    };
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_owned(),
@@ -419,13 +495,10 @@ fn list(
     );
     // `$count=true` without `ConsistencyLevel: eventual` is silently ignored.
     if advanced {
-        body.insert(
-            "@odata.count".to_owned(),
-            json!(dir.count(kind, q.filter.as_ref())),
-        );
+        body.insert("@odata.count".to_owned(), json!(dir.count(kind, query)));
     }
-    if let Some(after) = next {
-        let token = encode_token(&ListToken { a: after });
+    if let Some(next) = next {
+        let token = encode_token(&next);
         body.insert(
             "@odata.nextLink".to_owned(),
             json!(link(base, set, pairs, ("$skiptoken", token))),
@@ -515,7 +588,11 @@ fn count_segment(
     if let Some(filter) = &q.filter {
         filter.validate(rules, true)?;
     }
-    let n = state.directory().count(kind, q.filter.as_ref());
+    let query = Selection {
+        filter: q.filter.as_ref(),
+        search: q.search.as_ref(),
+    };
+    let n = state.directory().count(kind, query);
     let mut response = (StatusCode::OK, n.to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -50,6 +50,9 @@ pub struct EmulatorOptions {
     pub fault_rate: f64,
     /// Delay added to every Graph call.
     pub latency: std::time::Duration,
+    /// The tenant size that picks the resource-unit quota; `None` follows the user count
+    /// (under 50 small, up to 500 medium, above that large).
+    pub tenant_size: Option<TenantSize>,
 }
 
 impl Default for EmulatorOptions {
@@ -66,6 +69,7 @@ impl Default for EmulatorOptions {
             clock: Arc::new(SystemClock),
             fault_rate: 0.0,
             latency: std::time::Duration::ZERO,
+            tenant_size: None,
         }
     }
 }
@@ -121,6 +125,7 @@ pub struct AppState {
     stats: Mutex<Stats>,
     fault_rate: f64,
     latency: std::time::Duration,
+    tenant_size: Option<TenantSize>,
     /// Draws for faults come from their own sequence, so the ids a seed hands out do not
     /// depend on the fault rate.
     fault_draws: IdGenerator,
@@ -165,6 +170,7 @@ impl AppState {
             stats: Mutex::new(Stats::default()),
             fault_rate: options.fault_rate.clamp(0.0, 1.0),
             latency: options.latency,
+            tenant_size: options.tenant_size,
             fault_draws: IdGenerator::new(seed ^ 0xFA17_FA17_FA17_FA17),
             identity,
             ids,
@@ -500,7 +506,9 @@ async fn graph_gate(State(state): State<Arc<AppState>>, request: Request, next: 
         return fault.into_response();
     }
     let cost = cost_of(&request);
-    let size = TenantSize::for_user_count(state.directory().user_count());
+    let size = state
+        .tenant_size
+        .unwrap_or_else(|| TenantSize::for_user_count(state.directory().user_count()));
     let admitted = state.throttle().admit(cost, size, now);
     match admitted {
         Ok(admitted) => {

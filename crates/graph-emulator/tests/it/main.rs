@@ -13,6 +13,7 @@ mod https;
 mod inspection;
 mod licenses;
 mod manager;
+mod queries;
 mod sdk_fidelity;
 mod support;
 mod throttling;
