@@ -358,6 +358,8 @@ pub struct Directory {
     upn_index: HashMap<String, String>,
     nickname_index: HashMap<(Kind, String), String>,
     members: HashMap<String, Vec<String>>,
+    /// group id → owner ids.
+    owners: HashMap<String, Vec<String>>,
     deleted: HashMap<String, DirObject>,
     tombstones: Vec<Tombstone>,
 }
@@ -372,6 +374,7 @@ impl Directory {
             upn_index: HashMap::new(),
             nickname_index: HashMap::new(),
             members: HashMap::new(),
+            owners: HashMap::new(),
             deleted: HashMap::new(),
             tombstones: Vec::new(),
             member_log: Vec::new(),
@@ -935,6 +938,9 @@ impl Directory {
     }
 
     fn leave_all_groups(&mut self, member: &str, seq: u64) {
+        for owners in self.owners.values_mut() {
+            owners.retain(|o| o != member);
+        }
         let groups: Vec<String> = self
             .members
             .iter()
@@ -1035,6 +1041,9 @@ impl Directory {
             self.log_member(&id, m, seq, true);
         }
         self.members.insert(id.clone(), members);
+        if !owners.is_empty() {
+            self.owners.insert(id.clone(), owners);
+        }
         Ok(&self.objects[&id])
     }
 
@@ -1043,7 +1052,8 @@ impl Directory {
         let mut patch = patch;
         let id = self.get(Kind::Group, key)?.id.clone();
         let members = take_binds(&mut patch, "members@odata.bind")?;
-        if members.len() > MAX_BINDS_PER_REQUEST {
+        let owners = take_binds(&mut patch, "owners@odata.bind")?;
+        if members.len() + owners.len() > MAX_BINDS_PER_REQUEST {
             return Err(GraphError::bad_request(format!(
                 "A maximum of {MAX_BINDS_PER_REQUEST} relationships can be added in a single request."
             )));
@@ -1068,9 +1078,21 @@ impl Directory {
                 )));
             }
         }
+        let current_owners = self.owners.get(&id).cloned().unwrap_or_default();
+        for (i, o) in owners.iter().enumerate() {
+            if !self.objects.contains_key(o) {
+                return Err(GraphError::not_found(o));
+            }
+            if current_owners.contains(o) || owners[..i].contains(o) {
+                return Err(already_related("owners"));
+            }
+        }
         self.apply_patch(&id, patch);
         for m in members {
             self.add_member(&id, &m)?;
+        }
+        for o in owners {
+            self.add_owner(&id, &o)?;
         }
         Ok(())
     }
@@ -1115,6 +1137,112 @@ impl Directory {
             g.touch("members", seq);
         }
         Ok(())
+    }
+
+    /// `POST /groups/{id}/owners/$ref`. Owners are users (or service principals); they are
+    /// not members.
+    pub fn add_owner(&mut self, group: &str, owner: &str) -> Result<(), GraphError> {
+        let group_id = self.get(Kind::Group, group)?.id.clone();
+        let owner_id = owner.to_lowercase();
+        if !self
+            .objects
+            .get(&owner_id)
+            .is_some_and(|o| o.kind == Kind::User)
+        {
+            return Err(GraphError::not_found(owner));
+        }
+        let list = self.owners.entry(group_id).or_default();
+        if list.contains(&owner_id) {
+            return Err(already_related("owners"));
+        }
+        list.push(owner_id);
+        Ok(())
+    }
+
+    /// `DELETE /groups/{id}/owners/{ownerId}/$ref`. A Microsoft 365 group keeps at least
+    /// one owner.
+    pub fn remove_owner(&mut self, group: &str, owner: &str) -> Result<(), GraphError> {
+        let group = self.get(Kind::Group, group)?;
+        let group_id = group.id.clone();
+        let unified = is_unified(group.props.get("groupTypes"));
+        let owner_id = owner.to_lowercase();
+        let list = self.owners.entry(group_id).or_default();
+        let Some(pos) = list.iter().position(|o| *o == owner_id) else {
+            if !self.objects.contains_key(&owner_id) {
+                return Err(GraphError::not_found(owner));
+            }
+            return Err(GraphError::bad_request(
+                "One or more removed object references do not exist for the following modified properties: 'owners'.",
+            ));
+        };
+        if unified && list.len() == 1 {
+            return Err(GraphError::bad_request(
+                "The group must have at least one owner, hence this owner cannot be removed.",
+            ));
+        }
+        list.remove(pos);
+        Ok(())
+    }
+
+    /// A group's owners, in the order they were added.
+    pub fn owners(&self, group: &str) -> Result<Vec<&DirObject>, GraphError> {
+        let group_id = &self.get(Kind::Group, group)?.id;
+        Ok(self
+            .owners
+            .get(group_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| self.objects.get(o))
+            .collect())
+    }
+
+    /// `POST /invitations`: a guest user with `userType: Guest`, `creationType: Invitation`
+    /// and `externalUserState: PendingAcceptance`, named `alias_domain#EXT#@{initial
+    /// domain}`. Inviting an address again returns the existing guest.
+    pub fn invite_guest(
+        &mut self,
+        email: &str,
+        display_name: Option<&str>,
+        user_type: &str,
+        id: String,
+        now: Timestamp,
+    ) -> Result<&DirObject, GraphError> {
+        let Some((local, domain)) = email.split_once('@').filter(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.contains('@') && !l.contains(char::is_whitespace)
+        }) else {
+            return Err(GraphError::bad_request(format!(
+                "The invited user email address '{email}' is not valid."
+            )));
+        };
+        let initial = self.verified_domains.first().cloned().unwrap_or_default();
+        let alias = format!("{local}_{domain}").to_lowercase();
+        let upn = format!("{alias}#EXT#@{initial}");
+        if let Some(existing) = self.upn_index.get(&upn.to_lowercase()).cloned()
+            && self.objects.contains_key(&existing)
+        {
+            return Ok(&self.objects[&existing]);
+        }
+        let mut props = Props::default();
+        props.insert("id", json!(id));
+        props.insert("accountEnabled", json!(true));
+        props.insert("displayName", json!(display_name.unwrap_or(local)));
+        props.insert("mail", json!(email));
+        props.insert("mailNickname", json!(alias.replace(['#', '\''], "_")));
+        props.insert("otherMails", json!([email]));
+        props.insert("userPrincipalName", json!(upn));
+        props.insert("userType", json!(user_type));
+        props.insert("creationType", json!("Invitation"));
+        props.insert("externalUserState", json!("PendingAcceptance"));
+        props.insert(
+            "externalUserStateChangeDateTime",
+            json!(graph_datetime(now)),
+        );
+        props.insert("createdDateTime", json!(graph_datetime(now)));
+        props.insert(
+            "identities",
+            json!([{"signInType": "userPrincipalName", "issuer": initial, "issuerAssignedId": upn}]),
+        );
+        Ok(self.insert(Kind::User, id, props, None))
     }
 
     /// One page of a group's direct members, after position `after`.
@@ -1167,6 +1295,7 @@ impl Directory {
                 .remove(&(Kind::Group, nick.to_lowercase()));
         }
         self.members.remove(&id);
+        self.owners.remove(&id);
         self.leave_all_groups(&id, seq);
         self.tombstones.push(Tombstone {
             id,
@@ -1195,6 +1324,10 @@ impl Directory {
                         props.insert(
                             "members".to_owned(),
                             json!(self.members.get(&o.id).cloned().unwrap_or_default()),
+                        );
+                        props.insert(
+                            "owners".to_owned(),
+                            json!(self.owners.get(&o.id).cloned().unwrap_or_default()),
                         );
                     }
                     if let Some(m) = self.managers.get(&o.id) {
@@ -1431,6 +1564,12 @@ fn is_unified(group_types: Option<&Value>) -> bool {
     group_types
         .and_then(Value::as_array)
         .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("Unified")))
+}
+
+fn already_related(property: &str) -> GraphError {
+    GraphError::bad_request(format!(
+        "One or more added object references already exist for the following modified properties: '{property}'."
+    ))
 }
 
 fn already_member() -> GraphError {

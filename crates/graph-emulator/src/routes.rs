@@ -212,6 +212,13 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             "/v1.0/groups/{id}/members/{member}/$ref",
             delete(remove_member),
         )
+        .route("/v1.0/groups/{id}/owners", get(group_owners))
+        .route("/v1.0/groups/{id}/owners/$ref", post(add_owner))
+        .route(
+            "/v1.0/groups/{id}/owners/{owner}/$ref",
+            delete(remove_owner),
+        )
+        .route("/v1.0/invitations", post(invite))
         .route("/v1.0/$batch", post(batch))
         .route(
             "/v1.0/directory/deletedItems/microsoft.graph.user",
@@ -1120,6 +1127,115 @@ async fn remove_member(
 ) -> AppResult {
     state.directory().remove_member(&id, &member)?;
     Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn group_owners(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let q = QueryOptions::parse(&pairs)?;
+    if let Some(select) = &q.select {
+        check_select(Kind::User, select)?;
+    }
+    let dir = state.directory();
+    let value: Vec<Value> = dir
+        .owners(&id)?
+        .into_iter()
+        .map(|o| with_type(o, q.select.as_deref()))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
+    ))
+}
+
+async fn add_owner(State(state): Shared, Path(id): Path<String>, body: Bytes) -> AppResult {
+    let owner = reference_in(&body)?;
+    state.directory().add_owner(&id, &owner)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn remove_owner(
+    State(state): Shared,
+    Path((id, owner)): Path<(String, String)>,
+) -> AppResult {
+    state.directory().remove_owner(&id, &owner)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+// ---- invitations ---------------------------------------------------------------------
+
+/// `POST /invitations`: creates (or finds) the guest user and answers with the
+/// invitation, as the documented example shows it.
+async fn invite(State(state): Shared, base: Base, body: Bytes) -> AppResult {
+    let body = parse_object(&body)?;
+    let text = |name: &str| body.get(name).and_then(Value::as_str);
+    for required in ["invitedUserEmailAddress", "inviteRedirectUrl"] {
+        if text(required).is_none_or(str::is_empty) {
+            return Err(GraphError::invalid_property_value(required, "Invitation"));
+        }
+    }
+    let email = text("invitedUserEmailAddress").unwrap_or_default();
+    let user_type = match text("invitedUserType") {
+        None => "Guest",
+        Some(t) if t.eq_ignore_ascii_case("guest") => "Guest",
+        Some(t) if t.eq_ignore_ascii_case("member") => "Member",
+        Some(_) => {
+            return Err(GraphError::invalid_property_value(
+                "invitedUserType",
+                "Invitation",
+            ));
+        }
+    };
+    let send_message = match body.get("sendInvitationMessage") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(GraphError::odata_bad_request(format!(
+                "Cannot convert the literal '{other}' to the expected type 'Edm.Boolean'."
+            )));
+        }
+    };
+    let id = state.ids.guid();
+    let invitation_id = state.ids.guid();
+    let ticket = state.ids.guid().replace('-', "");
+    let now = state.clock.now();
+    let mut dir = state.directory();
+    let guest = dir.invite_guest(email, text("invitedUserDisplayName"), user_type, id, now)?;
+    let tenant = &state.identity.tenant_id;
+    let redeem = format!(
+        "https://login.microsoftonline.com/redeem?rd=https%3a%2f%2finvitations.microsoft.com%2fredeem%2f%3ftenant%3d{tenant}%26user%3d{invitation_id}%26ticket%3d{ticket}%26ver%3d2.0"
+    );
+    let message_info = body
+        .get("invitedUserMessageInfo")
+        .cloned()
+        .unwrap_or_else(|| {
+            json!({"messageLanguage": null, "customizedMessageBody": null,
+               "ccRecipients": [{"emailAddress": {"name": null, "address": null}}]})
+        });
+    let status = guest
+        .props
+        .get("externalUserState")
+        .and_then(Value::as_str)
+        .unwrap_or("PendingAcceptance")
+        .to_owned();
+    let response = json!({
+        "@odata.context": base.context("invitations/$entity"),
+        "id": invitation_id,
+        "inviteRedeemUrl": redeem,
+        "invitedUserDisplayName": body.get("invitedUserDisplayName").cloned().unwrap_or(Value::Null),
+        "invitedUserType": user_type,
+        "invitedUserEmailAddress": email,
+        "sendInvitationMessage": send_message,
+        "resetRedemption": body.get("resetRedemption").cloned().unwrap_or(json!(false)),
+        "inviteRedirectUrl": text("inviteRedirectUrl"),
+        "status": status,
+        "invitedUserMessageInfo": message_info,
+        "invitedUser": {"id": guest.id},
+    });
+    Ok(odata_json(StatusCode::CREATED, &response))
 }
 
 // ---- deleted items -------------------------------------------------------------------

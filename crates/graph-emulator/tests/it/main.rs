@@ -13,6 +13,7 @@ mod https;
 mod inspection;
 mod licenses;
 mod manager;
+mod owners_guests;
 mod queries;
 mod sdk_fidelity;
 mod support;
