@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::graph_datetime;
 use crate::error::GraphError;
+use crate::extensions::ExtensionProperty;
 use crate::odata::{Filter, OrderBy, Search};
 use crate::props::Props;
 use crate::schema::{Schema, TypeMismatch};
@@ -360,6 +361,8 @@ pub struct Directory {
     members: HashMap<String, Vec<String>>,
     /// group id → owner ids.
     owners: HashMap<String, Vec<String>>,
+    /// Directory extensions registered on the application.
+    extensions: Vec<ExtensionProperty>,
     deleted: HashMap<String, DirObject>,
     tombstones: Vec<Tombstone>,
 }
@@ -375,11 +378,91 @@ impl Directory {
             nickname_index: HashMap::new(),
             members: HashMap::new(),
             owners: HashMap::new(),
+            extensions: Vec::new(),
             deleted: HashMap::new(),
             tombstones: Vec::new(),
             member_log: Vec::new(),
             managers: HashMap::new(),
         }
+    }
+
+    // ---- directory extensions -------------------------------------------------------
+
+    /// `POST /applications/{id}/extensionProperties`.
+    pub fn register_extension(
+        &mut self,
+        extension: ExtensionProperty,
+    ) -> Result<&ExtensionProperty, GraphError> {
+        if self
+            .extensions
+            .iter()
+            .any(|e| e.name.eq_ignore_ascii_case(&extension.name))
+        {
+            return Err(GraphError::bad_request(format!(
+                "Property with name '{}' already exists on the application.",
+                extension.name
+            )));
+        }
+        self.extensions.push(extension);
+        Ok(self.extensions.last().expect("just pushed"))
+    }
+
+    pub fn extensions(&self) -> &[ExtensionProperty] {
+        &self.extensions
+    }
+
+    /// `DELETE /applications/{id}/extensionProperties/{id}`: the definition goes; values
+    /// already written stay stored but can no longer be read or written.
+    pub fn unregister_extension(&mut self, id: &str) -> Result<(), GraphError> {
+        let before = self.extensions.len();
+        self.extensions.retain(|e| !e.id.eq_ignore_ascii_case(id));
+        if self.extensions.len() == before {
+            return Err(GraphError::not_found(id));
+        }
+        Ok(())
+    }
+
+    fn extension(&self, kind: Kind, name: &str) -> Option<&ExtensionProperty> {
+        self.extensions
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name) && e.targets(kind))
+    }
+
+    /// Extension names in `$select`, `$orderby` or `$filter` must be registered for the
+    /// object's type.
+    pub fn check_extension_names<'a>(
+        &self,
+        kind: Kind,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), GraphError> {
+        for name in names {
+            if name.starts_with(EXTENSION_PREFIX) && self.extension(kind, name).is_none() {
+                return Err(GraphError::odata_bad_request(format!(
+                    "Could not find a property named '{name}' on type 'microsoft.graph.{}'.",
+                    kind.entity()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Extension values in a create or PATCH payload: registered for the type, right
+    /// data type.
+    fn check_extension_values(
+        &self,
+        kind: Kind,
+        body: &Map<String, Value>,
+    ) -> Result<(), GraphError> {
+        for (key, value) in body.iter().filter(|(k, _)| k.starts_with(EXTENSION_PREFIX)) {
+            let Some(extension) = self.extension(kind, key) else {
+                return Err(GraphError::odata_bad_request(format!(
+                    "Property '{key}' does not exist on type 'microsoft.graph.{}'. Make sure to only use property names that are defined by the type or mark the type as open type.",
+                    kind.entity()
+                )));
+            };
+            extension.check_value(value)?;
+        }
+        Ok(())
     }
 
     /// `PUT /users/{id}/manager/$ref`.
@@ -507,6 +590,7 @@ impl Directory {
         now: Timestamp,
     ) -> Result<&DirObject, GraphError> {
         check_payload(Kind::User, &body, USER_READ_ONLY)?;
+        self.check_extension_values(Kind::User, &body)?;
         for required in [
             "accountEnabled",
             "displayName",
@@ -631,6 +715,7 @@ impl Directory {
         now: Timestamp,
     ) -> Result<&DirObject, GraphError> {
         check_payload(Kind::User, &body, &["id"])?;
+        self.check_extension_values(Kind::User, &body)?;
         for required in ["displayName", "userPrincipalName"] {
             if body.get(required).is_none_or(Value::is_null) {
                 return Err(GraphError::invalid_property_value(required, "User"));
@@ -758,6 +843,7 @@ impl Directory {
         let id = user.id.clone();
         let synced = user.props.get("onPremisesSyncEnabled") == Some(&Value::Bool(true));
         check_payload(Kind::User, &patch, USER_READ_ONLY)?;
+        self.check_extension_values(Kind::User, &patch)?;
         if synced
             && patch
                 .keys()
@@ -977,6 +1063,7 @@ impl Directory {
             )));
         }
         check_payload(Kind::Group, &body, GROUP_READ_ONLY)?;
+        self.check_extension_values(Kind::Group, &body)?;
         for required in [
             "displayName",
             "mailEnabled",
@@ -1059,6 +1146,7 @@ impl Directory {
             )));
         }
         check_payload(Kind::Group, &patch, GROUP_READ_ONLY)?;
+        self.check_extension_values(Kind::Group, &patch)?;
         if patch.get("displayName").is_some_and(Value::is_null) {
             return Err(GraphError::invalid_property_value("displayName", "Group"));
         }
@@ -1611,6 +1699,9 @@ pub fn reference_id(url: &str) -> Option<&str> {
     (!tail.is_empty() && tail.chars().all(|c| c.is_ascii_hexdigit() || c == '-')).then_some(tail)
 }
 
+/// Directory extension attributes are named `extension_{appId}_{name}`.
+pub const EXTENSION_PREFIX: &str = "extension_";
+
 /// Checks a request payload against the schema: known properties, right types, nothing
 /// read-only.
 fn check_payload(
@@ -1620,7 +1711,8 @@ fn check_payload(
 ) -> Result<(), GraphError> {
     let schema = Schema::v1();
     for (key, value) in body {
-        if key.starts_with("@odata.") {
+        // Directory extensions are checked against their registration by the caller.
+        if key.starts_with("@odata.") || key.starts_with(EXTENSION_PREFIX) {
             continue;
         }
         let Some(property) = schema.property(kind.entity(), key) else {
@@ -1658,7 +1750,11 @@ fn check_payload(
 pub fn check_select(kind: Kind, select: &[String]) -> Result<(), GraphError> {
     let schema = Schema::v1();
     for p in select {
-        if p != "members" && p != "manager" && schema.property(kind.entity(), p).is_none() {
+        let known = p == "members"
+            || p == "manager"
+            || p.starts_with(EXTENSION_PREFIX)
+            || schema.property(kind.entity(), p).is_some();
+        if !known {
             return Err(GraphError::odata_bad_request(format!(
                 "Could not find a property named '{p}' on type 'microsoft.graph.{}'.",
                 kind.entity()

@@ -286,7 +286,8 @@ impl Filter {
                 inner.validate(rules, advanced)
             }
             Filter::Cmp { property, op, .. } => {
-                if !rules.comparable.contains(&property.as_str()) {
+                let extension = property.starts_with(crate::directory::EXTENSION_PREFIX);
+                if !extension && !rules.comparable.contains(&property.as_str()) {
                     return Err(unsupported(property));
                 }
                 if *op == CmpOp::Ne && !advanced {
@@ -295,7 +296,8 @@ impl Filter {
                 Ok(())
             }
             Filter::In { property, .. } => {
-                if rules.comparable.contains(&property.as_str()) {
+                let extension = property.starts_with(crate::directory::EXTENSION_PREFIX);
+                if extension || rules.comparable.contains(&property.as_str()) {
                     Ok(())
                 } else {
                     Err(unsupported(property))
@@ -318,6 +320,22 @@ impl Filter {
                     Err(needs_advanced("endsWith"))
                 }
             }
+        }
+    }
+
+    /// The properties the filter names.
+    pub fn properties(&self) -> Vec<&str> {
+        match self {
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                let mut out = a.properties();
+                out.extend(b.properties());
+                out
+            }
+            Filter::Not(inner) => inner.properties(),
+            Filter::Cmp { property, .. }
+            | Filter::In { property, .. }
+            | Filter::StartsWith { property, .. }
+            | Filter::EndsWith { property, .. } => vec![property.as_str()],
         }
     }
 

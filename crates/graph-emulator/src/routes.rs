@@ -219,6 +219,16 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             delete(remove_owner),
         )
         .route("/v1.0/invitations", post(invite))
+        .route("/v1.0/applications", get(list_applications))
+        .route("/v1.0/applications/{id}", get(get_application))
+        .route(
+            "/v1.0/applications/{id}/extensionProperties",
+            get(list_extension_properties).post(create_extension_property),
+        )
+        .route(
+            "/v1.0/applications/{id}/extensionProperties/{ext}",
+            get(get_extension_property).delete(delete_extension_property),
+        )
         .route("/v1.0/$batch", post(batch))
         .route(
             "/v1.0/directory/deletedItems/microsoft.graph.user",
@@ -474,6 +484,15 @@ fn list(
         Some(t) => Some(decode_token::<ListToken>(t).ok_or_else(bad_skiptoken)?),
         None => None,
     };
+    state.directory().check_extension_names(
+        kind,
+        q.select
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(q.filter.iter().flat_map(|f| f.properties()))
+            .chain(q.orderby.iter().map(|o| o.property.as_str())),
+    )?;
     let set = match kind {
         Kind::User => "users",
         Kind::Group => "groups",
@@ -531,6 +550,7 @@ fn get_one(
         check_select(kind, select)?;
     }
     let dir = state.directory();
+    dir.check_extension_names(kind, q.select.iter().flatten().map(String::as_str))?;
     let object = dir.get(kind, key)?;
     let set = match kind {
         Kind::User => "users",
@@ -1162,6 +1182,134 @@ async fn remove_owner(
     Path((id, owner)): Path<(String, String)>,
 ) -> AppResult {
     state.directory().remove_owner(&id, &owner)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+// ---- applications and directory extensions ----------------------------------------
+
+/// The one application registered in the emulated tenant (the client the emulator hands
+/// out). Its object id differs from its appId, as in Entra: here the appId's hex digits
+/// reversed.
+fn application_object_id(state: &AppState) -> String {
+    let hex: String = state
+        .identity
+        .client_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .rev()
+        .collect();
+    if hex.len() != 32 {
+        return state.identity.client_id.clone();
+    }
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+const APP_DISPLAY_NAME: &str = "idsync";
+
+fn application_json(state: &AppState) -> Value {
+    json!({
+        "id": application_object_id(state),
+        "deletedDateTime": null,
+        "appId": state.identity.client_id,
+        "displayName": APP_DISPLAY_NAME,
+        "signInAudience": "AzureADMyOrg",
+        "publisherDomain": state.identity.initial_domain,
+    })
+}
+
+/// Finds the application by object id; anything else is 404.
+fn application(state: &AppState, id: &str) -> Result<(), GraphError> {
+    if id.eq_ignore_ascii_case(&application_object_id(state)) {
+        Ok(())
+    } else {
+        Err(GraphError::not_found(id))
+    }
+}
+
+async fn list_applications(State(state): Shared, base: Base) -> AppResult {
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("applications"), "value": [application_json(&state)]}),
+    ))
+}
+
+async fn get_application(State(state): Shared, base: Base, Path(id): Path<String>) -> AppResult {
+    application(&state, &id)?;
+    let mut body = application_json(&state);
+    body["@odata.context"] = json!(base.context("applications/$entity"));
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+async fn list_extension_properties(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+) -> AppResult {
+    application(&state, &id)?;
+    let value: Vec<Value> = state
+        .directory()
+        .extensions()
+        .iter()
+        .map(|e| e.to_json(APP_DISPLAY_NAME))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context(&format!("applications('{id}')/extensionProperties")), "value": value}),
+    ))
+}
+
+async fn create_extension_property(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult {
+    application(&state, &id)?;
+    let body = parse_object(&body)?;
+    let extension = crate::extensions::ExtensionProperty::from_request(
+        &body,
+        &state.identity.client_id,
+        state.ids.guid(),
+    )?;
+    let mut dir = state.directory();
+    let extension = dir.register_extension(extension)?;
+    let mut out = extension.to_json(APP_DISPLAY_NAME);
+    out["@odata.context"] =
+        json!(base.context(&format!("applications('{id}')/extensionProperties/$entity")));
+    Ok(odata_json(StatusCode::CREATED, &out))
+}
+
+async fn get_extension_property(
+    State(state): Shared,
+    base: Base,
+    Path((id, ext)): Path<(String, String)>,
+) -> AppResult {
+    application(&state, &id)?;
+    let dir = state.directory();
+    let extension = dir
+        .extensions()
+        .iter()
+        .find(|e| e.id.eq_ignore_ascii_case(&ext))
+        .ok_or_else(|| GraphError::not_found(&ext))?;
+    let mut out = extension.to_json(APP_DISPLAY_NAME);
+    out["@odata.context"] =
+        json!(base.context(&format!("applications('{id}')/extensionProperties/$entity")));
+    Ok(odata_json(StatusCode::OK, &out))
+}
+
+async fn delete_extension_property(
+    State(state): Shared,
+    Path((id, ext)): Path<(String, String)>,
+) -> AppResult {
+    application(&state, &id)?;
+    state.directory().unregister_extension(&ext)?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 

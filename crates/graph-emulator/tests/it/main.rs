@@ -7,6 +7,7 @@ mod certificate;
 mod deleted;
 mod delta;
 mod expiry;
+mod extensions;
 mod faults;
 mod groups;
 mod https;
