@@ -13,6 +13,7 @@ use crate::error::GraphError;
 use crate::extensions::ExtensionProperty;
 use crate::odata::{Filter, OrderBy, Search};
 use crate::props::Props;
+use crate::roles::RoleAssignment;
 use crate::schema::{Schema, TypeMismatch};
 
 /// The two kinds of directory object the emulator stores so far.
@@ -363,6 +364,7 @@ pub struct Directory {
     owners: HashMap<String, Vec<String>>,
     /// Directory extensions registered on the application.
     extensions: Vec<ExtensionProperty>,
+    role_assignments: Vec<RoleAssignment>,
     deleted: HashMap<String, DirObject>,
     tombstones: Vec<Tombstone>,
 }
@@ -379,11 +381,93 @@ impl Directory {
             members: HashMap::new(),
             owners: HashMap::new(),
             extensions: Vec::new(),
+            role_assignments: Vec::new(),
             deleted: HashMap::new(),
             tombstones: Vec::new(),
             member_log: Vec::new(),
             managers: HashMap::new(),
         }
+    }
+
+    // ---- roles ------------------------------------------------------------------------
+
+    /// `POST /roleManagement/directory/roleAssignments` (and, at scope `/`, the legacy
+    /// `directoryRoles/{id}/members/$ref`). The principal is a user or a role-assignable
+    /// group.
+    pub fn assign_role(
+        &mut self,
+        role_definition_id: &str,
+        principal_id: &str,
+        directory_scope_id: &str,
+    ) -> Result<&RoleAssignment, GraphError> {
+        let definition = crate::roles::definition(role_definition_id)
+            .ok_or_else(|| GraphError::not_found(role_definition_id))?;
+        let principal = self
+            .objects
+            .get(&principal_id.to_lowercase())
+            .ok_or_else(|| GraphError::not_found(principal_id))?;
+        if principal.kind == Kind::Group
+            && principal.props.get("isAssignableToRole") != Some(&Value::Bool(true))
+        {
+            return Err(GraphError::bad_request(
+                "Only groups created with isAssignableToRole set to true can be assigned to a role.",
+            ));
+        }
+        let assignment =
+            RoleAssignment::new(definition.template_id, &principal.id, directory_scope_id);
+        if self
+            .role_assignments
+            .iter()
+            .any(|a| a.id == assignment.id && a.directory_scope_id == assignment.directory_scope_id)
+        {
+            return Err(GraphError::bad_request(
+                "A conflicting object with one or more of the specified property values is present in the directory.",
+            ));
+        }
+        self.role_assignments.push(assignment);
+        Ok(self.role_assignments.last().expect("just pushed"))
+    }
+
+    pub fn role_assignments(&self) -> &[RoleAssignment] {
+        &self.role_assignments
+    }
+
+    /// `DELETE /roleManagement/directory/roleAssignments/{id}`.
+    pub fn remove_role_assignment(&mut self, id: &str) -> Result<(), GraphError> {
+        let before = self.role_assignments.len();
+        self.role_assignments.retain(|a| a.id != id);
+        if self.role_assignments.len() == before {
+            return Err(GraphError::not_found(id));
+        }
+        Ok(())
+    }
+
+    /// The tenant-wide holders of a role (the members of its `directoryRole`).
+    pub fn role_members(&self, template_id: &str) -> Vec<&DirObject> {
+        self.role_assignments
+            .iter()
+            .filter(|a| a.role_definition_id == template_id && a.directory_scope_id == "/")
+            .filter_map(|a| self.objects.get(&a.principal_id))
+            .collect()
+    }
+
+    /// `DELETE /directoryRoles/{id}/members/{memberId}/$ref`.
+    pub fn remove_role_member(
+        &mut self,
+        template_id: &str,
+        member: &str,
+    ) -> Result<(), GraphError> {
+        let member = member.to_lowercase();
+        let before = self.role_assignments.len();
+        self.role_assignments.retain(|a| {
+            !(a.role_definition_id == template_id
+                && a.principal_id == member
+                && a.directory_scope_id == "/")
+        });
+        if self.role_assignments.len() == before {
+            return Err(GraphError::not_found(&member));
+        }
+        Ok(())
     }
 
     // ---- directory extensions -------------------------------------------------------
@@ -1024,6 +1108,7 @@ impl Directory {
     }
 
     fn leave_all_groups(&mut self, member: &str, seq: u64) {
+        self.role_assignments.retain(|a| a.principal_id != member);
         for owners in self.owners.values_mut() {
             owners.retain(|o| o != member);
         }

@@ -13,6 +13,7 @@ pub mod extensions;
 pub mod licenses;
 pub mod odata;
 pub mod props;
+pub mod roles;
 mod routes;
 pub mod schema;
 pub mod server;

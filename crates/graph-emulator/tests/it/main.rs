@@ -16,6 +16,7 @@ mod licenses;
 mod manager;
 mod owners_guests;
 mod queries;
+mod roles;
 mod sdk_fidelity;
 mod support;
 mod throttling;
