@@ -138,6 +138,22 @@ impl ExtensionProperty {
         })
     }
 
+    /// Reads back what [`ExtensionProperty::to_json`] wrote (emulator state files).
+    pub fn from_dump(value: &serde_json::Map<String, Value>) -> Option<Self> {
+        Some(Self {
+            id: value.get("id")?.as_str()?.to_owned(),
+            name: value.get("name")?.as_str()?.to_owned(),
+            data_type: DataType::parse(value.get("dataType")?.as_str()?)?,
+            is_multi_valued: value.get("isMultiValued")?.as_bool()?,
+            target_objects: value
+                .get("targetObjects")?
+                .as_array()?
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect(),
+        })
+    }
+
     pub fn targets(&self, kind: Kind) -> bool {
         self.target_objects.iter().any(|t| t == kind.resource())
     }

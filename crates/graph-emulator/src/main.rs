@@ -36,6 +36,10 @@ struct Args {
     /// Milliseconds added to every Graph call.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// State file: loaded at start when it exists, written on Ctrl-C and SIGTERM (the
+    /// form of `GET /_emulator/state`).
+    #[arg(long)]
+    state: Option<std::path::PathBuf>,
     /// Tenant size for the resource-unit quota: small, medium or large (default: from
     /// the user count).
     #[arg(long)]
@@ -74,10 +78,42 @@ async fn main() -> anyhow::Result<()> {
     let running = Emulator::start(options)
         .await
         .context("starting the graph emulator")?;
+    let state = running.state().clone();
+    if let Some(path) = &args.state
+        && path.exists()
+    {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the state file {}", path.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("parsing the state file {}", path.display()))?;
+        state.load_state(&value).map_err(|e| {
+            anyhow::anyhow!("loading the state file {}: {}", path.display(), e.message)
+        })?;
+    }
     println!("{}", serde_json::to_string(&running.info)?);
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
     tokio::select! {
         () = running.wait() => {}
         result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C")?,
+        _ = terminate.recv() => {}
     }
+    if let Some(path) = &args.state {
+        save_state(&state, path)?;
+    }
+    Ok(())
+}
+
+/// Writes the directory to `path` (through a temporary file, so a crash mid-write leaves
+/// the previous state intact).
+fn save_state(
+    state: &graph_emulator::server::AppState,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let dump = state.directory().dump();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&dump)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
 }

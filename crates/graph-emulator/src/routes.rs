@@ -142,7 +142,7 @@ pub fn inspection_routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/stats", get(stats))
-        .route("/_emulator/state", get(dump_state))
+        .route("/_emulator/state", get(dump_state).post(load_state))
         .route("/_emulator/users", post(seed_user))
 }
 
@@ -167,6 +167,13 @@ async fn seed_user(State(state): Shared, body: Bytes) -> AppResult {
         StatusCode::CREATED,
         &Value::Object(user.props.to_map()),
     ))
+}
+
+/// Replaces the directory with a state in `GET /_emulator/state`'s form.
+async fn load_state(State(state): Shared, body: Bytes) -> AppResult {
+    let body: Value = serde_json::from_slice(&body).map_err(|_| GraphError::invalid_json())?;
+    state.load_state(&body)?;
+    Ok(empty(StatusCode::NO_CONTENT))
 }
 
 async fn dump_state(State(state): Shared) -> Response {

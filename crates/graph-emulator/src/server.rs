@@ -223,6 +223,13 @@ impl AppState {
         self.stats.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Replaces the directory with a dumped state (all or nothing).
+    pub fn load_state(&self, state: &serde_json::Value) -> Result<(), GraphError> {
+        let loaded = Directory::load(vec![self.initial_domain.clone()], state)?;
+        *self.directory() = loaded;
+        Ok(())
+    }
+
     /// Empties the directory and refills the throttling buckets; credentials stay.
     pub fn reset(&self) {
         *self.directory() = Directory::new(vec![self.initial_domain.clone()]);
