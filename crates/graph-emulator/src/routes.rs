@@ -220,6 +220,10 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             delete(remove_member),
         )
         .route("/v1.0/groups/{id}/owners", get(group_owners))
+        .route(
+            "/v1.0/groups/{id}/assignLicense",
+            post(assign_group_license),
+        )
         .route("/v1.0/groups/{id}/owners/$ref", post(add_owner))
         .route(
             "/v1.0/groups/{id}/owners/{owner}/$ref",
@@ -1184,6 +1188,39 @@ async fn remove_member(
 ) -> AppResult {
     state.directory().remove_member(&id, &member)?;
     Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /groups/{id}/assignLicense`: 202 Accepted with the group and a `Location`
+/// header, as documented (the real service applies the licenses to members
+/// asynchronously; here they apply before the response).
+async fn assign_group_license(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult {
+    let body = parse_object(&body)?;
+    let mut dir = state.directory();
+    let group = dir.assign_group_license(&id, &body)?;
+    let mut out = Map::new();
+    out.insert(
+        "@odata.context".to_owned(),
+        json!(base.context("groups/$entity")),
+    );
+    out.extend(group.render(None));
+    out.insert(
+        "assignedLicenses".to_owned(),
+        group
+            .props
+            .get("assignedLicenses")
+            .cloned()
+            .unwrap_or(json!([])),
+    );
+    let mut response = odata_json(StatusCode::ACCEPTED, &Value::Object(out));
+    if let Ok(location) = HeaderValue::from_str(&format!("{}/v1.0/groups/{}", base.0, group.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
 }
 
 async fn group_owners(
