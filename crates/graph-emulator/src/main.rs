@@ -40,6 +40,10 @@ struct Args {
     /// form of `GET /_emulator/state`).
     #[arg(long)]
     state: Option<std::path::PathBuf>,
+    /// Eventual consistency: milliseconds during which a created user or group is not yet
+    /// visible to reads (0: off).
+    #[arg(long, default_value_t = 0)]
+    eventual_consistency_ms: u64,
     /// Tenant size for the resource-unit quota: small, medium or large (default: from
     /// the user count).
     #[arg(long)]
@@ -73,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
         time_scale: args.time_scale,
         seed: args.seed,
         tenant_size: args.tenant_size,
+        eventual_consistency: std::time::Duration::from_millis(args.eventual_consistency_ms),
         ..EmulatorOptions::default()
     };
     let running = Emulator::start(options)

@@ -573,6 +573,7 @@ fn list(
     }
     let value: Vec<Value> = page
         .iter()
+        .filter(|o| !state.not_yet_visible(&o.id))
         .map(|o| Value::Object(o.render(q.select.as_deref())))
         .collect();
     body.insert("value".to_owned(), Value::Array(value));
@@ -593,6 +594,9 @@ fn get_one(
     let dir = state.directory();
     dir.check_extension_names(kind, q.select.iter().flatten().map(String::as_str))?;
     let object = dir.get(kind, key)?;
+    if state.not_yet_visible(&object.id) {
+        return Err(GraphError::not_found(key));
+    }
     let set = match kind {
         Kind::User => "users",
         Kind::Group => "groups",
@@ -675,6 +679,7 @@ async fn create_user(State(state): Shared, base: Base, body: Bytes) -> AppResult
     let now = state.clock.now();
     let mut dir = state.directory();
     let user = dir.create_user(body, id, now)?;
+    state.note_created(&user.id);
     Ok(created(&base, "users", user))
 }
 
@@ -1092,6 +1097,7 @@ async fn create_group(State(state): Shared, base: Base, body: Bytes) -> AppResul
     let now = state.clock.now();
     let mut dir = state.directory();
     let group = dir.create_group(body, id, sid, now)?;
+    state.note_created(&group.id);
     Ok(created(&base, "groups", group))
 }
 

@@ -53,6 +53,9 @@ pub struct EmulatorOptions {
     /// The tenant size that picks the resource-unit quota; `None` follows the user count
     /// (under 50 small, up to 500 medium, above that large).
     pub tenant_size: Option<TenantSize>,
+    /// Eventual consistency: a created user or group stays invisible to reads (404 by id,
+    /// missing from lists) for this long. Zero (the default) turns it off.
+    pub eventual_consistency: std::time::Duration,
 }
 
 impl Default for EmulatorOptions {
@@ -70,6 +73,7 @@ impl Default for EmulatorOptions {
             fault_rate: 0.0,
             latency: std::time::Duration::ZERO,
             tenant_size: None,
+            eventual_consistency: std::time::Duration::ZERO,
         }
     }
 }
@@ -126,6 +130,9 @@ pub struct AppState {
     fault_rate: f64,
     latency: std::time::Duration,
     tenant_size: Option<TenantSize>,
+    eventual_consistency: std::time::Duration,
+    /// Objects created within the eventual-consistency delay, oldest first.
+    recently_created: Mutex<std::collections::VecDeque<(String, jiff::Timestamp)>>,
     /// Draws for faults come from their own sequence, so the ids a seed hands out do not
     /// depend on the fault rate.
     fault_draws: IdGenerator,
@@ -171,6 +178,8 @@ impl AppState {
             fault_rate: options.fault_rate.clamp(0.0, 1.0),
             latency: options.latency,
             tenant_size: options.tenant_size,
+            eventual_consistency: options.eventual_consistency,
+            recently_created: Mutex::default(),
             fault_draws: IdGenerator::new(seed ^ 0xFA17_FA17_FA17_FA17),
             identity,
             ids,
@@ -221,6 +230,42 @@ impl AppState {
 
     pub fn stats(&self) -> MutexGuard<'_, Stats> {
         self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a created object for the eventual-consistency delay.
+    pub fn note_created(&self, id: &str) {
+        if self.eventual_consistency.is_zero() {
+            return;
+        }
+        let now = self.clock.now();
+        let mut recent = self
+            .recently_created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        recent.push_back((id.to_lowercase(), now));
+    }
+
+    /// True while an object created less than the eventual-consistency delay ago should
+    /// not be seen by reads.
+    pub fn not_yet_visible(&self, id: &str) -> bool {
+        if self.eventual_consistency.is_zero() {
+            return false;
+        }
+        let now = self.clock.now();
+        let delay = jiff::SignedDuration::try_from(self.eventual_consistency).unwrap_or_default();
+        let mut recent = self
+            .recently_created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        while recent
+            .front()
+            .is_some_and(|(_, at)| at.checked_add(delay).is_ok_and(|visible| visible <= now))
+        {
+            recent.pop_front();
+        }
+        recent
+            .iter()
+            .any(|(recent_id, _)| recent_id.eq_ignore_ascii_case(id))
     }
 
     /// Replaces the directory with a dumped state (all or nothing).

@@ -4,6 +4,7 @@ mod auth;
 mod batch;
 mod binary;
 mod certificate;
+mod consistency;
 mod deleted;
 mod delta;
 mod expiry;
