@@ -323,7 +323,8 @@ pub enum DeltaEntry<'a> {
 /// next round's delta link.
 #[derive(Debug)]
 pub struct DeltaPage<'a> {
-    pub entries: Vec<DeltaEntry<'a>>,
+    /// Each entry with the sequence number that orders it in this round.
+    pub entries: Vec<(u64, DeltaEntry<'a>)>,
     pub next: Option<DeltaCursor>,
     pub next_round_since: u64,
 }
@@ -1836,7 +1837,7 @@ impl Directory {
                         break;
                     }
                     if let Some(o) = self.objects.get(id) {
-                        entries.push(DeltaEntry::Object(o));
+                        entries.push((*seq, DeltaEntry::Object(o)));
                     }
                     last = *seq;
                 }
@@ -1886,7 +1887,7 @@ impl Directory {
             None
         };
         DeltaPage {
-            entries: changes.into_iter().map(|(_, e)| e).collect(),
+            entries: changes,
             next,
             next_round_since: cursor.upto,
         }

@@ -887,6 +887,14 @@ struct DeltaToken {
     /// When the round that issued the token started (Unix seconds), for expiry.
     #[serde(default)]
     t: i64,
+    /// How many of the first group's `members@delta` earlier pages already carried (a
+    /// large group is spread across pages).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    m: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Delta tokens for directory objects expire after 7 days.
@@ -946,6 +954,7 @@ fn delta(
     let now = state.clock.now().as_second();
     let dir = state.directory();
     let current = dir.current_seq();
+    let mut member_offset = 0;
     let (cursor, select, first_page) = if let Some(token) = &q.skiptoken {
         let t: DeltaToken = decode_token(token).ok_or_else(bad_skiptoken)?;
         let cursor = DeltaCursor {
@@ -954,6 +963,7 @@ fn delta(
             upto: t.u,
             after: t.a,
         };
+        member_offset = t.m;
         (cursor, t.sel, false)
     } else if let Some(token) = &q.deltatoken {
         if token == "latest" {
@@ -965,6 +975,7 @@ fn delta(
                 u: 0,
                 a: 0,
                 sel: q.select.clone(),
+                m: 0,
             });
             return Ok(odata_json(
                 StatusCode::OK,
@@ -1000,23 +1011,49 @@ fn delta(
     };
     let limit = max_page_size(headers).unwrap_or(crate::odata::DEFAULT_PAGE_SIZE);
     let page = dir.delta(kind, cursor, select.as_deref(), limit);
-    let value: Vec<Value> = page
-        .entries
-        .iter()
-        .map(|e| match e {
-            DeltaEntry::Object(o) => render_delta_object(&dir, o, cursor, select.as_deref()),
-            DeltaEntry::Removed { id, reason } => {
-                json!({"id": id, "@removed": {"reason": reason.as_str()}})
+    // A page carries at most `limit` member references in all; a group with more is
+    // continued on the next page (the group again, with the next members).
+    let mut member_budget = limit;
+    let mut next = page.next;
+    let mut next_member_offset = 0;
+    let mut value: Vec<Value> = Vec::new();
+    for (i, (seq, entry)) in page.entries.iter().enumerate() {
+        match entry {
+            DeltaEntry::Object(o) => {
+                let skip = if i == 0 { member_offset } else { 0 };
+                let (rendered, rest) =
+                    render_delta_object(&dir, o, cursor, select.as_deref(), skip, member_budget);
+                value.push(rendered);
+                if let Some(taken) = rest {
+                    next = Some(DeltaCursor {
+                        after: seq - 1,
+                        ..cursor
+                    });
+                    next_member_offset = skip + taken;
+                    break;
+                }
             }
-        })
-        .collect();
+            DeltaEntry::Removed { id, reason } => {
+                value.push(json!({"id": id, "@removed": {"reason": reason.as_str()}}));
+            }
+        }
+        if matches!(entry, DeltaEntry::Object(o) if o.kind == Kind::Group) {
+            member_budget = member_budget.saturating_sub(
+                value
+                    .last()
+                    .and_then(|v| v.get("members@delta"))
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len),
+            );
+        }
+    }
     let context = if first_page {
         context_with_select(base, set, select.as_deref(), false)
     } else {
         base.context(set)
     };
     let mut body = json!({"@odata.context": context});
-    match page.next {
+    match next {
         Some(next) => {
             let token = encode_token(&DeltaToken {
                 t: now,
@@ -1025,6 +1062,7 @@ fn delta(
                 u: next.upto,
                 a: next.after,
                 sel: select,
+                m: next_member_offset,
             });
             body["@odata.nextLink"] =
                 json!(format!("{}/v1.0/{set}/delta?$skiptoken={token}", base.0));
@@ -1037,6 +1075,7 @@ fn delta(
                 u: 0,
                 a: 0,
                 sel: select,
+                m: 0,
             });
             body["@odata.deltaLink"] =
                 json!(format!("{}/v1.0/{set}/delta?$deltatoken={token}", base.0));
@@ -1047,13 +1086,16 @@ fn delta(
 }
 
 /// A changed object in a delta page. Groups carry `members@delta` when no `$select` is
-/// given or when it names `members`.
+/// given or when it names `members`: the members after `skip`, at most `budget` of them.
+/// The second value is how many were taken when more remain for the next page.
 fn render_delta_object(
     dir: &crate::directory::Directory,
     object: &DirObject,
     cursor: DeltaCursor,
     select: Option<&[String]>,
-) -> Value {
+    skip: usize,
+    budget: usize,
+) -> (Value, Option<usize>) {
     let props: Option<Vec<String>> = select.map(|s| {
         s.iter()
             .filter(|p| *p != "members" && *p != "manager")
@@ -1062,10 +1104,18 @@ fn render_delta_object(
     });
     let mut map = object.render(props.as_deref());
     let with_members = select.is_none_or(|s| s.iter().any(|p| p == "members"));
+    let mut rest = None;
     if object.kind == Kind::Group && with_members {
-        let members: Vec<Value> = dir
-            .members_delta(&object.id, cursor)
+        let all = dir.members_delta(&object.id, cursor);
+        let remaining = all.len().saturating_sub(skip);
+        let taken = remaining.min(budget.max(1));
+        if taken < remaining {
+            rest = Some(taken);
+        }
+        let members: Vec<Value> = all
             .into_iter()
+            .skip(skip)
+            .take(taken)
             .map(|m| {
                 let mut v = json!({"@odata.type": m.kind.odata_type(), "id": m.id});
                 if !m.present {
@@ -1076,7 +1126,7 @@ fn render_delta_object(
             .collect();
         map.insert("members@delta".to_owned(), Value::Array(members));
     }
-    Value::Object(map)
+    (Value::Object(map), rest)
 }
 
 // ---- groups --------------------------------------------------------------------------

@@ -143,3 +143,57 @@ async fn group_delta_carries_members_delta() {
         ])
     );
 }
+
+/// A group with more members than a page holds is spread across pages: the group again on
+/// each, with the next slice of `members@delta`.
+#[tokio::test]
+async fn members_delta_of_a_large_group_spans_pages() {
+    let g = crate::support::start().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(g.create_user(&format!("m{i}")).await);
+    }
+    let binds: Vec<String> = ids
+        .iter()
+        .map(|id| format!("https://graph.microsoft.com/v1.0/directoryObjects/{id}"))
+        .collect();
+    let response = g
+        .post(
+            "groups",
+            serde_json::json!({"displayName": "Big", "mailEnabled": false, "mailNickname": "big",
+                               "securityEnabled": true, "members@odata.bind": binds}),
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let mut url = g.url("groups/delta");
+    let mut seen: Vec<String> = Vec::new();
+    let mut appearances = 0;
+    loop {
+        let page: serde_json::Value = g
+            .http
+            .get(&url)
+            .bearer_auth(&g.token)
+            .header("Prefer", "odata.maxpagesize=2")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for group in page["value"].as_array().unwrap() {
+            appearances += 1;
+            let members = group["members@delta"].as_array().unwrap();
+            assert!(members.len() <= 2, "{page}");
+            seen.extend(members.iter().map(|m| m["id"].as_str().unwrap().to_owned()));
+        }
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => {
+                assert!(page["@odata.deltaLink"].is_string());
+                break;
+            }
+        }
+    }
+    assert_eq!(appearances, 3);
+    assert_eq!(seen, ids);
+}
