@@ -348,6 +348,41 @@ pub struct MemberDelta {
     pub present: bool,
 }
 
+/// Live objects by id. Boxed: a million-user table then holds pointers, not 112-byte
+/// objects, in its (at most half full) buckets.
+#[derive(Debug, Default)]
+struct Objects(HashMap<String, Box<DirObject>>);
+
+impl Objects {
+    fn get(&self, id: &str) -> Option<&DirObject> {
+        self.0.get(id).map(|b| &**b)
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut DirObject> {
+        self.0.get_mut(id).map(|b| &mut **b)
+    }
+
+    fn contains_key(&self, id: &str) -> bool {
+        self.0.contains_key(id)
+    }
+
+    fn remove(&mut self, id: &str) -> Option<DirObject> {
+        self.0.remove(id).map(|b| *b)
+    }
+
+    fn insert(&mut self, id: String, object: DirObject) -> &mut DirObject {
+        self.0.entry(id).insert_entry(Box::new(object)).into_mut()
+    }
+}
+
+impl<Q: AsRef<str> + ?Sized> std::ops::Index<&Q> for Objects {
+    type Output = DirObject;
+
+    fn index(&self, id: &Q) -> &DirObject {
+        &self.0[id.as_ref()]
+    }
+}
+
 /// The tenant's directory.
 #[derive(Debug)]
 pub struct Directory {
@@ -356,7 +391,7 @@ pub struct Directory {
     managers: HashMap<String, String>,
     verified_domains: Vec<String>,
     seq: u64,
-    objects: HashMap<String, DirObject>,
+    objects: Objects,
     order: HashMap<Kind, BTreeMap<u64, String>>,
     upn_index: HashMap<String, String>,
     nickname_index: HashMap<(Kind, String), String>,
@@ -375,7 +410,7 @@ impl Directory {
         Self {
             verified_domains,
             seq: 0,
-            objects: HashMap::new(),
+            objects: Objects::default(),
             order: HashMap::new(),
             upn_index: HashMap::new(),
             nickname_index: HashMap::new(),
@@ -739,7 +774,7 @@ impl Directory {
             changed: Vec::new(),
             last_change: seq,
         };
-        self.objects.entry(id).insert_entry(object).into_mut()
+        self.objects.insert(id, object)
     }
 
     fn check_upn(&self, upn: &str, current: Option<&str>) -> Result<(), GraphError> {
@@ -1075,7 +1110,7 @@ impl Directory {
             .entry(object.kind)
             .or_default()
             .insert(object.created_seq, key.clone());
-        Ok(self.objects.entry(key).insert_entry(object).into_mut())
+        Ok(self.objects.insert(key, object))
     }
 
     /// `DELETE /directory/deletedItems/{id}`: gone for good, its names free again, and
@@ -1585,7 +1620,7 @@ impl Directory {
             if let Some(missing) = members
                 .iter()
                 .chain(&owners)
-                .find(|m| !dir.objects.contains_key(*m))
+                .find(|m| !dir.objects.contains_key(m))
             {
                 return Err(bad(&format!(
                     "group {group} refers to unknown object {missing}"
