@@ -275,6 +275,11 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             "/v1.0/directory/deletedItems/microsoft.graph.user",
             get(list_deleted_users),
         )
+        // The SDKs cast with the namespace alias.
+        .route(
+            "/v1.0/directory/deletedItems/graph.user",
+            get(list_deleted_users),
+        )
         .route(
             "/v1.0/directory/deletedItems/{id}",
             get(get_deleted_item).delete(purge_deleted_item),

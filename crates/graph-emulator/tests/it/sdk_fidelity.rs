@@ -24,6 +24,12 @@ const CHECKS: &[&str] = &[
     "add_member",
     "delta_round_trip",
     "batch",
+    "invitation",
+    "extension_property",
+    "role_assignment",
+    "owners_and_group_license",
+    "search_and_orderby",
+    "delete_and_restore",
     "throttled_retry",
 ];
 

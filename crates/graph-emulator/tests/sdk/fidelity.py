@@ -29,8 +29,20 @@ from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from msgraph_core.requests.batch_request_content import BatchRequestContent
 from msgraph_core.requests.batch_request_item import BatchRequestItem
 from msgraph_core.tasks import PageIterator
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.groups.item.assign_license.assign_license_post_request_body import (
+    AssignLicensePostRequestBody)
+from msgraph.generated.models.assigned_license import AssignedLicense
+from msgraph.generated.models.extension_property import ExtensionProperty
+from msgraph.generated.models.invitation import Invitation
+from msgraph.generated.models.unified_role_assignment import UnifiedRoleAssignment
+from msgraph.generated.role_management.directory.role_assignments.role_assignments_request_builder import (  # noqa: E501
+    RoleAssignmentsRequestBuilder)
+from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 
 SCOPES = ["https://graph.microsoft.com/.default"]
+EMS = "efccb6f7-5641-4e0e-bd10-b4976e1bf68e"
+USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 RESULTS = []
 
 
@@ -197,6 +209,108 @@ async def send_batch(client, user_id, group_id):
     return "3 items with absolute URLs: 200 user, 200 group, 404 missing"
 
 
+def select(*properties):
+    return RequestConfiguration(
+        query_parameters=UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
+            select=list(properties)))
+
+
+async def invite_guest(client):
+    invitation = await client.invitations.post(Invitation(
+        invited_user_email_address="guest@fabrikam.com",
+        invite_redirect_url="https://myapp.contoso.com", send_invitation_message=False))
+    expect(invitation.status == "PendingAcceptance", f"status {invitation.status}")
+    expect(invitation.invite_redeem_url, "no inviteRedeemUrl")
+    guest = await client.users.by_user_id(invitation.invited_user.id).get(
+        request_configuration=select("userPrincipalName", "userType", "externalUserState"))
+    expect(guest.user_type == "Guest", f"userType {guest.user_type}")
+    expect(guest.external_user_state == "PendingAcceptance", "externalUserState")
+    expect("#EXT#" in guest.user_principal_name, guest.user_principal_name)
+    return f"guest {guest.user_principal_name} pending acceptance"
+
+
+async def extension_property(client, user_id):
+    apps = await client.applications.get()
+    app = apps.value[0]
+    created = await client.applications.by_application_id(app.id).extension_properties.post(
+        ExtensionProperty(name="costCenter", data_type="String", target_objects=["User"]))
+    name = created.name
+    expect(name == f"extension_{app.app_id.replace('-', '')}_costCenter", f"name {name}")
+    await client.users.by_user_id(user_id).patch(User(additional_data={name: "CC-7"}))
+    user = await client.users.by_user_id(user_id).get(request_configuration=select("id", name))
+    expect(user.additional_data.get(name) == "CC-7", f"additional data {user.additional_data}")
+    return f"{name} written by PATCH and read back with $select"
+
+
+async def role_assignment(client, user_id):
+    created = await client.role_management.directory.role_assignments.post(UnifiedRoleAssignment(
+        odata_type="#microsoft.graph.unifiedRoleAssignment",
+        role_definition_id=USER_ADMINISTRATOR, principal_id=user_id, directory_scope_id="/"))
+    expect(created.id and created.principal_id == user_id, "bad assignment")
+    config = RequestConfiguration(
+        query_parameters=RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
+            filter=f"principalId eq '{user_id}'"))
+    listed = await client.role_management.directory.role_assignments.get(
+        request_configuration=config)
+    expect([a.id for a in listed.value] == [created.id], "filter by principalId")
+    await client.role_management.directory.role_assignments.by_unified_role_assignment_id(
+        created.id).delete()
+    listed = await client.role_management.directory.role_assignments.get(
+        request_configuration=config)
+    expect(listed.value == [], "the assignment is still listed")
+    return "User Administrator assigned at /, found by principalId, deleted"
+
+
+async def owners_and_group_license(client, info, group_id, user_id):
+    reference = ReferenceCreate(odata_id=f"{info['graph_url']}/directoryObjects/{user_id}")
+    await client.groups.by_group_id(group_id).owners.ref.post(reference)
+    owners = await client.groups.by_group_id(group_id).owners.get()
+    expect([o.id for o in owners.value] == [user_id], "owners")
+    group = await client.groups.by_group_id(group_id).assign_license.post(
+        AssignLicensePostRequestBody(add_licenses=[AssignedLicense(sku_id=uuid.UUID(EMS))],
+                                     remove_licenses=[]))
+    expect(group.assigned_licenses and str(group.assigned_licenses[0].sku_id) == EMS,
+           "group assignedLicenses")
+    user = await client.users.by_user_id(user_id).get(
+        request_configuration=select("assignedLicenses", "licenseAssignmentStates"))
+    states = user.license_assignment_states or []
+    expect(any(s.assigned_by_group == group_id and s.state == "Active" for s in states),
+           "no inherited license state")
+    skus = await client.subscribed_skus.get()
+    ems = [s for s in skus.value if str(s.sku_id) == EMS][0]
+    expect(ems.consumed_units == 1, f"consumedUnits {ems.consumed_units}")
+    return "owner added; the member inherited EMS from the group (1 seat used)"
+
+
+async def search_and_orderby(client, expected):
+    config = RequestConfiguration(
+        query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+            search='"displayName:seeded"', orderby=["displayName desc"], count=True, top=5,
+            select=["id", "displayName"]))
+    config.headers.add("ConsistencyLevel", "eventual")
+    page = await client.users.get(request_configuration=config)
+    expect(page.odata_count == expected, f"@odata.count {page.odata_count}")
+    names = [u.display_name for u in page.value]
+    expect(names == sorted(names, reverse=True) and len(names) == 5, f"order {names}")
+    expect(page.odata_next_link, "no nextLink")
+    return f"$search found {page.odata_count}, $orderby desc first page {names[0]}..{names[-1]}"
+
+
+async def delete_and_restore(client, domain):
+    user = await create_user(client, domain, "sdkrestore")
+    await client.users.by_user_id(user.id).delete()
+    deleted = await client.directory.deleted_items.graph_user.get()
+    expect(any(d.id == user.id for d in deleted.value), "not in deleted items")
+    restored = await client.directory.deleted_items.by_directory_object_id(user.id).restore.post()
+    expect(restored.id == user.id, "restore returned another object")
+    again = await client.users.by_user_id(user.id).get()
+    expect(again.user_principal_name == user.user_principal_name, "not back")
+    org = await client.organization.get()
+    domains = await client.domains.get()
+    expect(domains.value[0].id == domain and org.value[0].verified_domains, "domains")
+    return "deleted, listed in deletedItems, restored; organization and domains read"
+
+
 async def throttled_and_retried(client, info, user_id, burst):
     before = stats(info)["throttled"]
     results = await asyncio.gather(
@@ -243,6 +357,13 @@ async def main(path):
         await check("add_member", add_member(client, info, group.id, user.id))
         await check("delta_round_trip", delta_round_trip(client, user.id))
         await check("batch", send_batch(client, user.id, group.id))
+        await check("invitation", invite_guest(client))
+        await check("extension_property", extension_property(client, user.id))
+        await check("role_assignment", role_assignment(client, user.id))
+        await check("owners_and_group_license",
+                    owners_and_group_license(client, info, group.id, user.id))
+        await check("search_and_orderby", search_and_orderby(client, info["seeded_users"]))
+        await check("delete_and_restore", delete_and_restore(client, domain))
         await check("throttled_retry", throttled_and_retried(client, info, user.id,
                                                              info["burst"]))
     else:
