@@ -1760,7 +1760,8 @@ pub const MAX_BATCH_REQUESTS: usize = 20;
 
 /// `POST /v1.0/$batch`: each item runs through the whole Graph pipeline (authentication,
 /// throttling, handler), so a batch is charged per item and an item can get its own 429.
-/// Items run in order; one whose `dependsOn` failed gets 424.
+/// Items run in order; one whose `dependsOn` failed gets 424. The responses come back
+/// shuffled, as Graph may reorder them.
 pub async fn batch(
     State(state): Shared,
     Extension(scheme): Extension<Scheme>,
@@ -1833,6 +1834,8 @@ pub async fn batch(
         }
         responses.push(item);
     }
+    // Items ran in request order (so dependsOn holds); the answers come back in any order.
+    state.shuffle_batch(&mut responses);
     Ok(odata_json(StatusCode::OK, &json!({"responses": responses})))
 }
 

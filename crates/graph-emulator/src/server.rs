@@ -136,6 +136,8 @@ pub struct AppState {
     /// Draws for faults come from their own sequence, so the ids a seed hands out do not
     /// depend on the fault rate.
     fault_draws: IdGenerator,
+    /// Draws for the order of `$batch` responses, likewise separate.
+    batch_draws: IdGenerator,
 }
 
 /// Request and throttling counters, served at `/_emulator/stats`.
@@ -181,6 +183,7 @@ impl AppState {
             eventual_consistency: options.eventual_consistency,
             recently_created: Mutex::default(),
             fault_draws: IdGenerator::new(seed ^ 0xFA17_FA17_FA17_FA17),
+            batch_draws: IdGenerator::new(seed ^ 0xBA7C_BA7C_BA7C_BA7C),
             identity,
             ids,
             clock: options.clock.clone(),
@@ -226,6 +229,15 @@ impl AppState {
                 "The gateway did not receive a timely response from the service.",
             )
         })
+    }
+
+    /// Shuffles `$batch` responses (Fisher-Yates from the seed): Graph does not promise
+    /// to answer in request order, so clients must match responses by id.
+    pub fn shuffle_batch<T>(&self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.batch_draws.next_u64() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
     }
 
     pub fn stats(&self) -> MutexGuard<'_, Stats> {
