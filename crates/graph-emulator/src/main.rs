@@ -33,6 +33,9 @@ struct Args {
     /// Fraction (0.0–1.0) of Graph calls that fail with 503 or 504.
     #[arg(long, default_value_t = 0.0)]
     fault_rate: f64,
+    /// Fraction (0.0–1.0) of Graph calls whose connection is dropped without a response.
+    #[arg(long, default_value_t = 0.0)]
+    drop_rate: f64,
     /// Milliseconds added to every Graph call.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -63,12 +66,18 @@ async fn main() -> anyhow::Result<()> {
         args.time_scale
     );
     anyhow::ensure!(
+        (0.0..=1.0).contains(&args.drop_rate),
+        "--drop-rate must be between 0 and 1, got {}",
+        args.drop_rate
+    );
+    anyhow::ensure!(
         (0.0..=1.0).contains(&args.fault_rate),
         "--fault-rate must be between 0 and 1, got {}",
         args.fault_rate
     );
     let options = EmulatorOptions {
         fault_rate: args.fault_rate,
+        drop_rate: args.drop_rate,
         latency: std::time::Duration::from_millis(args.latency_ms),
         listen_https: Some(args.listen),
         client_certificate: true,

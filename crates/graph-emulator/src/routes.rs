@@ -1888,7 +1888,8 @@ async fn run_batch_item(
     };
     let mut builder = axum::http::Request::builder()
         .method(method.as_str())
-        .uri(format!("/v1.0/{url}"));
+        .uri(format!("/v1.0/{url}"))
+        .extension(crate::server::BatchItem);
     for name in [header::AUTHORIZATION, header::HOST] {
         if let Some(v) = outer.get(&name) {
             builder = builder.header(name, v);

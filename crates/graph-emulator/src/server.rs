@@ -50,6 +50,9 @@ pub struct EmulatorOptions {
     pub fault_rate: f64,
     /// Delay added to every Graph call.
     pub latency: std::time::Duration,
+    /// Fraction (0.0–1.0) of authenticated Graph calls whose connection is dropped
+    /// without a response.
+    pub drop_rate: f64,
     /// The tenant size that picks the resource-unit quota; `None` follows the user count
     /// (under 50 small, up to 500 medium, above that large).
     pub tenant_size: Option<TenantSize>,
@@ -72,6 +75,7 @@ impl Default for EmulatorOptions {
             clock: Arc::new(SystemClock),
             fault_rate: 0.0,
             latency: std::time::Duration::ZERO,
+            drop_rate: 0.0,
             tenant_size: None,
             eventual_consistency: std::time::Duration::ZERO,
         }
@@ -129,6 +133,7 @@ pub struct AppState {
     stats: Mutex<Stats>,
     fault_rate: f64,
     latency: std::time::Duration,
+    drop_rate: f64,
     tenant_size: Option<TenantSize>,
     eventual_consistency: std::time::Duration,
     /// Objects created within the eventual-consistency delay, oldest first.
@@ -149,6 +154,7 @@ pub struct Stats {
     pub resource_units: u64,
     pub writes: u64,
     pub faults: u64,
+    pub dropped: u64,
 }
 
 impl AppState {
@@ -179,6 +185,7 @@ impl AppState {
             stats: Mutex::new(Stats::default()),
             fault_rate: options.fault_rate.clamp(0.0, 1.0),
             latency: options.latency,
+            drop_rate: options.drop_rate.clamp(0.0, 1.0),
             tenant_size: options.tenant_size,
             eventual_consistency: options.eventual_consistency,
             recently_created: Mutex::default(),
@@ -202,6 +209,15 @@ impl AppState {
 
     fn throttle(&self) -> MutexGuard<'_, Throttle> {
         self.throttle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True for `drop_rate` of the calls (drawn from the fault sequence, only when on).
+    fn draw_drop(&self) -> bool {
+        if self.drop_rate <= 0.0 {
+            return false;
+        }
+        let draw = self.fault_draws.next_u64();
+        ((draw >> 11) as f64 / (1u64 << 53) as f64) < self.drop_rate
     }
 
     /// A 503 or 504 for `fault_rate` of the calls.
@@ -565,6 +581,11 @@ async fn graph_gate(State(state): State<Arc<AppState>>, request: Request, next: 
     if !state.latency.is_zero() {
         tokio::time::sleep(state.latency).await;
     }
+    // A batch item cannot lose its connection on its own: the batch holds it.
+    if request.extensions().get::<BatchItem>().is_none() && state.draw_drop() {
+        state.stats().dropped += 1;
+        return Response::new(Body::new(DroppedConnection));
+    }
     if let Some(fault) = state.draw_fault() {
         state.stats().faults += 1;
         return fault.into_response();
@@ -628,6 +649,30 @@ fn cost_of(request: &Request<Body>) -> RequestCost {
         has_expand,
         q.top,
     )
+}
+
+/// Marks the requests a `$batch` runs for its items.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchItem;
+
+/// A response body that fails before its first byte: hyper then closes the connection
+/// without sending anything, which is what a client sees when a connection drops.
+#[derive(Debug)]
+pub struct DroppedConnection;
+
+impl http_body::Body for DroppedConnection {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "fault injection: connection dropped",
+        ))))
+    }
 }
 
 /// A status with no body (204 and friends).
