@@ -1492,6 +1492,53 @@ impl Directory {
         Ok(groups)
     }
 
+    /// Groups an object belongs to directly or through nested groups, each once, nearest
+    /// first (`transitiveMemberOf`).
+    pub fn transitive_member_of(
+        &self,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Vec<&DirObject>, GraphError> {
+        let id = self.get(kind, key)?.id.clone();
+        let mut seen: Vec<String> = Vec::new();
+        let mut frontier = vec![id];
+        while let Some(current) = frontier.pop() {
+            let mut parents: Vec<&String> = self
+                .members
+                .iter()
+                .filter(|(_, m)| m.contains(&current))
+                .map(|(g, _)| g)
+                .collect();
+            parents.sort_by_key(|g| self.objects.get(g.as_str()).map(|o| o.created_seq));
+            for g in parents {
+                if !seen.contains(g) {
+                    seen.push(g.clone());
+                    frontier.insert(0, g.clone());
+                }
+            }
+        }
+        Ok(seen.iter().filter_map(|g| self.objects.get(g)).collect())
+    }
+
+    /// A group's members, direct and through nested groups (the nested groups included),
+    /// each once (`transitiveMembers`).
+    pub fn transitive_members(&self, group: &str) -> Result<Vec<&DirObject>, GraphError> {
+        let id = self.get(Kind::Group, group)?.id.clone();
+        let mut seen: Vec<String> = Vec::new();
+        let mut queue = std::collections::VecDeque::from([id.clone()]);
+        while let Some(current) = queue.pop_front() {
+            for m in self.members.get(&current).into_iter().flatten() {
+                if *m != id && !seen.contains(m) {
+                    seen.push(m.clone());
+                    if self.objects.get(m).is_some_and(|o| o.kind == Kind::Group) {
+                        queue.push_back(m.clone());
+                    }
+                }
+            }
+        }
+        Ok(seen.iter().filter_map(|m| self.objects.get(m)).collect())
+    }
+
     /// `DELETE /groups/{id}`. Security groups are deleted permanently (they cannot be
     /// restored), so delta reports reason `deleted`.
     pub fn delete_group(&mut self, key: &str) -> Result<(), GraphError> {

@@ -19,6 +19,81 @@ pub struct QueryOptions {
     pub deltatoken: Option<String>,
     pub orderby: Option<OrderBy>,
     pub search: Option<Search>,
+    pub expand: Vec<Expand>,
+}
+
+/// One `$expand` item: a navigation property and its own `$select`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expand {
+    pub property: String,
+    pub select: Option<Vec<String>>,
+}
+
+impl Expand {
+    /// `manager`, `members($select=id,displayName)`, comma-separated.
+    fn parse_list(text: &str) -> Result<Vec<Self>, GraphError> {
+        let mut out = Vec::new();
+        let mut depth = 0usize;
+        let mut start = 0;
+        let bytes: Vec<char> = text.chars().collect();
+        let mut items = Vec::new();
+        for (i, c) in bytes.iter().enumerate() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                ',' if depth == 0 => {
+                    items.push(bytes[start..i].iter().collect::<String>());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        items.push(bytes[start..].iter().collect::<String>());
+        for item in items {
+            let item = item.trim();
+            if item.is_empty() {
+                continue;
+            }
+            let (property, options) = match item.split_once('(') {
+                Some((p, rest)) => {
+                    let inner = rest.strip_suffix(')').ok_or_else(|| {
+                        GraphError::odata_bad_request(format!("Invalid $expand clause '{item}'."))
+                    })?;
+                    (p.trim(), Some(inner))
+                }
+                None => (item, None),
+            };
+            let mut select = None;
+            for option in options.into_iter().flat_map(|o| o.split(';')) {
+                let (key, value) = option.split_once('=').ok_or_else(|| {
+                    GraphError::odata_bad_request(format!("Invalid $expand clause '{item}'."))
+                })?;
+                if key
+                    .trim()
+                    .trim_start_matches('$')
+                    .eq_ignore_ascii_case("select")
+                {
+                    select = Some(
+                        value
+                            .split(',')
+                            .map(|p| p.trim().to_owned())
+                            .filter(|p| !p.is_empty())
+                            .collect(),
+                    );
+                } else {
+                    return Err(GraphError::odata_bad_request(format!(
+                        "Query option '{}' is not allowed inside $expand.",
+                        key.trim()
+                    )));
+                }
+            }
+            out.push(Expand {
+                property: property.to_owned(),
+                select,
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// `$orderby=property [asc|desc]`.
@@ -83,6 +158,7 @@ impl QueryOptions {
                 "skiptoken" => q.skiptoken = Some(value.clone()),
                 "orderby" => q.orderby = Some(OrderBy::parse(value)?),
                 "search" => q.search = Some(Search::parse(value)?),
+                "expand" => q.expand = Expand::parse_list(value)?,
                 "deltatoken" => q.deltatoken = Some(value.clone()),
                 _ => {}
             }

@@ -194,6 +194,19 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             get(get_user).patch(update_user).delete(delete_user),
         )
         .route("/v1.0/users/{id}/memberOf", get(user_member_of))
+        .route(
+            "/v1.0/users/{id}/transitiveMemberOf",
+            get(user_transitive_member_of),
+        )
+        .route("/v1.0/groups/{id}/memberOf", get(group_member_of))
+        .route(
+            "/v1.0/groups/{id}/transitiveMemberOf",
+            get(group_transitive_member_of),
+        )
+        .route(
+            "/v1.0/groups/{id}/transitiveMembers",
+            get(group_transitive_members),
+        )
         .route("/v1.0/users/{id}/manager", get(get_manager))
         .route(
             "/v1.0/users/{id}/manager/$ref",
@@ -444,6 +457,66 @@ fn with_type(object: &DirObject, select: Option<&[String]>) -> Value {
     Value::Object(map)
 }
 
+/// Graph returns at most this many objects in an expanded collection.
+const EXPANDED_COLLECTION_LIMIT: usize = 20;
+
+/// The navigation properties `$expand` takes, by resource.
+fn expandable(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::User => &["manager", "directReports", "memberOf"],
+        Kind::Group => &["members", "owners", "memberOf"],
+    }
+}
+
+fn check_expand(kind: Kind, expand: &[crate::odata::Expand]) -> Result<(), GraphError> {
+    for e in expand {
+        if !expandable(kind).contains(&e.property.as_str()) {
+            return Err(GraphError::odata_bad_request(format!(
+                "Could not find a property named '{}' on type 'microsoft.graph.{}'.",
+                e.property,
+                kind.entity()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Adds the `$expand`ed navigation properties to a rendered object. A missing manager is
+/// left out; collections hold at most 20 objects.
+fn add_expansions(
+    dir: &crate::directory::Directory,
+    object: &DirObject,
+    expand: &[crate::odata::Expand],
+    out: &mut Map<String, Value>,
+) {
+    for e in expand {
+        let select = e.select.as_deref();
+        let collection = |objects: Vec<&DirObject>| {
+            Value::Array(
+                objects
+                    .into_iter()
+                    .take(EXPANDED_COLLECTION_LIMIT)
+                    .map(|o| with_type(o, select))
+                    .collect(),
+            )
+        };
+        let value = match e.property.as_str() {
+            "manager" => dir.manager(&object.id).ok().map(|m| with_type(m, select)),
+            "directReports" => dir.direct_reports(&object.id).ok().map(collection),
+            "memberOf" => dir.member_of(object.kind, &object.id).ok().map(collection),
+            "members" => dir
+                .members(&object.id, 0, EXPANDED_COLLECTION_LIMIT)
+                .ok()
+                .map(|(page, _)| collection(page)),
+            "owners" => dir.owners(&object.id).ok().map(collection),
+            _ => None,
+        };
+        if let Some(value) = value {
+            out.insert(e.property.clone(), value);
+        }
+    }
+}
+
 /// A list's `$skiptoken`: the creation position of the last object shown, or (with
 /// `$orderby`) how many objects came before the next page.
 #[derive(Debug, Serialize, Deserialize)]
@@ -518,6 +591,7 @@ fn list(
             }
         }
     }
+    check_expand(kind, &q.expand)?;
     if let Some(order_by) = &q.orderby {
         check_select(kind, std::slice::from_ref(&order_by.property))?;
         let by_default = sortable_by_default(kind).contains(&order_by.property.as_str());
@@ -579,7 +653,11 @@ fn list(
     let value: Vec<Value> = page
         .iter()
         .filter(|o| !state.not_yet_visible(&o.id))
-        .map(|o| Value::Object(o.render(q.select.as_deref())))
+        .map(|o| {
+            let mut rendered = o.render(q.select.as_deref());
+            add_expansions(&dir, o, &q.expand, &mut rendered);
+            Value::Object(rendered)
+        })
         .collect();
     body.insert("value".to_owned(), Value::Array(value));
     Ok(odata_json(StatusCode::OK, &Value::Object(body)))
@@ -596,6 +674,7 @@ fn get_one(
     if let Some(select) = &q.select {
         check_select(kind, select)?;
     }
+    check_expand(kind, &q.expand)?;
     let dir = state.directory();
     dir.check_extension_names(kind, q.select.iter().flatten().map(String::as_str))?;
     let object = dir.get(kind, key)?;
@@ -612,6 +691,7 @@ fn get_one(
         json!(context_with_select(base, set, q.select.as_deref(), true)),
     );
     body.extend(object.render(q.select.as_deref()));
+    add_expansions(&dir, object, &q.expand, &mut body);
     Ok(odata_json(StatusCode::OK, &Value::Object(body)))
 }
 
@@ -726,6 +806,59 @@ async fn user_member_of(
         StatusCode::OK,
         &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
     ))
+}
+
+/// A collection of directory objects, each with its `@odata.type`.
+fn directory_objects(base: &Base, objects: &[&DirObject], pairs: &[(String, String)]) -> AppResult {
+    let q = QueryOptions::parse(pairs)?;
+    let value: Vec<Value> = objects
+        .iter()
+        .map(|o| with_type(o, q.select.as_deref()))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
+    ))
+}
+
+async fn user_transitive_member_of(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let dir = state.directory();
+    directory_objects(&base, &dir.transitive_member_of(Kind::User, &id)?, &pairs)
+}
+
+async fn group_member_of(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let dir = state.directory();
+    directory_objects(&base, &dir.member_of(Kind::Group, &id)?, &pairs)
+}
+
+async fn group_transitive_member_of(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let dir = state.directory();
+    directory_objects(&base, &dir.transitive_member_of(Kind::Group, &id)?, &pairs)
+}
+
+async fn group_transitive_members(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let dir = state.directory();
+    directory_objects(&base, &dir.transitive_members(&id)?, &pairs)
 }
 
 async fn assign_license(

@@ -15,6 +15,7 @@ mod https;
 mod inspection;
 mod licenses;
 mod manager;
+mod navigation;
 mod owners_guests;
 mod queries;
 mod roles;
