@@ -251,6 +251,21 @@ impl DirObject {
         out
     }
 
+    /// The properties changed after `since`, or `None` when the object itself is newer
+    /// (then everything is new).
+    pub fn changed_after(&self, since: u64) -> Option<Vec<&'static str>> {
+        if self.created_seq > since {
+            return None;
+        }
+        Some(
+            self.changed
+                .iter()
+                .filter(|(_, seq)| *seq > since)
+                .map(|(name, _)| *name)
+                .collect(),
+        )
+    }
+
     fn touch(&mut self, property: &str, seq: u64) {
         match self.changed.iter_mut().find(|(k, _)| *k == property) {
             Some((_, at)) => *at = seq,

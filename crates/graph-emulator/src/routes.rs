@@ -1029,6 +1029,42 @@ struct DeltaToken {
     /// large group is spread across pages).
     #[serde(default, skip_serializing_if = "is_zero")]
     m: usize,
+    /// `$filter=id eq '…' or …`: only these objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    f: Option<Vec<String>>,
+    /// `$expand=members` (groups).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    x: bool,
+}
+
+/// Delta takes `$filter` only as `id eq '…'` clauses joined by `or`, at most 50.
+const MAX_DELTA_FILTER_IDS: usize = 50;
+
+fn delta_filter_ids(filter: &crate::odata::Filter) -> Option<Vec<String>> {
+    use crate::odata::{CmpOp, Filter, Literal};
+    match filter {
+        Filter::Cmp {
+            property,
+            op: CmpOp::Eq,
+            value: Literal::Str(id),
+        } if property == "id" => Some(vec![id.to_lowercase()]),
+        Filter::Or(a, b) => {
+            let mut ids = delta_filter_ids(a)?;
+            ids.extend(delta_filter_ids(b)?);
+            Some(ids)
+        }
+        _ => None,
+    }
+}
+
+/// `Prefer: return=minimal`: later rounds carry only the changed properties.
+fn prefers_minimal(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -1084,16 +1120,38 @@ fn delta(
             "The $top query parameter is not supported with delta queries.",
         ));
     }
-    if q.filter.is_some() {
-        return Err(GraphError::unsupported_query(
-            "Unsupported or invalid query filter clause specified for delta query.",
-        ));
-    }
+    let filter_ids = match &q.filter {
+        None => None,
+        Some(filter) => {
+            let ids = delta_filter_ids(filter).ok_or_else(|| {
+                GraphError::unsupported_query(
+                    "Unsupported or invalid query filter clause specified for delta query.",
+                )
+            })?;
+            if ids.len() > MAX_DELTA_FILTER_IDS {
+                return Err(GraphError::unsupported_query(format!(
+                    "A delta query can filter on at most {MAX_DELTA_FILTER_IDS} ids."
+                )));
+            }
+            Some(ids)
+        }
+    };
+    let expand_members = match (kind, q.expand.as_slice()) {
+        (_, []) => false,
+        (Kind::Group, [e]) if e.property == "members" => true,
+        _ => {
+            return Err(GraphError::unsupported_query(
+                "The $expand query parameter is not supported with delta queries (except members on groups).",
+            ));
+        }
+    };
+    let minimal = prefers_minimal(headers);
     let now = state.clock.now().as_second();
     let dir = state.directory();
     let current = dir.current_seq();
     let mut member_offset = 0;
-    let (cursor, select, first_page) = if let Some(token) = &q.skiptoken {
+    let (cursor, select, first_page, filter_ids, expand_members) = if let Some(token) = &q.skiptoken
+    {
         let t: DeltaToken = decode_token(token).ok_or_else(bad_skiptoken)?;
         let cursor = DeltaCursor {
             initial: t.i,
@@ -1102,7 +1160,7 @@ fn delta(
             after: t.a,
         };
         member_offset = t.m;
-        (cursor, t.sel, false)
+        (cursor, t.sel, false, t.f, t.x)
     } else if let Some(token) = &q.deltatoken {
         if token == "latest" {
             // "Sync from now": no data, only a delta link.
@@ -1114,6 +1172,8 @@ fn delta(
                 a: 0,
                 sel: q.select.clone(),
                 m: 0,
+                f: filter_ids,
+                x: expand_members,
             });
             return Ok(odata_json(
                 StatusCode::OK,
@@ -1134,7 +1194,7 @@ fn delta(
             upto: current,
             after: t.s,
         };
-        (cursor, t.sel, false)
+        (cursor, t.sel, false, t.f, t.x)
     } else {
         if let Some(select) = &q.select {
             check_select(kind, select)?;
@@ -1145,7 +1205,18 @@ fn delta(
             upto: current,
             after: 0,
         };
-        (cursor, q.select.clone(), true)
+        (cursor, q.select.clone(), true, filter_ids, expand_members)
+    };
+    let wanted = |id: &str| {
+        filter_ids
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|f| f.eq_ignore_ascii_case(id)))
+    };
+    let view = DeltaView {
+        cursor,
+        select: select.as_deref(),
+        members: expand_members,
+        minimal: minimal && !cursor.initial,
     };
     let limit = max_page_size(headers).unwrap_or(crate::odata::DEFAULT_PAGE_SIZE);
     let page = dir.delta(kind, cursor, select.as_deref(), limit);
@@ -1157,10 +1228,11 @@ fn delta(
     let mut value: Vec<Value> = Vec::new();
     for (i, (seq, entry)) in page.entries.iter().enumerate() {
         match entry {
+            DeltaEntry::Object(o) if !wanted(&o.id) => continue,
+            DeltaEntry::Removed { id, .. } if !wanted(id) => continue,
             DeltaEntry::Object(o) => {
                 let skip = if i == 0 { member_offset } else { 0 };
-                let (rendered, rest) =
-                    render_delta_object(&dir, o, cursor, select.as_deref(), skip, member_budget);
+                let (rendered, rest) = render_delta_object(&dir, o, &view, skip, member_budget);
                 value.push(rendered);
                 if let Some(taken) = rest {
                     next = Some(DeltaCursor {
@@ -1199,8 +1271,10 @@ fn delta(
                 s: next.since,
                 u: next.upto,
                 a: next.after,
-                sel: select,
+                sel: select.clone(),
                 m: next_member_offset,
+                f: filter_ids,
+                x: expand_members,
             });
             body["@odata.nextLink"] =
                 json!(format!("{}/v1.0/{set}/delta?$skiptoken={token}", base.0));
@@ -1212,15 +1286,35 @@ fn delta(
                 s: page.next_round_since,
                 u: 0,
                 a: 0,
-                sel: select,
+                sel: select.clone(),
                 m: 0,
+                f: filter_ids,
+                x: expand_members,
             });
             body["@odata.deltaLink"] =
                 json!(format!("{}/v1.0/{set}/delta?$deltatoken={token}", base.0));
         }
     }
     body["value"] = Value::Array(value);
-    Ok(odata_json(StatusCode::OK, &body))
+    let minimal = view.minimal;
+    let mut response = odata_json(StatusCode::OK, &body);
+    if minimal {
+        response.headers_mut().insert(
+            "preference-applied",
+            HeaderValue::from_static("return=minimal"),
+        );
+    }
+    Ok(response)
+}
+
+/// How a delta request wants its objects shown.
+struct DeltaView<'a> {
+    cursor: DeltaCursor,
+    select: Option<&'a [String]>,
+    /// `$expand=members` on group delta.
+    members: bool,
+    /// `Prefer: return=minimal` on a later round: only changed properties.
+    minimal: bool,
 }
 
 /// A changed object in a delta page. Groups carry `members@delta` when no `$select` is
@@ -1229,19 +1323,31 @@ fn delta(
 fn render_delta_object(
     dir: &crate::directory::Directory,
     object: &DirObject,
-    cursor: DeltaCursor,
-    select: Option<&[String]>,
+    view: &DeltaView<'_>,
     skip: usize,
     budget: usize,
 ) -> (Value, Option<usize>) {
-    let props: Option<Vec<String>> = select.map(|s| {
+    let (cursor, select) = (view.cursor, view.select);
+    let mut props: Option<Vec<String>> = select.map(|s| {
         s.iter()
             .filter(|p| *p != "members" && *p != "manager")
             .cloned()
             .collect()
     });
+    if view.minimal
+        && let Some(changed) = object.changed_after(cursor.since)
+    {
+        // Only what changed (and was selected); `id` always comes.
+        let changed: Vec<String> = changed
+            .into_iter()
+            .filter(|p| *p != "members" && *p != "manager")
+            .filter(|p| props.as_ref().is_none_or(|s| s.iter().any(|x| x == p)))
+            .map(str::to_owned)
+            .collect();
+        props = Some(changed);
+    }
     let mut map = object.render(props.as_deref());
-    let with_members = select.is_none_or(|s| s.iter().any(|p| p == "members"));
+    let with_members = view.members || select.is_none_or(|s| s.iter().any(|p| p == "members"));
     let mut rest = None;
     if object.kind == Kind::Group && with_members {
         let all = dir.members_delta(&object.id, cursor);
