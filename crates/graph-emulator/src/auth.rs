@@ -398,13 +398,15 @@ fn check_assertion(
     let [header_b64, claims_b64, signature_b64] = parts.as_slice() else {
         return Err(malformed_assertion("The token does not have three parts."));
     };
-    let decode = |part: &str| -> Option<Value> {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
-    };
+    // azure-identity's async credentials pad every part with `=` (its sync ones and MSAL
+    // do not), and Entra accepts both, so the padding is ignored.
+    let unpadded = |part: &str| URL_SAFE_NO_PAD.decode(part.trim_end_matches('='));
+    let decode =
+        |part: &str| -> Option<Value> { serde_json::from_slice(&unpadded(part).ok()?).ok() };
     let (Some(header), Some(claims), Ok(signature)) = (
         decode(header_b64),
         decode(claims_b64),
-        URL_SAFE_NO_PAD.decode(signature_b64),
+        unpadded(signature_b64),
     ) else {
         return Err(malformed_assertion(
             "The token is not base64url-encoded JSON.",
@@ -421,16 +423,15 @@ fn check_assertion(
     let (algorithm, certificate): (&'static dyn aws_lc_rs::signature::VerificationAlgorithm, _) =
         match header["alg"].as_str() {
             Some("RS256") => {
-                let x5t = header["x5t"].as_str().ok_or_else(key_not_found)?;
+                let x5t = thumbprint(&header["x5t"]).ok_or_else(key_not_found)?;
                 (
                     &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
                     identity.certificates.iter().find(|c| c.x5t == x5t),
                 )
             }
             Some("PS256") => {
-                let x5t = header["x5t#S256"]
-                    .as_str()
-                    .or_else(|| header["x5t"].as_str())
+                let x5t = thumbprint(&header["x5t#S256"])
+                    .or_else(|| thumbprint(&header["x5t"]))
                     .ok_or_else(key_not_found)?;
                 (
                     &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
@@ -491,11 +492,16 @@ fn check_assertion(
     if claims["jti"].as_str().is_none_or(str::is_empty) {
         return Err(malformed_assertion("The 'jti' claim is missing."));
     }
-    let (Some(nbf), Some(exp)) = (claims["nbf"].as_i64(), claims["exp"].as_i64()) else {
-        return Err(malformed_assertion(
-            "The 'nbf' and 'exp' claims are required.",
-        ));
+    // MSAL sends `exp` and `iat` as fractional seconds and no `nbf` (RFC 7519's NumericDate
+    // allows both), and Entra accepts that.
+    let numeric_date = |claim: &str| claims[claim].as_f64().map(|v| v.floor() as i64);
+    let Some(exp) = numeric_date("exp") else {
+        return Err(malformed_assertion("The 'exp' claim is required."));
     };
+    if !claims["nbf"].is_null() && numeric_date("nbf").is_none() {
+        return Err(malformed_assertion("The 'nbf' claim is not a NumericDate."));
+    }
+    let nbf = numeric_date("nbf").unwrap_or(i64::MIN);
     let now = now.as_second();
     if nbf > now + ASSERTION_SKEW_SECS || exp < now - ASSERTION_SKEW_SECS {
         return Err(TokenError::new(
@@ -506,6 +512,11 @@ fn check_assertion(
         ));
     }
     Ok(())
+}
+
+/// A thumbprint header without its base64 padding (MSAL and azure-identity pad it).
+fn thumbprint(value: &Value) -> Option<&str> {
+    value.as_str().map(|t| t.trim_end_matches('='))
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::graph_datetime;
 use crate::error::GraphError;
-use crate::odata::Filter;
+use crate::extensions::ExtensionProperty;
+use crate::odata::{Filter, OrderBy, Search};
+use crate::props::Props;
+use crate::roles::RoleAssignment;
 use crate::schema::{Schema, TypeMismatch};
 
 /// The two kinds of directory object the emulator stores so far.
@@ -189,8 +192,12 @@ pub struct DirObject {
     pub id: String,
     pub kind: Kind,
     pub created_seq: u64,
-    pub props: Map<String, Value>,
-    changed: HashMap<String, u64>,
+    pub props: Props,
+    /// A user's password: never returned by Graph, kept for the state dump.
+    pub password: Option<Box<str>>,
+    /// Properties changed after creation and when; one absent here last changed when the
+    /// object was created. Empty for most objects, which keeps a large tenant small.
+    changed: Vec<(&'static str, u64)>,
     last_change: u64,
 }
 
@@ -201,8 +208,12 @@ impl DirObject {
             None => self.last_change,
             Some(props) => props
                 .iter()
-                .filter_map(|p| self.changed.get(p))
-                .copied()
+                .filter_map(|p| {
+                    self.changed
+                        .iter()
+                        .find(|(k, _)| k == p)
+                        .map(|(_, seq)| *seq)
+                })
                 .max()
                 .unwrap_or(self.created_seq)
                 .max(self.created_seq),
@@ -217,7 +228,10 @@ impl DirObject {
             let value = if name == "passwordProfile" {
                 Value::Null
             } else {
-                self.props.get(name).cloned().unwrap_or(Value::Null)
+                self.props
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| unset_value(self.kind, name))
             };
             out.insert(name.to_owned(), value);
         };
@@ -237,9 +251,40 @@ impl DirObject {
         out
     }
 
+    /// The properties changed after `since`, or `None` when the object itself is newer
+    /// (then everything is new).
+    pub fn changed_after(&self, since: u64) -> Option<Vec<&'static str>> {
+        if self.created_seq > since {
+            return None;
+        }
+        Some(
+            self.changed
+                .iter()
+                .filter(|(_, seq)| *seq > since)
+                .map(|(name, _)| *name)
+                .collect(),
+        )
+    }
+
     fn touch(&mut self, property: &str, seq: u64) {
-        self.changed.insert(property.to_owned(), seq);
+        match self.changed.iter_mut().find(|(k, _)| *k == property) {
+            Some((_, at)) => *at = seq,
+            None => self.changed.push((crate::props::intern(property), seq)),
+        }
         self.last_change = seq;
+    }
+}
+
+/// What selects objects of a collection: `$filter` and `$search`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    pub filter: Option<&'a Filter>,
+    pub search: Option<&'a Search>,
+}
+
+impl Selection<'_> {
+    fn matches(&self, props: &Props) -> bool {
+        self.filter.is_none_or(|f| f.matches(props)) && self.search.is_none_or(|s| s.matches(props))
     }
 }
 
@@ -293,7 +338,8 @@ pub enum DeltaEntry<'a> {
 /// next round's delta link.
 #[derive(Debug)]
 pub struct DeltaPage<'a> {
-    pub entries: Vec<DeltaEntry<'a>>,
+    /// Each entry with the sequence number that orders it in this round.
+    pub entries: Vec<(u64, DeltaEntry<'a>)>,
     pub next: Option<DeltaCursor>,
     pub next_round_since: u64,
 }
@@ -317,6 +363,41 @@ pub struct MemberDelta {
     pub present: bool,
 }
 
+/// Live objects by id. Boxed: a million-user table then holds pointers, not 112-byte
+/// objects, in its (at most half full) buckets.
+#[derive(Debug, Default)]
+struct Objects(HashMap<String, Box<DirObject>>);
+
+impl Objects {
+    fn get(&self, id: &str) -> Option<&DirObject> {
+        self.0.get(id).map(|b| &**b)
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut DirObject> {
+        self.0.get_mut(id).map(|b| &mut **b)
+    }
+
+    fn contains_key(&self, id: &str) -> bool {
+        self.0.contains_key(id)
+    }
+
+    fn remove(&mut self, id: &str) -> Option<DirObject> {
+        self.0.remove(id).map(|b| *b)
+    }
+
+    fn insert(&mut self, id: String, object: DirObject) -> &mut DirObject {
+        self.0.entry(id).insert_entry(Box::new(object)).into_mut()
+    }
+}
+
+impl<Q: AsRef<str> + ?Sized> std::ops::Index<&Q> for Objects {
+    type Output = DirObject;
+
+    fn index(&self, id: &Q) -> &DirObject {
+        &self.0[id.as_ref()]
+    }
+}
+
 /// The tenant's directory.
 #[derive(Debug)]
 pub struct Directory {
@@ -325,11 +406,16 @@ pub struct Directory {
     managers: HashMap<String, String>,
     verified_domains: Vec<String>,
     seq: u64,
-    objects: HashMap<String, DirObject>,
+    objects: Objects,
     order: HashMap<Kind, BTreeMap<u64, String>>,
     upn_index: HashMap<String, String>,
     nickname_index: HashMap<(Kind, String), String>,
     members: HashMap<String, Vec<String>>,
+    /// group id → owner ids.
+    owners: HashMap<String, Vec<String>>,
+    /// Directory extensions registered on the application.
+    extensions: Vec<ExtensionProperty>,
+    role_assignments: Vec<RoleAssignment>,
     deleted: HashMap<String, DirObject>,
     tombstones: Vec<Tombstone>,
 }
@@ -339,16 +425,179 @@ impl Directory {
         Self {
             verified_domains,
             seq: 0,
-            objects: HashMap::new(),
+            objects: Objects::default(),
             order: HashMap::new(),
             upn_index: HashMap::new(),
             nickname_index: HashMap::new(),
             members: HashMap::new(),
+            owners: HashMap::new(),
+            extensions: Vec::new(),
+            role_assignments: Vec::new(),
             deleted: HashMap::new(),
             tombstones: Vec::new(),
             member_log: Vec::new(),
             managers: HashMap::new(),
         }
+    }
+
+    // ---- roles ------------------------------------------------------------------------
+
+    /// `POST /roleManagement/directory/roleAssignments` (and, at scope `/`, the legacy
+    /// `directoryRoles/{id}/members/$ref`). The principal is a user or a role-assignable
+    /// group.
+    pub fn assign_role(
+        &mut self,
+        role_definition_id: &str,
+        principal_id: &str,
+        directory_scope_id: &str,
+    ) -> Result<&RoleAssignment, GraphError> {
+        let definition = crate::roles::definition(role_definition_id)
+            .ok_or_else(|| GraphError::not_found(role_definition_id))?;
+        let principal = self
+            .objects
+            .get(&principal_id.to_lowercase())
+            .ok_or_else(|| GraphError::not_found(principal_id))?;
+        if principal.kind == Kind::Group
+            && principal.props.get("isAssignableToRole") != Some(&Value::Bool(true))
+        {
+            return Err(GraphError::bad_request(
+                "Only groups created with isAssignableToRole set to true can be assigned to a role.",
+            ));
+        }
+        let assignment =
+            RoleAssignment::new(definition.template_id, &principal.id, directory_scope_id);
+        if self
+            .role_assignments
+            .iter()
+            .any(|a| a.id == assignment.id && a.directory_scope_id == assignment.directory_scope_id)
+        {
+            return Err(GraphError::bad_request(
+                "A conflicting object with one or more of the specified property values is present in the directory.",
+            ));
+        }
+        self.role_assignments.push(assignment);
+        Ok(self.role_assignments.last().expect("just pushed"))
+    }
+
+    pub fn role_assignments(&self) -> &[RoleAssignment] {
+        &self.role_assignments
+    }
+
+    /// `DELETE /roleManagement/directory/roleAssignments/{id}`.
+    pub fn remove_role_assignment(&mut self, id: &str) -> Result<(), GraphError> {
+        let before = self.role_assignments.len();
+        self.role_assignments.retain(|a| a.id != id);
+        if self.role_assignments.len() == before {
+            return Err(GraphError::not_found(id));
+        }
+        Ok(())
+    }
+
+    /// The tenant-wide holders of a role (the members of its `directoryRole`).
+    pub fn role_members(&self, template_id: &str) -> Vec<&DirObject> {
+        self.role_assignments
+            .iter()
+            .filter(|a| a.role_definition_id == template_id && a.directory_scope_id == "/")
+            .filter_map(|a| self.objects.get(&a.principal_id))
+            .collect()
+    }
+
+    /// `DELETE /directoryRoles/{id}/members/{memberId}/$ref`.
+    pub fn remove_role_member(
+        &mut self,
+        template_id: &str,
+        member: &str,
+    ) -> Result<(), GraphError> {
+        let member = member.to_lowercase();
+        let before = self.role_assignments.len();
+        self.role_assignments.retain(|a| {
+            !(a.role_definition_id == template_id
+                && a.principal_id == member
+                && a.directory_scope_id == "/")
+        });
+        if self.role_assignments.len() == before {
+            return Err(GraphError::not_found(&member));
+        }
+        Ok(())
+    }
+
+    // ---- directory extensions -------------------------------------------------------
+
+    /// `POST /applications/{id}/extensionProperties`.
+    pub fn register_extension(
+        &mut self,
+        extension: ExtensionProperty,
+    ) -> Result<&ExtensionProperty, GraphError> {
+        if self
+            .extensions
+            .iter()
+            .any(|e| e.name.eq_ignore_ascii_case(&extension.name))
+        {
+            return Err(GraphError::bad_request(format!(
+                "Property with name '{}' already exists on the application.",
+                extension.name
+            )));
+        }
+        self.extensions.push(extension);
+        Ok(self.extensions.last().expect("just pushed"))
+    }
+
+    pub fn extensions(&self) -> &[ExtensionProperty] {
+        &self.extensions
+    }
+
+    /// `DELETE /applications/{id}/extensionProperties/{id}`: the definition goes; values
+    /// already written stay stored but can no longer be read or written.
+    pub fn unregister_extension(&mut self, id: &str) -> Result<(), GraphError> {
+        let before = self.extensions.len();
+        self.extensions.retain(|e| !e.id.eq_ignore_ascii_case(id));
+        if self.extensions.len() == before {
+            return Err(GraphError::not_found(id));
+        }
+        Ok(())
+    }
+
+    fn extension(&self, kind: Kind, name: &str) -> Option<&ExtensionProperty> {
+        self.extensions
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name) && e.targets(kind))
+    }
+
+    /// Extension names in `$select`, `$orderby` or `$filter` must be registered for the
+    /// object's type.
+    pub fn check_extension_names<'a>(
+        &self,
+        kind: Kind,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), GraphError> {
+        for name in names {
+            if name.starts_with(EXTENSION_PREFIX) && self.extension(kind, name).is_none() {
+                return Err(GraphError::odata_bad_request(format!(
+                    "Could not find a property named '{name}' on type 'microsoft.graph.{}'.",
+                    kind.entity()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Extension values in a create or PATCH payload: registered for the type, right
+    /// data type.
+    fn check_extension_values(
+        &self,
+        kind: Kind,
+        body: &Map<String, Value>,
+    ) -> Result<(), GraphError> {
+        for (key, value) in body.iter().filter(|(k, _)| k.starts_with(EXTENSION_PREFIX)) {
+            let Some(extension) = self.extension(kind, key) else {
+                return Err(GraphError::odata_bad_request(format!(
+                    "Property '{key}' does not exist on type 'microsoft.graph.{}'. Make sure to only use property names that are defined by the type or mark the type as open type.",
+                    kind.entity()
+                )));
+            };
+            extension.check_value(value)?;
+        }
+        Ok(())
     }
 
     /// `PUT /users/{id}/manager/$ref`.
@@ -476,6 +725,7 @@ impl Directory {
         now: Timestamp,
     ) -> Result<&DirObject, GraphError> {
         check_payload(Kind::User, &body, USER_READ_ONLY)?;
+        self.check_extension_values(Kind::User, &body)?;
         for required in [
             "accountEnabled",
             "displayName",
@@ -501,46 +751,45 @@ impl Directory {
         let nickname = body["mailNickname"].as_str().unwrap_or_default();
         self.check_nickname(Kind::User, nickname, None)?;
 
-        let mut props = body;
-        props.insert("id".to_owned(), json!(id));
-        props.insert("createdDateTime".to_owned(), json!(graph_datetime(now)));
-        props.insert("deletedDateTime".to_owned(), Value::Null);
-        for list in [
-            "businessPhones",
-            "otherMails",
-            "proxyAddresses",
-            "imAddresses",
-            "assignedLicenses",
-        ] {
-            props.entry(list).or_insert_with(|| json!([]));
-        }
-        props.entry("userType").or_insert_with(|| json!("Member"));
-        props.insert("creationType".to_owned(), Value::Null);
-        Ok(self.insert(Kind::User, id, props))
+        let mut body = body;
+        let password = take_password(&mut body);
+        // Unset properties (nulls, empty collections) are not stored: rendering fills
+        // them in from the schema.
+        let mut props = Props::from(body);
+        props.insert("id", json!(id));
+        props.insert("createdDateTime", json!(graph_datetime(now)));
+        props.insert_default("userType", || json!("Member"));
+        Ok(self.insert(Kind::User, id, props, password))
     }
 
-    fn insert(&mut self, kind: Kind, id: String, props: Map<String, Value>) -> &DirObject {
+    fn insert(
+        &mut self,
+        kind: Kind,
+        id: String,
+        props: Props,
+        password: Option<Box<str>>,
+    ) -> &DirObject {
         let seq = self.bump();
         if let Some(upn) = props.get("userPrincipalName").and_then(Value::as_str) {
             self.upn_index.insert(upn.to_lowercase(), id.clone());
         }
         if let Some(nick) = props.get("mailNickname").and_then(Value::as_str)
-            && (kind == Kind::User || is_unified(&props))
+            && (kind == Kind::User || is_unified(props.get("groupTypes")))
         {
             self.nickname_index
                 .insert((kind, nick.to_lowercase()), id.clone());
         }
-        let changed = props.keys().map(|k| (k.clone(), seq)).collect();
         self.order.entry(kind).or_default().insert(seq, id.clone());
         let object = DirObject {
             id: id.clone(),
             kind,
             created_seq: seq,
             props,
-            changed,
+            password,
+            changed: Vec::new(),
             last_change: seq,
         };
-        self.objects.entry(id).insert_entry(object).into_mut()
+        self.objects.insert(id, object)
     }
 
     fn check_upn(&self, upn: &str, current: Option<&str>) -> Result<(), GraphError> {
@@ -601,6 +850,7 @@ impl Directory {
         now: Timestamp,
     ) -> Result<&DirObject, GraphError> {
         check_payload(Kind::User, &body, &["id"])?;
+        self.check_extension_values(Kind::User, &body)?;
         for required in ["displayName", "userPrincipalName"] {
             if body.get(required).is_none_or(Value::is_null) {
                 return Err(GraphError::invalid_property_value(required, "User"));
@@ -611,24 +861,15 @@ impl Directory {
         if let Some(nick) = body.get("mailNickname").and_then(Value::as_str) {
             self.check_nickname(Kind::User, nick, None)?;
         }
-        let mut props = body;
-        props.insert("id".to_owned(), json!(id));
-        props
-            .entry("createdDateTime")
-            .or_insert_with(|| json!(graph_datetime(now)));
-        props.insert("deletedDateTime".to_owned(), Value::Null);
-        for list in [
-            "businessPhones",
-            "otherMails",
-            "proxyAddresses",
-            "imAddresses",
-            "assignedLicenses",
-        ] {
-            props.entry(list).or_insert_with(|| json!([]));
-        }
-        props.entry("accountEnabled").or_insert(json!(true));
-        props.entry("userType").or_insert_with(|| json!("Member"));
-        Ok(self.insert(Kind::User, id, props))
+        let mut body = body;
+        let password = take_password(&mut body);
+        let mut props = Props::from(body);
+        props.insert("id", json!(id));
+        props.insert_default("createdDateTime", || json!(graph_datetime(now)));
+        props.insert("deletedDateTime", Value::Null);
+        props.insert_default("accountEnabled", || json!(true));
+        props.insert_default("userType", || json!("Member"));
+        Ok(self.insert(Kind::User, id, props, password))
     }
 
     /// Finds a live object of `kind` by id, or a user by userPrincipalName.
@@ -654,7 +895,7 @@ impl Directory {
     pub fn list(
         &self,
         kind: Kind,
-        filter: Option<&Filter>,
+        query: Selection<'_>,
         after: u64,
         limit: usize,
     ) -> (Vec<&DirObject>, Option<u64>) {
@@ -666,7 +907,7 @@ impl Directory {
             let Some(object) = self.objects.get(id) else {
                 continue;
             };
-            if filter.is_some_and(|f| !f.matches(&object.props)) {
+            if !query.matches(&object.props) {
                 continue;
             }
             if page.len() == limit {
@@ -678,13 +919,55 @@ impl Directory {
         (page, None)
     }
 
-    /// Counts the objects of `kind` that match a filter (for `$count=true`).
-    pub fn count(&self, kind: Kind, filter: Option<&Filter>) -> usize {
+    /// One page of a collection sorted by `$orderby` (case-insensitive; unset values
+    /// last), after `offset` objects.
+    pub fn list_sorted(
+        &self,
+        kind: Kind,
+        query: Selection<'_>,
+        order_by: &OrderBy,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<&DirObject>, Option<usize>) {
+        let mut all: Vec<(Option<String>, &DirObject)> = self
+            .order
+            .get(&kind)
+            .into_iter()
+            .flat_map(|o| o.values())
+            .filter_map(|id| self.objects.get(id))
+            .filter(|o| query.matches(&o.props))
+            .map(|o| {
+                let key = match o.props.get(&order_by.property) {
+                    Some(Value::String(s)) => Some(s.to_lowercase()),
+                    Some(Value::Null) | None => None,
+                    Some(other) => Some(other.to_string()),
+                };
+                (key, o)
+            })
+            .collect();
+        all.sort_by(|(a, x), (b, y)| {
+            let by_value = match (a, b) {
+                (Some(a), Some(b)) if order_by.descending => b.cmp(a),
+                (Some(a), Some(b)) => a.cmp(b),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            by_value.then(x.created_seq.cmp(&y.created_seq))
+        });
+        let rest = all.get(offset..).unwrap_or(&[]);
+        let page: Vec<&DirObject> = rest.iter().take(limit).map(|(_, o)| *o).collect();
+        let next = (rest.len() > limit).then_some(offset + limit);
+        (page, next)
+    }
+
+    /// Counts the objects of `kind` that match (for `$count=true`).
+    pub fn count(&self, kind: Kind, query: Selection<'_>) -> usize {
         self.order.get(&kind).map_or(0, |order| {
             order
                 .values()
                 .filter_map(|id| self.objects.get(id))
-                .filter(|o| filter.is_none_or(|f| f.matches(&o.props)))
+                .filter(|o| query.matches(&o.props))
                 .count()
         })
     }
@@ -695,6 +978,7 @@ impl Directory {
         let id = user.id.clone();
         let synced = user.props.get("onPremisesSyncEnabled") == Some(&Value::Bool(true));
         check_payload(Kind::User, &patch, USER_READ_ONLY)?;
+        self.check_extension_values(Kind::User, &patch)?;
         if synced
             && patch
                 .keys()
@@ -762,7 +1046,7 @@ impl Directory {
                 _ => {}
             }
             if let Some(object) = self.objects.get_mut(id) {
-                object.props.insert(key.clone(), value);
+                object.props.insert(&key, value);
                 object.touch(&key, seq);
             }
         }
@@ -779,7 +1063,7 @@ impl Directory {
         }
         object
             .props
-            .insert("deletedDateTime".to_owned(), json!(graph_datetime(now)));
+            .insert("deletedDateTime", json!(graph_datetime(now)));
         self.leave_all_groups(&id, seq);
         // The deleted user's reports lose their manager.
         let reports: Vec<String> = self
@@ -832,18 +1116,16 @@ impl Directory {
             return Err(GraphError::not_found(id));
         };
         let seq = self.bump();
-        object
-            .props
-            .insert("deletedDateTime".to_owned(), Value::Null);
-        let names: Vec<String> = object.props.keys().cloned().collect();
+        object.props.insert("deletedDateTime", Value::Null);
+        let names: Vec<&'static str> = object.props.keys().collect();
         for name in names {
-            object.touch(&name, seq);
+            object.touch(name, seq);
         }
         self.order
             .entry(object.kind)
             .or_default()
             .insert(object.created_seq, key.clone());
-        Ok(self.objects.entry(key).insert_entry(object).into_mut())
+        Ok(self.objects.insert(key, object))
     }
 
     /// `DELETE /directory/deletedItems/{id}`: gone for good, its names free again, and
@@ -877,6 +1159,10 @@ impl Directory {
     }
 
     fn leave_all_groups(&mut self, member: &str, seq: u64) {
+        self.role_assignments.retain(|a| a.principal_id != member);
+        for owners in self.owners.values_mut() {
+            owners.retain(|o| o != member);
+        }
         let groups: Vec<String> = self
             .members
             .iter()
@@ -913,6 +1199,7 @@ impl Directory {
             )));
         }
         check_payload(Kind::Group, &body, GROUP_READ_ONLY)?;
+        self.check_extension_values(Kind::Group, &body)?;
         for required in [
             "displayName",
             "mailEnabled",
@@ -923,7 +1210,7 @@ impl Directory {
                 return Err(GraphError::invalid_property_value(required, "Group"));
             }
         }
-        let unified = is_unified(&body);
+        let unified = is_unified(body.get("groupTypes"));
         let mail_enabled = body["mailEnabled"].as_bool().unwrap_or(false);
         if !unified && mail_enabled {
             return Err(GraphError::bad_request(
@@ -941,9 +1228,9 @@ impl Directory {
         }
 
         let created = json!(graph_datetime(now));
-        let mut props = Map::new();
+        let mut props = Props::default();
         for p in GROUP_DEFAULT_PROPERTIES {
-            props.insert((*p).to_owned(), Value::Null);
+            props.insert(p, Value::Null);
         }
         for list in [
             "groupTypes",
@@ -952,29 +1239,34 @@ impl Directory {
             "resourceProvisioningOptions",
             "onPremisesProvisioningErrors",
         ] {
-            props.insert(list.to_owned(), json!([]));
+            props.insert(list, json!([]));
         }
-        props.extend(body);
-        props.insert("id".to_owned(), json!(id));
-        props.insert("createdDateTime".to_owned(), created.clone());
-        props.insert("renewedDateTime".to_owned(), created);
-        props.insert("securityIdentifier".to_owned(), json!(security_identifier));
+        for (key, value) in body {
+            props.insert(&key, value);
+        }
+        props.insert("id", json!(id));
+        props.insert("createdDateTime", created.clone());
+        props.insert("renewedDateTime", created);
+        props.insert("securityIdentifier", json!(security_identifier));
         if unified {
             let domain = self.verified_domains.first().cloned().unwrap_or_default();
             let mail = format!("{nickname}@{domain}");
-            props.insert("proxyAddresses".to_owned(), json!([format!("SMTP:{mail}")]));
-            props.insert("mail".to_owned(), json!(mail));
-            props.entry("visibility").and_modify(|v| {
-                if v.is_null() {
-                    *v = json!("Public");
-                }
-            });
+            props.insert("proxyAddresses", json!([format!("SMTP:{mail}")]));
+            props.insert("mail", json!(mail));
+            if props.get("visibility").is_none_or(Value::is_null) {
+                props.insert("visibility", json!("Public"));
+            }
         }
-        let seq = self.insert(Kind::Group, id.clone(), props).created_seq;
+        let seq = self
+            .insert(Kind::Group, id.clone(), props, None)
+            .created_seq;
         for m in &members {
             self.log_member(&id, m, seq, true);
         }
         self.members.insert(id.clone(), members);
+        if !owners.is_empty() {
+            self.owners.insert(id.clone(), owners);
+        }
         Ok(&self.objects[&id])
     }
 
@@ -983,12 +1275,14 @@ impl Directory {
         let mut patch = patch;
         let id = self.get(Kind::Group, key)?.id.clone();
         let members = take_binds(&mut patch, "members@odata.bind")?;
-        if members.len() > MAX_BINDS_PER_REQUEST {
+        let owners = take_binds(&mut patch, "owners@odata.bind")?;
+        if members.len() + owners.len() > MAX_BINDS_PER_REQUEST {
             return Err(GraphError::bad_request(format!(
                 "A maximum of {MAX_BINDS_PER_REQUEST} relationships can be added in a single request."
             )));
         }
         check_payload(Kind::Group, &patch, GROUP_READ_ONLY)?;
+        self.check_extension_values(Kind::Group, &patch)?;
         if patch.get("displayName").is_some_and(Value::is_null) {
             return Err(GraphError::invalid_property_value("displayName", "Group"));
         }
@@ -1008,9 +1302,21 @@ impl Directory {
                 )));
             }
         }
+        let current_owners = self.owners.get(&id).cloned().unwrap_or_default();
+        for (i, o) in owners.iter().enumerate() {
+            if !self.objects.contains_key(o) {
+                return Err(GraphError::not_found(o));
+            }
+            if current_owners.contains(o) || owners[..i].contains(o) {
+                return Err(already_related("owners"));
+            }
+        }
         self.apply_patch(&id, patch);
         for m in members {
             self.add_member(&id, &m)?;
+        }
+        for o in owners {
+            self.add_owner(&id, &o)?;
         }
         Ok(())
     }
@@ -1032,6 +1338,7 @@ impl Directory {
         if let Some(g) = self.objects.get_mut(&group_id) {
             g.touch("members", seq);
         }
+        self.membership_changed(&group_id, &member_id);
         Ok(())
     }
 
@@ -1054,7 +1361,114 @@ impl Directory {
         if let Some(g) = self.objects.get_mut(&group_id) {
             g.touch("members", seq);
         }
+        self.membership_changed(&group_id, &member_id);
         Ok(())
+    }
+
+    /// `POST /groups/{id}/owners/$ref`. Owners are users (or service principals); they are
+    /// not members.
+    pub fn add_owner(&mut self, group: &str, owner: &str) -> Result<(), GraphError> {
+        let group_id = self.get(Kind::Group, group)?.id.clone();
+        let owner_id = owner.to_lowercase();
+        if !self
+            .objects
+            .get(&owner_id)
+            .is_some_and(|o| o.kind == Kind::User)
+        {
+            return Err(GraphError::not_found(owner));
+        }
+        let list = self.owners.entry(group_id).or_default();
+        if list.contains(&owner_id) {
+            return Err(already_related("owners"));
+        }
+        list.push(owner_id);
+        Ok(())
+    }
+
+    /// `DELETE /groups/{id}/owners/{ownerId}/$ref`. A Microsoft 365 group keeps at least
+    /// one owner.
+    pub fn remove_owner(&mut self, group: &str, owner: &str) -> Result<(), GraphError> {
+        let group = self.get(Kind::Group, group)?;
+        let group_id = group.id.clone();
+        let unified = is_unified(group.props.get("groupTypes"));
+        let owner_id = owner.to_lowercase();
+        let list = self.owners.entry(group_id).or_default();
+        let Some(pos) = list.iter().position(|o| *o == owner_id) else {
+            if !self.objects.contains_key(&owner_id) {
+                return Err(GraphError::not_found(owner));
+            }
+            return Err(GraphError::bad_request(
+                "One or more removed object references do not exist for the following modified properties: 'owners'.",
+            ));
+        };
+        if unified && list.len() == 1 {
+            return Err(GraphError::bad_request(
+                "The group must have at least one owner, hence this owner cannot be removed.",
+            ));
+        }
+        list.remove(pos);
+        Ok(())
+    }
+
+    /// A group's owners, in the order they were added.
+    pub fn owners(&self, group: &str) -> Result<Vec<&DirObject>, GraphError> {
+        let group_id = &self.get(Kind::Group, group)?.id;
+        Ok(self
+            .owners
+            .get(group_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| self.objects.get(o))
+            .collect())
+    }
+
+    /// `POST /invitations`: a guest user with `userType: Guest`, `creationType: Invitation`
+    /// and `externalUserState: PendingAcceptance`, named `alias_domain#EXT#@{initial
+    /// domain}`. Inviting an address again returns the existing guest.
+    pub fn invite_guest(
+        &mut self,
+        email: &str,
+        display_name: Option<&str>,
+        user_type: &str,
+        id: String,
+        now: Timestamp,
+    ) -> Result<&DirObject, GraphError> {
+        let Some((local, domain)) = email.split_once('@').filter(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.contains('@') && !l.contains(char::is_whitespace)
+        }) else {
+            return Err(GraphError::bad_request(format!(
+                "The invited user email address '{email}' is not valid."
+            )));
+        };
+        let initial = self.verified_domains.first().cloned().unwrap_or_default();
+        let alias = format!("{local}_{domain}").to_lowercase();
+        let upn = format!("{alias}#EXT#@{initial}");
+        if let Some(existing) = self.upn_index.get(&upn.to_lowercase()).cloned()
+            && self.objects.contains_key(&existing)
+        {
+            return Ok(&self.objects[&existing]);
+        }
+        let mut props = Props::default();
+        props.insert("id", json!(id));
+        props.insert("accountEnabled", json!(true));
+        props.insert("displayName", json!(display_name.unwrap_or(local)));
+        props.insert("mail", json!(email));
+        props.insert("mailNickname", json!(alias.replace(['#', '\''], "_")));
+        props.insert("otherMails", json!([email]));
+        props.insert("userPrincipalName", json!(upn));
+        props.insert("userType", json!(user_type));
+        props.insert("creationType", json!("Invitation"));
+        props.insert("externalUserState", json!("PendingAcceptance"));
+        props.insert(
+            "externalUserStateChangeDateTime",
+            json!(graph_datetime(now)),
+        );
+        props.insert("createdDateTime", json!(graph_datetime(now)));
+        props.insert(
+            "identities",
+            json!([{"signInType": "userPrincipalName", "issuer": initial, "issuerAssignedId": upn}]),
+        );
+        Ok(self.insert(Kind::User, id, props, None))
     }
 
     /// One page of a group's direct members, after position `after`.
@@ -1093,6 +1507,53 @@ impl Directory {
         Ok(groups)
     }
 
+    /// Groups an object belongs to directly or through nested groups, each once, nearest
+    /// first (`transitiveMemberOf`).
+    pub fn transitive_member_of(
+        &self,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Vec<&DirObject>, GraphError> {
+        let id = self.get(kind, key)?.id.clone();
+        let mut seen: Vec<String> = Vec::new();
+        let mut frontier = vec![id];
+        while let Some(current) = frontier.pop() {
+            let mut parents: Vec<&String> = self
+                .members
+                .iter()
+                .filter(|(_, m)| m.contains(&current))
+                .map(|(g, _)| g)
+                .collect();
+            parents.sort_by_key(|g| self.objects.get(g.as_str()).map(|o| o.created_seq));
+            for g in parents {
+                if !seen.contains(g) {
+                    seen.push(g.clone());
+                    frontier.insert(0, g.clone());
+                }
+            }
+        }
+        Ok(seen.iter().filter_map(|g| self.objects.get(g)).collect())
+    }
+
+    /// A group's members, direct and through nested groups (the nested groups included),
+    /// each once (`transitiveMembers`).
+    pub fn transitive_members(&self, group: &str) -> Result<Vec<&DirObject>, GraphError> {
+        let id = self.get(Kind::Group, group)?.id.clone();
+        let mut seen: Vec<String> = Vec::new();
+        let mut queue = std::collections::VecDeque::from([id.clone()]);
+        while let Some(current) = queue.pop_front() {
+            for m in self.members.get(&current).into_iter().flatten() {
+                if *m != id && !seen.contains(m) {
+                    seen.push(m.clone());
+                    if self.objects.get(m).is_some_and(|o| o.kind == Kind::Group) {
+                        queue.push_back(m.clone());
+                    }
+                }
+            }
+        }
+        Ok(seen.iter().filter_map(|m| self.objects.get(m)).collect())
+    }
+
     /// `DELETE /groups/{id}`. Security groups are deleted permanently (they cannot be
     /// restored), so delta reports reason `deleted`.
     pub fn delete_group(&mut self, key: &str) -> Result<(), GraphError> {
@@ -1106,8 +1567,13 @@ impl Directory {
             self.nickname_index
                 .remove(&(Kind::Group, nick.to_lowercase()));
         }
-        self.members.remove(&id);
+        let former_members = self.members.remove(&id).unwrap_or_default();
+        self.owners.remove(&id);
         self.leave_all_groups(&id, seq);
+        // Licenses the members inherited from the group go with it.
+        for member in &former_members {
+            self.recompute_licenses(member, None);
+        }
         self.tombstones.push(Tombstone {
             id,
             kind: Kind::Group,
@@ -1127,11 +1593,18 @@ impl Directory {
                 .flat_map(|o| o.values())
                 .filter_map(|id| self.objects.get(id))
                 .map(|o| {
-                    let mut props = o.props.clone();
+                    let mut props = o.props.to_map();
+                    if let Some(password) = &o.password {
+                        props.insert("passwordProfile".to_owned(), json!({"password": password}));
+                    }
                     if kind == Kind::Group {
                         props.insert(
                             "members".to_owned(),
                             json!(self.members.get(&o.id).cloned().unwrap_or_default()),
+                        );
+                        props.insert(
+                            "owners".to_owned(),
+                            json!(self.owners.get(&o.id).cloned().unwrap_or_default()),
                         );
                     }
                     if let Some(m) = self.managers.get(&o.id) {
@@ -1144,8 +1617,118 @@ impl Directory {
         json!({
             "users": collect(Kind::User),
             "groups": collect(Kind::Group),
-            "deletedUsers": self.deleted_users().iter().map(|o| Value::Object(o.props.clone())).collect::<Vec<_>>(),
+            "deletedUsers": self.deleted_users().iter().map(|o| Value::Object(o.props.to_map())).collect::<Vec<_>>(),
+            "extensionProperties": self.extensions.iter().map(|e| e.to_json("idsync")).collect::<Vec<_>>(),
+            "roleAssignments": self.role_assignments.iter().map(RoleAssignment::to_json).collect::<Vec<_>>(),
         })
+    }
+
+    /// Rebuilds a directory from [`Directory::dump`]'s JSON (a state file or
+    /// `POST /_emulator/state`). Ids, passwords, managers, members, owners, deleted users,
+    /// extensions and role assignments come back; the delta history starts afresh.
+    pub fn load(verified_domains: Vec<String>, state: &Value) -> Result<Directory, GraphError> {
+        let bad =
+            |what: &str| GraphError::odata_bad_request(format!("Invalid emulator state: {what}."));
+        let list = |key: &str| -> Result<Vec<Map<String, Value>>, GraphError> {
+            match state.get(key) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|i| match i {
+                        Value::Object(m) => Ok(m.clone()),
+                        _ => Err(bad(&format!("'{key}' must hold objects"))),
+                    })
+                    .collect(),
+                Some(_) => Err(bad(&format!("'{key}' must be an array"))),
+            }
+        };
+        let ids = |value: Option<Value>| -> Vec<String> {
+            value
+                .and_then(|v| v.as_array().cloned())
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_lowercase))
+                .collect()
+        };
+        let mut dir = Directory::new(verified_domains);
+        for e in list("extensionProperties")? {
+            let extension =
+                ExtensionProperty::from_dump(&e).ok_or_else(|| bad("an extension property"))?;
+            dir.extensions.push(extension);
+        }
+        let mut managers = Vec::new();
+        for mut user in list("users")? {
+            let id = object_id(&user).ok_or_else(|| bad("a user without an id"))?;
+            if let Some(m) = user
+                .remove("manager")
+                .and_then(|m| m.as_str().map(str::to_lowercase))
+            {
+                managers.push((id.clone(), m));
+            }
+            let password = take_password(&mut user);
+            dir.insert(Kind::User, id, Props::from(user), password);
+        }
+        let mut memberships = Vec::new();
+        for mut group in list("groups")? {
+            let id = object_id(&group).ok_or_else(|| bad("a group without an id"))?;
+            memberships.push((
+                id.clone(),
+                ids(group.remove("members")),
+                ids(group.remove("owners")),
+            ));
+            dir.insert(Kind::Group, id, Props::from(group), None);
+        }
+        for (group, members, owners) in memberships {
+            if let Some(missing) = members
+                .iter()
+                .chain(&owners)
+                .find(|m| !dir.objects.contains_key(m))
+            {
+                return Err(bad(&format!(
+                    "group {group} refers to unknown object {missing}"
+                )));
+            }
+            dir.members.insert(group.clone(), members);
+            if !owners.is_empty() {
+                dir.owners.insert(group, owners);
+            }
+        }
+        for (user, manager) in managers {
+            if !dir.objects.contains_key(&manager) {
+                return Err(bad(&format!("user {user} has unknown manager {manager}")));
+            }
+            dir.managers.insert(user, manager);
+        }
+        for mut user in list("deletedUsers")? {
+            let id = object_id(&user).ok_or_else(|| bad("a deleted user without an id"))?;
+            let password = take_password(&mut user);
+            let props = Props::from(user);
+            if let Some(upn) = props.get("userPrincipalName").and_then(Value::as_str) {
+                dir.upn_index.insert(upn.to_lowercase(), id.clone());
+            }
+            let seq = dir.bump();
+            dir.deleted.insert(
+                id.clone(),
+                DirObject {
+                    id,
+                    kind: Kind::User,
+                    created_seq: seq,
+                    props,
+                    password,
+                    changed: Vec::new(),
+                    last_change: seq,
+                },
+            );
+        }
+        for a in list("roleAssignments")? {
+            let text = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or_default();
+            dir.assign_role(
+                text("roleDefinitionId"),
+                text("principalId"),
+                text("directoryScopeId"),
+            )?;
+        }
+        Ok(dir)
     }
 
     // ---- licenses -------------------------------------------------------------------
@@ -1165,27 +1748,16 @@ impl Directory {
             .count()
     }
 
-    /// `POST /users/{id}/assignLicense`: all or nothing.
+    /// `POST /users/{id}/assignLicense`: all or nothing. Changes the user's direct
+    /// assignments; licenses inherited from groups stay.
     pub fn assign_license(
         &mut self,
         user: &str,
         body: &Map<String, Value>,
     ) -> Result<&DirObject, GraphError> {
         let id = self.get(Kind::User, user)?.id.clone();
-        let (Some(Value::Array(add)), Some(Value::Array(remove))) =
-            (body.get("addLicenses"), body.get("removeLicenses"))
-        else {
-            return Err(GraphError::odata_bad_request(
-                "Both 'addLicenses' and 'removeLicenses' are required (send [] when empty).",
-            ));
-        };
+        let (add, remove) = license_changes(body)?;
         let user_obj = &self.objects[&id];
-        let mut current: Vec<Value> = user_obj
-            .props
-            .get("assignedLicenses")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
         if !add.is_empty()
             && user_obj
                 .props
@@ -1196,63 +1768,146 @@ impl Directory {
                 "License assignment cannot be done for user with invalid usage location.",
             ));
         }
-        for r in remove {
-            let Some(sku_id) = r.as_str().filter(|s| crate::schema::is_guid(s)) else {
-                return Err(GraphError::odata_bad_request(format!(
-                    "Cannot convert the literal '{r}' to the expected type 'Edm.Guid'."
-                )));
-            };
-            current.retain(|l| {
-                !l["skuId"]
-                    .as_str()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(sku_id))
-            });
+        let held = assigned_sku_ids(user_obj);
+        let mut direct = direct_licenses(user_obj);
+        apply_license_changes(&mut direct, &add, &remove);
+        for (sku, _) in &add {
+            let had = held.iter().any(|s| s.eq_ignore_ascii_case(sku.sku_id));
+            if !had && self.consumed_units(sku.sku_id) >= sku.seats as usize {
+                return Err(no_seats(sku));
+            }
         }
-        for a in add {
-            let sku_id = a.get("skuId").and_then(Value::as_str).unwrap_or_default();
-            let Some(sku) = crate::licenses::sku(sku_id) else {
-                return Err(GraphError::bad_request(format!(
-                    "License {sku_id} does not correspond to a valid company License."
-                )));
-            };
-            let disabled: Vec<String> = a
-                .get("disabledPlans")
+        self.recompute_licenses(&id, Some(direct));
+        Ok(&self.objects[&id])
+    }
+
+    /// `POST /groups/{id}/assignLicense`: the group's licenses change and every direct
+    /// user member inherits them (one seat per user and SKU; a member without a free seat
+    /// gets a `CountViolation` error state instead). Only security-enabled groups.
+    pub fn assign_group_license(
+        &mut self,
+        group: &str,
+        body: &Map<String, Value>,
+    ) -> Result<&DirObject, GraphError> {
+        let group_obj = self.get(Kind::Group, group)?;
+        let id = group_obj.id.clone();
+        if group_obj.props.get("securityEnabled") != Some(&Value::Bool(true)) {
+            return Err(GraphError::bad_request(
+                "Licenses can only be assigned to security-enabled groups.",
+            ));
+        }
+        let (add, remove) = license_changes(body)?;
+        let mut licenses: Vec<(String, Vec<String>)> = group_obj
+            .props
+            .get("assignedLicenses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(license_entry)
+            .collect();
+        apply_license_changes(&mut licenses, &add, &remove);
+        let mut patch = Map::new();
+        patch.insert("assignedLicenses".to_owned(), licenses_json(&licenses));
+        self.apply_patch(&id, patch);
+        let members: Vec<String> = self.members.get(&id).cloned().unwrap_or_default();
+        for member in &members {
+            self.recompute_licenses(member, None);
+        }
+        self.refresh_license_errors(&id);
+        Ok(&self.objects[&id])
+    }
+
+    /// Rebuilds a user's `licenseAssignmentStates` and `assignedLicenses` from its direct
+    /// assignments (`direct`, or the current ones) and the licenses of the groups it is a
+    /// direct member of.
+    fn recompute_licenses(&mut self, user: &str, direct: Option<Vec<(String, Vec<String>)>>) {
+        let Some(user_obj) = self.objects.get(user).filter(|o| o.kind == Kind::User) else {
+            return;
+        };
+        let direct = direct.unwrap_or_else(|| direct_licenses(user_obj));
+        let held_before = assigned_sku_ids(user_obj);
+        let mut states: Vec<Value> = direct
+            .iter()
+            .map(|(sku, disabled)| {
+                json!({"assignedByGroup": null, "disabledPlans": disabled, "error": "None",
+                       "skuId": sku, "state": "Active"})
+            })
+            .collect();
+        let mut assigned: Vec<(String, Vec<String>)> = direct.clone();
+        let mut groups: Vec<&DirObject> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.iter().any(|x| x == user))
+            .filter_map(|(g, _)| self.objects.get(g))
+            .collect();
+        groups.sort_by_key(|g| g.created_seq);
+        for group in groups {
+            for (sku, disabled) in group
+                .props
+                .get("assignedLicenses")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter_map(|d| d.as_str().map(str::to_lowercase))
-                .collect();
-            if let Some(bad) = disabled
-                .iter()
-                .find(|d| !sku.plans.iter().any(|p| p.id == d.as_str()))
+                .filter_map(license_entry)
             {
-                return Err(GraphError::bad_request(format!(
-                    "Service plan {bad} is not part of the license {}.",
-                    sku.sku_id
-                )));
+                let holds = assigned.iter().any(|(s, _)| s.eq_ignore_ascii_case(&sku));
+                let seat_free = holds
+                    || held_before.iter().any(|s| s.eq_ignore_ascii_case(&sku))
+                    || crate::licenses::sku(&sku)
+                        .is_some_and(|k| self.consumed_units(k.sku_id) < k.seats as usize);
+                let (state, error) = if seat_free {
+                    ("Active", "None")
+                } else {
+                    ("Error", "CountViolation")
+                };
+                states.push(
+                    json!({"assignedByGroup": group.id, "disabledPlans": disabled,
+                    "error": error, "skuId": sku, "state": state}),
+                );
+                if seat_free && !holds {
+                    assigned.push((sku, disabled));
+                }
             }
-            let had = current.iter().any(|l| {
-                l["skuId"]
-                    .as_str()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(sku.sku_id))
-            });
-            if !had && self.consumed_units(sku.sku_id) >= sku.seats as usize {
-                return Err(GraphError::bad_request(format!(
-                    "Subscription with SKU {} does not have any available licenses.",
-                    sku.sku_id
-                )));
-            }
-            current.retain(|l| {
-                !l["skuId"]
-                    .as_str()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(sku.sku_id))
-            });
-            current.push(json!({"disabledPlans": disabled, "skuId": sku.sku_id}));
         }
         let mut patch = Map::new();
-        patch.insert("assignedLicenses".to_owned(), Value::Array(current));
-        self.apply_patch(&id, patch);
-        Ok(&self.objects[&id])
+        patch.insert("assignedLicenses".to_owned(), licenses_json(&assigned));
+        patch.insert("licenseAssignmentStates".to_owned(), Value::Array(states));
+        self.apply_patch(user, patch);
+    }
+
+    /// Sets a group's `hasMembersWithLicenseErrors` from its members' states.
+    fn refresh_license_errors(&mut self, group: &str) {
+        let errors = self
+            .members
+            .get(group)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| self.objects.get(m))
+            .any(|u| {
+                u.props
+                    .get("licenseAssignmentStates")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .any(|s| s["assignedByGroup"] == group && s["state"] == "Error")
+            });
+        let mut patch = Map::new();
+        patch.insert("hasMembersWithLicenseErrors".to_owned(), json!(errors));
+        self.apply_patch(group, patch);
+    }
+
+    /// After a membership change: the member's inherited licenses follow the group's.
+    fn membership_changed(&mut self, group: &str, member: &str) {
+        let licensed = self
+            .objects
+            .get(group)
+            .and_then(|g| g.props.get("assignedLicenses"))
+            .and_then(Value::as_array)
+            .is_some_and(|l| !l.is_empty());
+        if licensed {
+            self.recompute_licenses(member, None);
+            self.refresh_license_errors(group);
+        }
     }
 
     // ---- delta ----------------------------------------------------------------------
@@ -1279,7 +1934,7 @@ impl Directory {
                         break;
                     }
                     if let Some(o) = self.objects.get(id) {
-                        entries.push(DeltaEntry::Object(o));
+                        entries.push((*seq, DeltaEntry::Object(o)));
                     }
                     last = *seq;
                 }
@@ -1329,10 +1984,157 @@ impl Directory {
             None
         };
         DeltaPage {
-            entries: changes.into_iter().map(|(_, e)| e).collect(),
+            entries: changes,
             next,
             next_round_since: cursor.upto,
         }
+    }
+}
+
+/// The lowercase `id` of a dumped object.
+fn object_id(object: &Map<String, Value>) -> Option<String> {
+    object
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// How an unset property renders: an empty collection or `null`, by the schema.
+fn unset_value(kind: Kind, name: &str) -> Value {
+    let collection = Schema::v1()
+        .property(kind.entity(), name)
+        .is_some_and(|p| p.ty.starts_with("Collection("));
+    if collection { json!([]) } else { Value::Null }
+}
+
+/// Takes `passwordProfile` out of a create payload: the password is stored beside the
+/// properties, since Graph never returns it.
+fn take_password(body: &mut Map<String, Value>) -> Option<Box<str>> {
+    body.remove("passwordProfile")?
+        .get("password")?
+        .as_str()
+        .map(Box::from)
+}
+
+/// Parses and checks `addLicenses` / `removeLicenses` (both required).
+#[allow(clippy::type_complexity)]
+fn license_changes(
+    body: &Map<String, Value>,
+) -> Result<
+    (
+        Vec<(&'static crate::licenses::Sku, Vec<String>)>,
+        Vec<String>,
+    ),
+    GraphError,
+> {
+    let (Some(Value::Array(add)), Some(Value::Array(remove))) =
+        (body.get("addLicenses"), body.get("removeLicenses"))
+    else {
+        return Err(GraphError::odata_bad_request(
+            "Both 'addLicenses' and 'removeLicenses' are required (send [] when empty).",
+        ));
+    };
+    let mut removed = Vec::new();
+    for r in remove {
+        let Some(sku_id) = r.as_str().filter(|s| crate::schema::is_guid(s)) else {
+            return Err(GraphError::odata_bad_request(format!(
+                "Cannot convert the literal '{r}' to the expected type 'Edm.Guid'."
+            )));
+        };
+        removed.push(sku_id.to_lowercase());
+    }
+    let mut added = Vec::new();
+    for a in add {
+        let sku_id = a.get("skuId").and_then(Value::as_str).unwrap_or_default();
+        let Some(sku) = crate::licenses::sku(sku_id) else {
+            return Err(GraphError::bad_request(format!(
+                "License {sku_id} does not correspond to a valid company License."
+            )));
+        };
+        let disabled: Vec<String> = a
+            .get("disabledPlans")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str().map(str::to_lowercase))
+            .collect();
+        if let Some(bad) = disabled
+            .iter()
+            .find(|d| !sku.plans.iter().any(|p| p.id == d.as_str()))
+        {
+            return Err(GraphError::bad_request(format!(
+                "Service plan {bad} is not part of the license {}.",
+                sku.sku_id
+            )));
+        }
+        added.push((sku, disabled));
+    }
+    Ok((added, removed))
+}
+
+fn apply_license_changes(
+    licenses: &mut Vec<(String, Vec<String>)>,
+    add: &[(&'static crate::licenses::Sku, Vec<String>)],
+    remove: &[String],
+) {
+    licenses.retain(|(sku, _)| !remove.iter().any(|r| r.eq_ignore_ascii_case(sku)));
+    for (sku, disabled) in add {
+        licenses.retain(|(s, _)| !s.eq_ignore_ascii_case(sku.sku_id));
+        licenses.push((sku.sku_id.to_owned(), disabled.clone()));
+    }
+}
+
+fn no_seats(sku: &crate::licenses::Sku) -> GraphError {
+    GraphError::bad_request(format!(
+        "Subscription with SKU {} does not have any available licenses.",
+        sku.sku_id
+    ))
+}
+
+/// (skuId, disabledPlans) of an `assignedLicense` value.
+fn license_entry(value: &Value) -> Option<(String, Vec<String>)> {
+    let sku = value.get("skuId")?.as_str()?.to_owned();
+    let disabled = value
+        .get("disabledPlans")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.as_str().map(str::to_owned))
+        .collect();
+    Some((sku, disabled))
+}
+
+fn licenses_json(licenses: &[(String, Vec<String>)]) -> Value {
+    Value::Array(
+        licenses
+            .iter()
+            .map(|(sku, disabled)| json!({"disabledPlans": disabled, "skuId": sku}))
+            .collect(),
+    )
+}
+
+/// A user's direct license assignments: the states not assigned by a group, or (for a
+/// user that has no states yet) its `assignedLicenses`.
+fn direct_licenses(user: &DirObject) -> Vec<(String, Vec<String>)> {
+    match user
+        .props
+        .get("licenseAssignmentStates")
+        .and_then(Value::as_array)
+    {
+        Some(states) => states
+            .iter()
+            .filter(|s| s["assignedByGroup"].is_null())
+            .filter_map(license_entry)
+            .collect(),
+        None => user
+            .props
+            .get("assignedLicenses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(license_entry)
+            .collect(),
     }
 }
 
@@ -1347,11 +2149,16 @@ pub fn assigned_sku_ids(user: &DirObject) -> Vec<String> {
         .collect()
 }
 
-fn is_unified(props: &Map<String, Value>) -> bool {
-    props
-        .get("groupTypes")
+fn is_unified(group_types: Option<&Value>) -> bool {
+    group_types
         .and_then(Value::as_array)
         .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("Unified")))
+}
+
+fn already_related(property: &str) -> GraphError {
+    GraphError::bad_request(format!(
+        "One or more added object references already exist for the following modified properties: '{property}'."
+    ))
 }
 
 fn already_member() -> GraphError {
@@ -1393,6 +2200,9 @@ pub fn reference_id(url: &str) -> Option<&str> {
     (!tail.is_empty() && tail.chars().all(|c| c.is_ascii_hexdigit() || c == '-')).then_some(tail)
 }
 
+/// Directory extension attributes are named `extension_{appId}_{name}`.
+pub const EXTENSION_PREFIX: &str = "extension_";
+
 /// Checks a request payload against the schema: known properties, right types, nothing
 /// read-only.
 fn check_payload(
@@ -1402,7 +2212,8 @@ fn check_payload(
 ) -> Result<(), GraphError> {
     let schema = Schema::v1();
     for (key, value) in body {
-        if key.starts_with("@odata.") {
+        // Directory extensions are checked against their registration by the caller.
+        if key.starts_with("@odata.") || key.starts_with(EXTENSION_PREFIX) {
             continue;
         }
         let Some(property) = schema.property(kind.entity(), key) else {
@@ -1440,7 +2251,11 @@ fn check_payload(
 pub fn check_select(kind: Kind, select: &[String]) -> Result<(), GraphError> {
     let schema = Schema::v1();
     for p in select {
-        if p != "members" && p != "manager" && schema.property(kind.entity(), p).is_none() {
+        let known = p == "members"
+            || p == "manager"
+            || p.starts_with(EXTENSION_PREFIX)
+            || schema.property(kind.entity(), p).is_some();
+        if !known {
             return Err(GraphError::odata_bad_request(format!(
                 "Could not find a property named '{p}' on type 'microsoft.graph.{}'.",
                 kind.entity()

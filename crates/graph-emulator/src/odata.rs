@@ -1,9 +1,10 @@
 //! OData system query options as Graph's directory accepts them: `$select`, `$top`,
 //! `$filter` (a documented subset), `$count`, `$skiptoken`, `$deltatoken`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::GraphError;
+use crate::props::Props;
 
 /// The query options of one request.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -16,6 +17,104 @@ pub struct QueryOptions {
     pub count: bool,
     pub skiptoken: Option<String>,
     pub deltatoken: Option<String>,
+    pub orderby: Option<OrderBy>,
+    pub search: Option<Search>,
+    pub expand: Vec<Expand>,
+}
+
+/// One `$expand` item: a navigation property and its own `$select`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expand {
+    pub property: String,
+    pub select: Option<Vec<String>>,
+}
+
+impl Expand {
+    /// `manager`, `members($select=id,displayName)`, comma-separated.
+    fn parse_list(text: &str) -> Result<Vec<Self>, GraphError> {
+        let mut out = Vec::new();
+        let mut depth = 0usize;
+        let mut start = 0;
+        let bytes: Vec<char> = text.chars().collect();
+        let mut items = Vec::new();
+        for (i, c) in bytes.iter().enumerate() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                ',' if depth == 0 => {
+                    items.push(bytes[start..i].iter().collect::<String>());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        items.push(bytes[start..].iter().collect::<String>());
+        for item in items {
+            let item = item.trim();
+            if item.is_empty() {
+                continue;
+            }
+            let (property, options) = match item.split_once('(') {
+                Some((p, rest)) => {
+                    let inner = rest.strip_suffix(')').ok_or_else(|| {
+                        GraphError::odata_bad_request(format!("Invalid $expand clause '{item}'."))
+                    })?;
+                    (p.trim(), Some(inner))
+                }
+                None => (item, None),
+            };
+            let mut select = None;
+            for option in options.into_iter().flat_map(|o| o.split(';')) {
+                let (key, value) = option.split_once('=').ok_or_else(|| {
+                    GraphError::odata_bad_request(format!("Invalid $expand clause '{item}'."))
+                })?;
+                if key
+                    .trim()
+                    .trim_start_matches('$')
+                    .eq_ignore_ascii_case("select")
+                {
+                    select = Some(
+                        value
+                            .split(',')
+                            .map(|p| p.trim().to_owned())
+                            .filter(|p| !p.is_empty())
+                            .collect(),
+                    );
+                } else {
+                    return Err(GraphError::odata_bad_request(format!(
+                        "Query option '{}' is not allowed inside $expand.",
+                        key.trim()
+                    )));
+                }
+            }
+            out.push(Expand {
+                property: property.to_owned(),
+                select,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// `$orderby=property [asc|desc]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderBy {
+    pub property: String,
+    pub descending: bool,
+}
+
+/// `$search="property:words"` clauses joined by `AND` / `OR` (evaluated left to right).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    pub first: SearchClause,
+    pub rest: Vec<(bool, SearchClause)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchClause {
+    pub property: String,
+    /// Lowercase words; each must begin a word of the property's value.
+    pub words: Vec<String>,
 }
 
 /// Largest `$top` the directory accepts.
@@ -57,6 +156,9 @@ impl QueryOptions {
                 }
                 "count" => q.count = value.eq_ignore_ascii_case("true"),
                 "skiptoken" => q.skiptoken = Some(value.clone()),
+                "orderby" => q.orderby = Some(OrderBy::parse(value)?),
+                "search" => q.search = Some(Search::parse(value)?),
+                "expand" => q.expand = Expand::parse_list(value)?,
                 "deltatoken" => q.deltatoken = Some(value.clone()),
                 _ => {}
             }
@@ -67,6 +169,106 @@ impl QueryOptions {
     pub fn page_size(&self) -> usize {
         self.top.unwrap_or(DEFAULT_PAGE_SIZE)
     }
+}
+
+impl OrderBy {
+    fn parse(text: &str) -> Result<Self, GraphError> {
+        let mut parts = text.split_whitespace();
+        let property = parts.next().ok_or_else(|| {
+            GraphError::odata_bad_request("The $orderby query option must name a property.")
+        })?;
+        let descending = match parts.next().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => {
+                return Err(GraphError::odata_bad_request(format!(
+                    "Syntax error at position {} in '{text}': '{other}' is neither 'asc' nor 'desc'.",
+                    property.len() + 1
+                )));
+            }
+        };
+        if parts.next().is_some() || text.contains(',') {
+            return Err(GraphError::unsupported_query(
+                "Sorting by more than one property is not supported.",
+            ));
+        }
+        Ok(Self {
+            property: property.to_owned(),
+            descending,
+        })
+    }
+}
+
+impl Search {
+    fn parse(text: &str) -> Result<Self, GraphError> {
+        let invalid = || {
+            GraphError::odata_bad_request(format!(
+                "Invalid $search value '{text}': expected \"property:value\" clauses joined by AND or OR."
+            ))
+        };
+        let mut clauses = Vec::new();
+        let mut joins = Vec::new();
+        let mut rest = text.trim();
+        loop {
+            let body = rest.strip_prefix('"').ok_or_else(invalid)?;
+            let end = body.find('"').ok_or_else(invalid)?;
+            let (property, value) = body[..end].split_once(':').ok_or_else(invalid)?;
+            let words: Vec<String> = search_words(value).collect();
+            if property.trim().is_empty() || words.is_empty() {
+                return Err(invalid());
+            }
+            clauses.push(SearchClause {
+                property: property.trim().to_owned(),
+                words,
+            });
+            rest = body[end + 1..].trim_start();
+            if rest.is_empty() {
+                break;
+            }
+            let (join, after) = rest.split_once(char::is_whitespace).ok_or_else(invalid)?;
+            match join {
+                "AND" => joins.push(false),
+                "OR" => joins.push(true),
+                _ => return Err(invalid()),
+            }
+            rest = after.trim_start();
+        }
+        let mut clauses = clauses.into_iter();
+        let first = clauses.next().ok_or_else(invalid)?;
+        Ok(Self {
+            first,
+            rest: joins.into_iter().zip(clauses).collect(),
+        })
+    }
+
+    /// The directory tokenizes values into words (at spaces and punctuation) and matches
+    /// each search word against the start of a word.
+    pub fn matches(&self, object: &Props) -> bool {
+        let clause = |c: &SearchClause| {
+            let Some(value) = object.get(&c.property).and_then(Value::as_str) else {
+                return false;
+            };
+            let value_words: Vec<String> = search_words(value).collect();
+            let whole = value.to_lowercase();
+            c.words.iter().all(|w| {
+                whole.starts_with(w.as_str())
+                    || value_words.iter().any(|v| v.starts_with(w.as_str()))
+            })
+        };
+        self.rest.iter().fold(clause(&self.first), |acc, (or, c)| {
+            if *or {
+                acc || clause(c)
+            } else {
+                acc && clause(c)
+            }
+        })
+    }
+}
+
+fn search_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
 }
 
 /// A comparison value in a filter.
@@ -160,7 +362,8 @@ impl Filter {
                 inner.validate(rules, advanced)
             }
             Filter::Cmp { property, op, .. } => {
-                if !rules.comparable.contains(&property.as_str()) {
+                let extension = property.starts_with(crate::directory::EXTENSION_PREFIX);
+                if !extension && !rules.comparable.contains(&property.as_str()) {
                     return Err(unsupported(property));
                 }
                 if *op == CmpOp::Ne && !advanced {
@@ -169,7 +372,8 @@ impl Filter {
                 Ok(())
             }
             Filter::In { property, .. } => {
-                if rules.comparable.contains(&property.as_str()) {
+                let extension = property.starts_with(crate::directory::EXTENSION_PREFIX);
+                if extension || rules.comparable.contains(&property.as_str()) {
                     Ok(())
                 } else {
                     Err(unsupported(property))
@@ -195,9 +399,25 @@ impl Filter {
         }
     }
 
+    /// The properties the filter names.
+    pub fn properties(&self) -> Vec<&str> {
+        match self {
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                let mut out = a.properties();
+                out.extend(b.properties());
+                out
+            }
+            Filter::Not(inner) => inner.properties(),
+            Filter::Cmp { property, .. }
+            | Filter::In { property, .. }
+            | Filter::StartsWith { property, .. }
+            | Filter::EndsWith { property, .. } => vec![property.as_str()],
+        }
+    }
+
     /// Evaluates the filter against an object's stored properties. The directory compares
     /// strings without regard to case.
-    pub fn matches(&self, object: &Map<String, Value>) -> bool {
+    pub fn matches(&self, object: &Props) -> bool {
         match self {
             Filter::And(a, b) => a.matches(object) && b.matches(object),
             Filter::Or(a, b) => a.matches(object) || b.matches(object),
@@ -240,7 +460,7 @@ impl Filter {
 }
 
 /// Finds `a` or `a/b` (a property of a complex value) in an object.
-fn lookup<'a>(object: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+fn lookup<'a>(object: &'a Props, path: &str) -> Option<&'a Value> {
     let mut parts = path.split('/');
     let mut current = object.get(parts.next()?)?;
     for part in parts {
@@ -471,12 +691,34 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn search_matches_word_prefixes_case_insensitively() {
+        let Value::Object(map) =
+            json!({"displayName": "Adele Vance", "mail": "adele.vance@contoso.com"})
+        else {
+            unreachable!()
+        };
+        let props = Props::from(map);
+        for (text, expected) in [
+            ("\"displayName:vance\"", true),
+            ("\"displayName:AD\"", true),
+            ("\"displayName:ance\"", false),
+            ("\"mail:contoso\"", true),
+            ("\"displayName:x\" OR \"mail:adele\"", true),
+            ("\"displayName:adele\" AND \"mail:x\"", false),
+        ] {
+            let search = Search::parse(text).unwrap();
+            assert_eq!(search.matches(&props), expected, "{text}");
+        }
+        assert!(Search::parse("displayName:adele").is_err());
+    }
+
     fn check(filter: &str, object: Value, expected: bool) {
         let f = Filter::parse(filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
         let Value::Object(map) = object else {
             panic!("object expected")
         };
-        assert_eq!(f.matches(&map), expected, "{filter}");
+        assert_eq!(f.matches(&Props::from(map)), expected, "{filter}");
     }
 
     #[test]

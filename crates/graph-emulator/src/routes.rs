@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::auth::{decode_basic, openid_configuration};
-use crate::directory::{DeltaCursor, DeltaEntry, DirObject, Kind, check_select, reference_id};
+use crate::directory::{
+    DeltaCursor, DeltaEntry, DirObject, Kind, Selection, check_select, reference_id,
+};
 use crate::error::GraphError;
 use crate::odata::{FilterRules, QueryOptions};
 use crate::server::{AppState, Scheme, empty};
@@ -140,7 +142,7 @@ pub fn inspection_routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/stats", get(stats))
-        .route("/_emulator/state", get(dump_state))
+        .route("/_emulator/state", get(dump_state).post(load_state))
         .route("/_emulator/users", post(seed_user))
 }
 
@@ -163,8 +165,15 @@ async fn seed_user(State(state): Shared, body: Bytes) -> AppResult {
     let user = dir.seed_user(body, id, now)?;
     Ok(odata_json(
         StatusCode::CREATED,
-        &Value::Object(user.props.clone()),
+        &Value::Object(user.props.to_map()),
     ))
+}
+
+/// Replaces the directory with a state in `GET /_emulator/state`'s form.
+async fn load_state(State(state): Shared, body: Bytes) -> AppResult {
+    let body: Value = serde_json::from_slice(&body).map_err(|_| GraphError::invalid_json())?;
+    state.load_state(&body)?;
+    Ok(empty(StatusCode::NO_CONTENT))
 }
 
 async fn dump_state(State(state): Shared) -> Response {
@@ -178,11 +187,26 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         .route("/v1.0/users/$count", get(count_users))
         .route("/v1.0/groups/$count", get(count_groups))
         .route("/v1.0/users/microsoft.graph.delta()", get(users_delta))
+        // Microsoft's SDKs call the function with its parentheses.
+        .route("/v1.0/users/delta()", get(users_delta))
         .route(
             "/v1.0/users/{id}",
             get(get_user).patch(update_user).delete(delete_user),
         )
         .route("/v1.0/users/{id}/memberOf", get(user_member_of))
+        .route(
+            "/v1.0/users/{id}/transitiveMemberOf",
+            get(user_transitive_member_of),
+        )
+        .route("/v1.0/groups/{id}/memberOf", get(group_member_of))
+        .route(
+            "/v1.0/groups/{id}/transitiveMemberOf",
+            get(group_transitive_member_of),
+        )
+        .route(
+            "/v1.0/groups/{id}/transitiveMembers",
+            get(group_transitive_members),
+        )
         .route("/v1.0/users/{id}/manager", get(get_manager))
         .route(
             "/v1.0/users/{id}/manager/$ref",
@@ -197,6 +221,7 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         .route("/v1.0/groups", get(list_groups).post(create_group))
         .route("/v1.0/groups/delta", get(groups_delta))
         .route("/v1.0/groups/microsoft.graph.delta()", get(groups_delta))
+        .route("/v1.0/groups/delta()", get(groups_delta))
         .route(
             "/v1.0/groups/{id}",
             get(get_group).patch(update_group).delete(delete_group),
@@ -207,9 +232,65 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             "/v1.0/groups/{id}/members/{member}/$ref",
             delete(remove_member),
         )
+        .route("/v1.0/groups/{id}/owners", get(group_owners))
+        .route(
+            "/v1.0/groups/{id}/assignLicense",
+            post(assign_group_license),
+        )
+        .route("/v1.0/groups/{id}/owners/$ref", post(add_owner))
+        .route(
+            "/v1.0/groups/{id}/owners/{owner}/$ref",
+            delete(remove_owner),
+        )
+        .route("/v1.0/invitations", post(invite))
+        .route(
+            "/v1.0/roleManagement/directory/roleDefinitions",
+            get(list_role_definitions),
+        )
+        .route(
+            "/v1.0/roleManagement/directory/roleDefinitions/{id}",
+            get(get_role_definition),
+        )
+        .route(
+            "/v1.0/roleManagement/directory/roleAssignments",
+            get(list_role_assignments).post(create_role_assignment),
+        )
+        .route(
+            "/v1.0/roleManagement/directory/roleAssignments/{id}",
+            get(get_role_assignment).delete(delete_role_assignment),
+        )
+        .route("/v1.0/directoryRoles", get(list_directory_roles))
+        .route("/v1.0/directoryRoles/{id}", get(get_directory_role))
+        .route(
+            "/v1.0/directoryRoles/{id}/members",
+            get(directory_role_members),
+        )
+        .route(
+            "/v1.0/directoryRoles/{id}/members/$ref",
+            post(add_directory_role_member),
+        )
+        .route(
+            "/v1.0/directoryRoles/{id}/members/{member}/$ref",
+            delete(remove_directory_role_member),
+        )
+        .route("/v1.0/applications", get(list_applications))
+        .route("/v1.0/applications/{id}", get(get_application))
+        .route(
+            "/v1.0/applications/{id}/extensionProperties",
+            get(list_extension_properties).post(create_extension_property),
+        )
+        .route(
+            "/v1.0/applications/{id}/extensionProperties/{ext}",
+            get(get_extension_property).delete(delete_extension_property),
+        )
         .route("/v1.0/$batch", post(batch))
         .route(
             "/v1.0/directory/deletedItems/microsoft.graph.user",
+            get(list_deleted_users),
+        )
+        // The SDKs cast with the namespace alias.
+        .route(
+            "/v1.0/directory/deletedItems/graph.user",
             get(list_deleted_users),
         )
         .route(
@@ -376,9 +457,102 @@ fn with_type(object: &DirObject, select: Option<&[String]>) -> Value {
     Value::Object(map)
 }
 
+/// Graph returns at most this many objects in an expanded collection.
+const EXPANDED_COLLECTION_LIMIT: usize = 20;
+
+/// The navigation properties `$expand` takes, by resource.
+fn expandable(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::User => &["manager", "directReports", "memberOf"],
+        Kind::Group => &["members", "owners", "memberOf"],
+    }
+}
+
+fn check_expand(kind: Kind, expand: &[crate::odata::Expand]) -> Result<(), GraphError> {
+    for e in expand {
+        if !expandable(kind).contains(&e.property.as_str()) {
+            return Err(GraphError::odata_bad_request(format!(
+                "Could not find a property named '{}' on type 'microsoft.graph.{}'.",
+                e.property,
+                kind.entity()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Adds the `$expand`ed navigation properties to a rendered object. A missing manager is
+/// left out; collections hold at most 20 objects.
+fn add_expansions(
+    dir: &crate::directory::Directory,
+    object: &DirObject,
+    expand: &[crate::odata::Expand],
+    out: &mut Map<String, Value>,
+) {
+    for e in expand {
+        let select = e.select.as_deref();
+        let collection = |objects: Vec<&DirObject>| {
+            Value::Array(
+                objects
+                    .into_iter()
+                    .take(EXPANDED_COLLECTION_LIMIT)
+                    .map(|o| with_type(o, select))
+                    .collect(),
+            )
+        };
+        let value = match e.property.as_str() {
+            "manager" => dir.manager(&object.id).ok().map(|m| with_type(m, select)),
+            "directReports" => dir.direct_reports(&object.id).ok().map(collection),
+            "memberOf" => dir.member_of(object.kind, &object.id).ok().map(collection),
+            "members" => dir
+                .members(&object.id, 0, EXPANDED_COLLECTION_LIMIT)
+                .ok()
+                .map(|(page, _)| collection(page)),
+            "owners" => dir.owners(&object.id).ok().map(collection),
+            _ => None,
+        };
+        if let Some(value) = value {
+            out.insert(e.property.clone(), value);
+        }
+    }
+}
+
+/// A list's `$skiptoken`: the creation position of the last object shown, or (with
+/// `$orderby`) how many objects came before the next page.
 #[derive(Debug, Serialize, Deserialize)]
 struct ListToken {
+    #[serde(default)]
     a: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<usize>,
+}
+
+/// What `$search` looks in, by resource (the documented displayName and mail, and the
+/// other name-like properties the directory indexes for search).
+fn searchable(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::User => &[
+            "displayName",
+            "mail",
+            "userPrincipalName",
+            "givenName",
+            "surname",
+            "mailNickname",
+        ],
+        Kind::Group => &["displayName", "mail", "mailNickname", "description"],
+    }
+}
+
+/// `$orderby` works on these without an advanced query.
+fn sortable_by_default(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::User => &["displayName", "userPrincipalName"],
+        Kind::Group => &["displayName"],
+    }
+}
+
+fn sorting_not_supported() -> GraphError {
+    GraphError::unsupported_query("Sorting not supported for current query.")
 }
 
 // ---- collections -----------------------------------------------------------------------
@@ -395,20 +569,71 @@ fn list(
     if let Some(select) = &q.select {
         check_select(kind, select)?;
     }
-    let advanced = is_eventual(headers) && q.count;
+    let eventual = is_eventual(headers);
+    let advanced = eventual && q.count;
     if let Some(filter) = &q.filter {
         filter.validate(rules, advanced)?;
     }
-    let after = match &q.skiptoken {
-        Some(t) => decode_token::<ListToken>(t).ok_or_else(bad_skiptoken)?.a,
-        None => 0,
+    if let Some(search) = &q.search {
+        if !eventual {
+            return Err(GraphError::unsupported_query(
+                "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+            ));
+        }
+        let clauses = std::iter::once(&search.first).chain(search.rest.iter().map(|(_, c)| c));
+        for clause in clauses {
+            if !searchable(kind).contains(&clause.property.as_str()) {
+                return Err(GraphError::unsupported_query(format!(
+                    "Unsupported or invalid search clause specified for property '{}' of resource '{}'.",
+                    clause.property,
+                    kind.resource()
+                )));
+            }
+        }
+    }
+    check_expand(kind, &q.expand)?;
+    if let Some(order_by) = &q.orderby {
+        check_select(kind, std::slice::from_ref(&order_by.property))?;
+        let by_default = sortable_by_default(kind).contains(&order_by.property.as_str());
+        // Sorting anything else, or sorting a filtered list, is an advanced query.
+        if !advanced && (!by_default || q.filter.is_some()) {
+            return Err(sorting_not_supported());
+        }
+    }
+    let token = match &q.skiptoken {
+        Some(t) => Some(decode_token::<ListToken>(t).ok_or_else(bad_skiptoken)?),
+        None => None,
     };
+    state.directory().check_extension_names(
+        kind,
+        q.select
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(q.filter.iter().flat_map(|f| f.properties()))
+            .chain(q.orderby.iter().map(|o| o.property.as_str())),
+    )?;
     let set = match kind {
         Kind::User => "users",
         Kind::Group => "groups",
     };
+    let query = Selection {
+        filter: q.filter.as_ref(),
+        search: q.search.as_ref(),
+    };
     let dir = state.directory();
-    let (page, next) = dir.list(kind, q.filter.as_ref(), after, q.page_size());
+    let (page, next) = match &q.orderby {
+        Some(order_by) => {
+            let offset = token.and_then(|t| t.o).unwrap_or(0);
+            let (page, next) = dir.list_sorted(kind, query, order_by, offset, q.page_size());
+            (page, next.map(|o| ListToken { a: 0, o: Some(o) }))
+        }
+        None => {
+            let after = token.map_or(0, |t| t.a);
+            let (page, next) = dir.list(kind, query, after, q.page_size());
+            (page, next.map(|a| ListToken { a, o: None }))
+        }
+    };
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_owned(),
@@ -416,13 +641,10 @@ fn list(
     );
     // `$count=true` without `ConsistencyLevel: eventual` is silently ignored.
     if advanced {
-        body.insert(
-            "@odata.count".to_owned(),
-            json!(dir.count(kind, q.filter.as_ref())),
-        );
+        body.insert("@odata.count".to_owned(), json!(dir.count(kind, query)));
     }
-    if let Some(after) = next {
-        let token = encode_token(&ListToken { a: after });
+    if let Some(next) = next {
+        let token = encode_token(&next);
         body.insert(
             "@odata.nextLink".to_owned(),
             json!(link(base, set, pairs, ("$skiptoken", token))),
@@ -430,7 +652,12 @@ fn list(
     }
     let value: Vec<Value> = page
         .iter()
-        .map(|o| Value::Object(o.render(q.select.as_deref())))
+        .filter(|o| !state.not_yet_visible(&o.id))
+        .map(|o| {
+            let mut rendered = o.render(q.select.as_deref());
+            add_expansions(&dir, o, &q.expand, &mut rendered);
+            Value::Object(rendered)
+        })
         .collect();
     body.insert("value".to_owned(), Value::Array(value));
     Ok(odata_json(StatusCode::OK, &Value::Object(body)))
@@ -447,8 +674,13 @@ fn get_one(
     if let Some(select) = &q.select {
         check_select(kind, select)?;
     }
+    check_expand(kind, &q.expand)?;
     let dir = state.directory();
+    dir.check_extension_names(kind, q.select.iter().flatten().map(String::as_str))?;
     let object = dir.get(kind, key)?;
+    if state.not_yet_visible(&object.id) {
+        return Err(GraphError::not_found(key));
+    }
     let set = match kind {
         Kind::User => "users",
         Kind::Group => "groups",
@@ -459,6 +691,7 @@ fn get_one(
         json!(context_with_select(base, set, q.select.as_deref(), true)),
     );
     body.extend(object.render(q.select.as_deref()));
+    add_expansions(&dir, object, &q.expand, &mut body);
     Ok(odata_json(StatusCode::OK, &Value::Object(body)))
 }
 
@@ -512,7 +745,11 @@ fn count_segment(
     if let Some(filter) = &q.filter {
         filter.validate(rules, true)?;
     }
-    let n = state.directory().count(kind, q.filter.as_ref());
+    let query = Selection {
+        filter: q.filter.as_ref(),
+        search: q.search.as_ref(),
+    };
+    let n = state.directory().count(kind, query);
     let mut response = (StatusCode::OK, n.to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -527,6 +764,7 @@ async fn create_user(State(state): Shared, base: Base, body: Bytes) -> AppResult
     let now = state.clock.now();
     let mut dir = state.directory();
     let user = dir.create_user(body, id, now)?;
+    state.note_created(&user.id);
     Ok(created(&base, "users", user))
 }
 
@@ -568,6 +806,59 @@ async fn user_member_of(
         StatusCode::OK,
         &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
     ))
+}
+
+/// A collection of directory objects, each with its `@odata.type`.
+fn directory_objects(base: &Base, objects: &[&DirObject], pairs: &[(String, String)]) -> AppResult {
+    let q = QueryOptions::parse(pairs)?;
+    let value: Vec<Value> = objects
+        .iter()
+        .map(|o| with_type(o, q.select.as_deref()))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
+    ))
+}
+
+async fn user_transitive_member_of(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let dir = state.directory();
+    directory_objects(&base, &dir.transitive_member_of(Kind::User, &id)?, &pairs)
+}
+
+async fn group_member_of(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let dir = state.directory();
+    directory_objects(&base, &dir.member_of(Kind::Group, &id)?, &pairs)
+}
+
+async fn group_transitive_member_of(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let dir = state.directory();
+    directory_objects(&base, &dir.transitive_member_of(Kind::Group, &id)?, &pairs)
+}
+
+async fn group_transitive_members(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let dir = state.directory();
+    directory_objects(&base, &dir.transitive_members(&id)?, &pairs)
 }
 
 async fn assign_license(
@@ -734,6 +1025,50 @@ struct DeltaToken {
     /// When the round that issued the token started (Unix seconds), for expiry.
     #[serde(default)]
     t: i64,
+    /// How many of the first group's `members@delta` earlier pages already carried (a
+    /// large group is spread across pages).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    m: usize,
+    /// `$filter=id eq '…' or …`: only these objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    f: Option<Vec<String>>,
+    /// `$expand=members` (groups).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    x: bool,
+}
+
+/// Delta takes `$filter` only as `id eq '…'` clauses joined by `or`, at most 50.
+const MAX_DELTA_FILTER_IDS: usize = 50;
+
+fn delta_filter_ids(filter: &crate::odata::Filter) -> Option<Vec<String>> {
+    use crate::odata::{CmpOp, Filter, Literal};
+    match filter {
+        Filter::Cmp {
+            property,
+            op: CmpOp::Eq,
+            value: Literal::Str(id),
+        } if property == "id" => Some(vec![id.to_lowercase()]),
+        Filter::Or(a, b) => {
+            let mut ids = delta_filter_ids(a)?;
+            ids.extend(delta_filter_ids(b)?);
+            Some(ids)
+        }
+        _ => None,
+    }
+}
+
+/// `Prefer: return=minimal`: later rounds carry only the changed properties.
+fn prefers_minimal(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Delta tokens for directory objects expire after 7 days.
@@ -785,15 +1120,38 @@ fn delta(
             "The $top query parameter is not supported with delta queries.",
         ));
     }
-    if q.filter.is_some() {
-        return Err(GraphError::unsupported_query(
-            "Unsupported or invalid query filter clause specified for delta query.",
-        ));
-    }
+    let filter_ids = match &q.filter {
+        None => None,
+        Some(filter) => {
+            let ids = delta_filter_ids(filter).ok_or_else(|| {
+                GraphError::unsupported_query(
+                    "Unsupported or invalid query filter clause specified for delta query.",
+                )
+            })?;
+            if ids.len() > MAX_DELTA_FILTER_IDS {
+                return Err(GraphError::unsupported_query(format!(
+                    "A delta query can filter on at most {MAX_DELTA_FILTER_IDS} ids."
+                )));
+            }
+            Some(ids)
+        }
+    };
+    let expand_members = match (kind, q.expand.as_slice()) {
+        (_, []) => false,
+        (Kind::Group, [e]) if e.property == "members" => true,
+        _ => {
+            return Err(GraphError::unsupported_query(
+                "The $expand query parameter is not supported with delta queries (except members on groups).",
+            ));
+        }
+    };
+    let minimal = prefers_minimal(headers);
     let now = state.clock.now().as_second();
     let dir = state.directory();
     let current = dir.current_seq();
-    let (cursor, select, first_page) = if let Some(token) = &q.skiptoken {
+    let mut member_offset = 0;
+    let (cursor, select, first_page, filter_ids, expand_members) = if let Some(token) = &q.skiptoken
+    {
         let t: DeltaToken = decode_token(token).ok_or_else(bad_skiptoken)?;
         let cursor = DeltaCursor {
             initial: t.i,
@@ -801,7 +1159,8 @@ fn delta(
             upto: t.u,
             after: t.a,
         };
-        (cursor, t.sel, false)
+        member_offset = t.m;
+        (cursor, t.sel, false, t.f, t.x)
     } else if let Some(token) = &q.deltatoken {
         if token == "latest" {
             // "Sync from now": no data, only a delta link.
@@ -812,6 +1171,9 @@ fn delta(
                 u: 0,
                 a: 0,
                 sel: q.select.clone(),
+                m: 0,
+                f: filter_ids,
+                x: expand_members,
             });
             return Ok(odata_json(
                 StatusCode::OK,
@@ -832,7 +1194,7 @@ fn delta(
             upto: current,
             after: t.s,
         };
-        (cursor, t.sel, false)
+        (cursor, t.sel, false, t.f, t.x)
     } else {
         if let Some(select) = &q.select {
             check_select(kind, select)?;
@@ -843,27 +1205,65 @@ fn delta(
             upto: current,
             after: 0,
         };
-        (cursor, q.select.clone(), true)
+        (cursor, q.select.clone(), true, filter_ids, expand_members)
+    };
+    let wanted = |id: &str| {
+        filter_ids
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|f| f.eq_ignore_ascii_case(id)))
+    };
+    let view = DeltaView {
+        cursor,
+        select: select.as_deref(),
+        members: expand_members,
+        minimal: minimal && !cursor.initial,
     };
     let limit = max_page_size(headers).unwrap_or(crate::odata::DEFAULT_PAGE_SIZE);
     let page = dir.delta(kind, cursor, select.as_deref(), limit);
-    let value: Vec<Value> = page
-        .entries
-        .iter()
-        .map(|e| match e {
-            DeltaEntry::Object(o) => render_delta_object(&dir, o, cursor, select.as_deref()),
-            DeltaEntry::Removed { id, reason } => {
-                json!({"id": id, "@removed": {"reason": reason.as_str()}})
+    // A page carries at most `limit` member references in all; a group with more is
+    // continued on the next page (the group again, with the next members).
+    let mut member_budget = limit;
+    let mut next = page.next;
+    let mut next_member_offset = 0;
+    let mut value: Vec<Value> = Vec::new();
+    for (i, (seq, entry)) in page.entries.iter().enumerate() {
+        match entry {
+            DeltaEntry::Object(o) if !wanted(&o.id) => continue,
+            DeltaEntry::Removed { id, .. } if !wanted(id) => continue,
+            DeltaEntry::Object(o) => {
+                let skip = if i == 0 { member_offset } else { 0 };
+                let (rendered, rest) = render_delta_object(&dir, o, &view, skip, member_budget);
+                value.push(rendered);
+                if let Some(taken) = rest {
+                    next = Some(DeltaCursor {
+                        after: seq - 1,
+                        ..cursor
+                    });
+                    next_member_offset = skip + taken;
+                    break;
+                }
             }
-        })
-        .collect();
+            DeltaEntry::Removed { id, reason } => {
+                value.push(json!({"id": id, "@removed": {"reason": reason.as_str()}}));
+            }
+        }
+        if matches!(entry, DeltaEntry::Object(o) if o.kind == Kind::Group) {
+            member_budget = member_budget.saturating_sub(
+                value
+                    .last()
+                    .and_then(|v| v.get("members@delta"))
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len),
+            );
+        }
+    }
     let context = if first_page {
         context_with_select(base, set, select.as_deref(), false)
     } else {
         base.context(set)
     };
     let mut body = json!({"@odata.context": context});
-    match page.next {
+    match next {
         Some(next) => {
             let token = encode_token(&DeltaToken {
                 t: now,
@@ -871,7 +1271,10 @@ fn delta(
                 s: next.since,
                 u: next.upto,
                 a: next.after,
-                sel: select,
+                sel: select.clone(),
+                m: next_member_offset,
+                f: filter_ids,
+                x: expand_members,
             });
             body["@odata.nextLink"] =
                 json!(format!("{}/v1.0/{set}/delta?$skiptoken={token}", base.0));
@@ -883,36 +1286,80 @@ fn delta(
                 s: page.next_round_since,
                 u: 0,
                 a: 0,
-                sel: select,
+                sel: select.clone(),
+                m: 0,
+                f: filter_ids,
+                x: expand_members,
             });
             body["@odata.deltaLink"] =
                 json!(format!("{}/v1.0/{set}/delta?$deltatoken={token}", base.0));
         }
     }
     body["value"] = Value::Array(value);
-    Ok(odata_json(StatusCode::OK, &body))
+    let minimal = view.minimal;
+    let mut response = odata_json(StatusCode::OK, &body);
+    if minimal {
+        response.headers_mut().insert(
+            "preference-applied",
+            HeaderValue::from_static("return=minimal"),
+        );
+    }
+    Ok(response)
+}
+
+/// How a delta request wants its objects shown.
+struct DeltaView<'a> {
+    cursor: DeltaCursor,
+    select: Option<&'a [String]>,
+    /// `$expand=members` on group delta.
+    members: bool,
+    /// `Prefer: return=minimal` on a later round: only changed properties.
+    minimal: bool,
 }
 
 /// A changed object in a delta page. Groups carry `members@delta` when no `$select` is
-/// given or when it names `members`.
+/// given or when it names `members`: the members after `skip`, at most `budget` of them.
+/// The second value is how many were taken when more remain for the next page.
 fn render_delta_object(
     dir: &crate::directory::Directory,
     object: &DirObject,
-    cursor: DeltaCursor,
-    select: Option<&[String]>,
-) -> Value {
-    let props: Option<Vec<String>> = select.map(|s| {
+    view: &DeltaView<'_>,
+    skip: usize,
+    budget: usize,
+) -> (Value, Option<usize>) {
+    let (cursor, select) = (view.cursor, view.select);
+    let mut props: Option<Vec<String>> = select.map(|s| {
         s.iter()
             .filter(|p| *p != "members" && *p != "manager")
             .cloned()
             .collect()
     });
-    let mut map = object.render(props.as_deref());
-    let with_members = select.is_none_or(|s| s.iter().any(|p| p == "members"));
-    if object.kind == Kind::Group && with_members {
-        let members: Vec<Value> = dir
-            .members_delta(&object.id, cursor)
+    if view.minimal
+        && let Some(changed) = object.changed_after(cursor.since)
+    {
+        // Only what changed (and was selected); `id` always comes.
+        let changed: Vec<String> = changed
             .into_iter()
+            .filter(|p| *p != "members" && *p != "manager")
+            .filter(|p| props.as_ref().is_none_or(|s| s.iter().any(|x| x == p)))
+            .map(str::to_owned)
+            .collect();
+        props = Some(changed);
+    }
+    let mut map = object.render(props.as_deref());
+    let with_members = view.members || select.is_none_or(|s| s.iter().any(|p| p == "members"));
+    let mut rest = None;
+    if object.kind == Kind::Group && with_members {
+        let all = dir.members_delta(&object.id, cursor);
+        let remaining = all.len().saturating_sub(skip);
+        let taken = remaining.min(budget.max(1));
+        if taken < remaining {
+            rest = Some(taken);
+        }
+        let members: Vec<Value> = all
+            .into_iter()
+            .skip(skip)
+            .take(taken)
             .map(|m| {
                 let mut v = json!({"@odata.type": m.kind.odata_type(), "id": m.id});
                 if !m.present {
@@ -923,7 +1370,7 @@ fn render_delta_object(
             .collect();
         map.insert("members@delta".to_owned(), Value::Array(members));
     }
-    Value::Object(map)
+    (Value::Object(map), rest)
 }
 
 // ---- groups --------------------------------------------------------------------------
@@ -944,6 +1391,7 @@ async fn create_group(State(state): Shared, base: Base, body: Bytes) -> AppResul
     let now = state.clock.now();
     let mut dir = state.directory();
     let group = dir.create_group(body, id, sid, now)?;
+    state.note_created(&group.id);
     Ok(created(&base, "groups", group))
 }
 
@@ -1042,6 +1490,463 @@ async fn remove_member(
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
+/// `POST /groups/{id}/assignLicense`: 202 Accepted with the group and a `Location`
+/// header, as documented (the real service applies the licenses to members
+/// asynchronously; here they apply before the response).
+async fn assign_group_license(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult {
+    let body = parse_object(&body)?;
+    let mut dir = state.directory();
+    let group = dir.assign_group_license(&id, &body)?;
+    let mut out = Map::new();
+    out.insert(
+        "@odata.context".to_owned(),
+        json!(base.context("groups/$entity")),
+    );
+    out.extend(group.render(None));
+    out.insert(
+        "assignedLicenses".to_owned(),
+        group
+            .props
+            .get("assignedLicenses")
+            .cloned()
+            .unwrap_or(json!([])),
+    );
+    let mut response = odata_json(StatusCode::ACCEPTED, &Value::Object(out));
+    if let Ok(location) = HeaderValue::from_str(&format!("{}/v1.0/groups/{}", base.0, group.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn group_owners(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let q = QueryOptions::parse(&pairs)?;
+    if let Some(select) = &q.select {
+        check_select(Kind::User, select)?;
+    }
+    let dir = state.directory();
+    let value: Vec<Value> = dir
+        .owners(&id)?
+        .into_iter()
+        .map(|o| with_type(o, q.select.as_deref()))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
+    ))
+}
+
+async fn add_owner(State(state): Shared, Path(id): Path<String>, body: Bytes) -> AppResult {
+    let owner = reference_in(&body)?;
+    state.directory().add_owner(&id, &owner)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn remove_owner(
+    State(state): Shared,
+    Path((id, owner)): Path<(String, String)>,
+) -> AppResult {
+    state.directory().remove_owner(&id, &owner)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+// ---- applications and directory extensions ----------------------------------------
+
+/// The one application registered in the emulated tenant (the client the emulator hands
+/// out). Its object id differs from its appId, as in Entra: here the appId's hex digits
+/// reversed.
+fn application_object_id(state: &AppState) -> String {
+    let hex: String = state
+        .identity
+        .client_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .rev()
+        .collect();
+    if hex.len() != 32 {
+        return state.identity.client_id.clone();
+    }
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+const APP_DISPLAY_NAME: &str = "idsync";
+
+fn application_json(state: &AppState) -> Value {
+    json!({
+        "id": application_object_id(state),
+        "deletedDateTime": null,
+        "appId": state.identity.client_id,
+        "displayName": APP_DISPLAY_NAME,
+        "signInAudience": "AzureADMyOrg",
+        "publisherDomain": state.identity.initial_domain,
+    })
+}
+
+/// Finds the application by object id; anything else is 404.
+fn application(state: &AppState, id: &str) -> Result<(), GraphError> {
+    if id.eq_ignore_ascii_case(&application_object_id(state)) {
+        Ok(())
+    } else {
+        Err(GraphError::not_found(id))
+    }
+}
+
+async fn list_applications(State(state): Shared, base: Base) -> AppResult {
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("applications"), "value": [application_json(&state)]}),
+    ))
+}
+
+async fn get_application(State(state): Shared, base: Base, Path(id): Path<String>) -> AppResult {
+    application(&state, &id)?;
+    let mut body = application_json(&state);
+    body["@odata.context"] = json!(base.context("applications/$entity"));
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+async fn list_extension_properties(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+) -> AppResult {
+    application(&state, &id)?;
+    let value: Vec<Value> = state
+        .directory()
+        .extensions()
+        .iter()
+        .map(|e| e.to_json(APP_DISPLAY_NAME))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context(&format!("applications('{id}')/extensionProperties")), "value": value}),
+    ))
+}
+
+async fn create_extension_property(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult {
+    application(&state, &id)?;
+    let body = parse_object(&body)?;
+    let extension = crate::extensions::ExtensionProperty::from_request(
+        &body,
+        &state.identity.client_id,
+        state.ids.guid(),
+    )?;
+    let mut dir = state.directory();
+    let extension = dir.register_extension(extension)?;
+    let mut out = extension.to_json(APP_DISPLAY_NAME);
+    out["@odata.context"] =
+        json!(base.context(&format!("applications('{id}')/extensionProperties/$entity")));
+    Ok(odata_json(StatusCode::CREATED, &out))
+}
+
+async fn get_extension_property(
+    State(state): Shared,
+    base: Base,
+    Path((id, ext)): Path<(String, String)>,
+) -> AppResult {
+    application(&state, &id)?;
+    let dir = state.directory();
+    let extension = dir
+        .extensions()
+        .iter()
+        .find(|e| e.id.eq_ignore_ascii_case(&ext))
+        .ok_or_else(|| GraphError::not_found(&ext))?;
+    let mut out = extension.to_json(APP_DISPLAY_NAME);
+    out["@odata.context"] =
+        json!(base.context(&format!("applications('{id}')/extensionProperties/$entity")));
+    Ok(odata_json(StatusCode::OK, &out))
+}
+
+async fn delete_extension_property(
+    State(state): Shared,
+    Path((id, ext)): Path<(String, String)>,
+) -> AppResult {
+    application(&state, &id)?;
+    state.directory().unregister_extension(&ext)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+// ---- roles ---------------------------------------------------------------------------
+
+const ROLE_ASSIGNMENT_FILTERS: FilterRules = FilterRules {
+    resource: "UnifiedRoleAssignment",
+    comparable: &["id", "principalId", "roleDefinitionId", "directoryScopeId"],
+    starts_with: &[],
+    ends_with: &[],
+};
+
+async fn list_role_definitions(State(_state): Shared, base: Base) -> AppResult {
+    let value: Vec<Value> = crate::roles::ROLE_DEFINITIONS
+        .iter()
+        .map(crate::roles::definition_json)
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("roleManagement/directory/roleDefinitions"), "value": value}),
+    ))
+}
+
+async fn get_role_definition(base: Base, Path(id): Path<String>) -> AppResult {
+    let definition = crate::roles::definition(&id).ok_or_else(|| GraphError::not_found(&id))?;
+    let mut body = crate::roles::definition_json(definition);
+    body["@odata.context"] =
+        json!(base.context("roleManagement/directory/roleDefinitions/$entity"));
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+async fn list_role_assignments(State(state): Shared, base: Base, Query(pairs): Pairs) -> AppResult {
+    let q = QueryOptions::parse(&pairs)?;
+    if let Some(filter) = &q.filter {
+        filter.validate(&ROLE_ASSIGNMENT_FILTERS, false)?;
+    }
+    let dir = state.directory();
+    let value: Vec<Value> = dir
+        .role_assignments()
+        .iter()
+        .map(crate::roles::RoleAssignment::to_json)
+        .filter(|a| {
+            let Value::Object(map) = a.clone() else {
+                return false;
+            };
+            q.filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&crate::props::Props::from(map)))
+        })
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("roleManagement/directory/roleAssignments"), "value": value}),
+    ))
+}
+
+async fn create_role_assignment(State(state): Shared, base: Base, body: Bytes) -> AppResult {
+    let body = parse_object(&body)?;
+    let text = |name: &str| body.get(name).and_then(Value::as_str);
+    let (Some(role), Some(principal)) = (text("roleDefinitionId"), text("principalId")) else {
+        return Err(GraphError::bad_request(
+            "Both 'roleDefinitionId' and 'principalId' are required.",
+        ));
+    };
+    let scope = match (text("directoryScopeId"), text("appScopeId")) {
+        (Some(scope), None) => scope,
+        (None, Some(_)) => {
+            return Err(GraphError::bad_request(
+                "Role assignments at an application scope (appScopeId) are not emulated; use directoryScopeId.",
+            ));
+        }
+        _ => {
+            return Err(GraphError::bad_request(
+                "Exactly one of 'directoryScopeId' and 'appScopeId' must be given.",
+            ));
+        }
+    };
+    let mut dir = state.directory();
+    let assignment = dir.assign_role(role, principal, scope)?;
+    let mut out = assignment.to_json();
+    out["@odata.context"] = json!(base.context("roleManagement/directory/roleAssignments/$entity"));
+    Ok(odata_json(StatusCode::CREATED, &out))
+}
+
+async fn get_role_assignment(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+) -> AppResult {
+    let dir = state.directory();
+    let assignment = dir
+        .role_assignments()
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| GraphError::not_found(&id))?;
+    let mut out = assignment.to_json();
+    out["@odata.context"] = json!(base.context("roleManagement/directory/roleAssignments/$entity"));
+    Ok(odata_json(StatusCode::OK, &out))
+}
+
+async fn delete_role_assignment(State(state): Shared, Path(id): Path<String>) -> AppResult {
+    state.directory().remove_role_assignment(&id)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+fn directory_role_json(d: &crate::roles::RoleDefinition) -> Value {
+    json!({
+        "id": crate::roles::directory_role_id(d),
+        "deletedDateTime": null,
+        "description": d.description,
+        "displayName": d.display_name,
+        "roleTemplateId": d.template_id,
+    })
+}
+
+/// Activated roles: Global Administrator always, others once someone holds them.
+async fn list_directory_roles(State(state): Shared, base: Base) -> AppResult {
+    let dir = state.directory();
+    let value: Vec<Value> = crate::roles::ROLE_DEFINITIONS
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| *i == 0 || !dir.role_members(d.template_id).is_empty())
+        .map(|(_, d)| directory_role_json(d))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("directoryRoles"), "value": value}),
+    ))
+}
+
+fn directory_role(key: &str) -> Result<&'static crate::roles::RoleDefinition, GraphError> {
+    crate::roles::by_directory_role_key(key).ok_or_else(|| GraphError::not_found(key))
+}
+
+async fn get_directory_role(base: Base, Path(id): Path<String>) -> AppResult {
+    let mut body = directory_role_json(directory_role(&id)?);
+    body["@odata.context"] = json!(base.context("directoryRoles/$entity"));
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+async fn directory_role_members(
+    State(state): Shared,
+    base: Base,
+    Path(id): Path<String>,
+) -> AppResult {
+    let role = directory_role(&id)?;
+    let dir = state.directory();
+    let value: Vec<Value> = dir
+        .role_members(role.template_id)
+        .into_iter()
+        .map(|o| with_type(o, None))
+        .collect();
+    Ok(odata_json(
+        StatusCode::OK,
+        &json!({"@odata.context": base.context("directoryObjects"), "value": value}),
+    ))
+}
+
+async fn add_directory_role_member(
+    State(state): Shared,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult {
+    let role = directory_role(&id)?;
+    let member = reference_in(&body)?;
+    let mut dir = state.directory();
+    if dir
+        .role_members(role.template_id)
+        .iter()
+        .any(|m| m.id.eq_ignore_ascii_case(&member))
+    {
+        return Err(GraphError::bad_request(
+            "One or more added object references already exist for the following modified properties: 'members'.",
+        ));
+    }
+    dir.assign_role(role.template_id, &member, "/")?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+async fn remove_directory_role_member(
+    State(state): Shared,
+    Path((id, member)): Path<(String, String)>,
+) -> AppResult {
+    let role = directory_role(&id)?;
+    state
+        .directory()
+        .remove_role_member(role.template_id, &member)?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+// ---- invitations ---------------------------------------------------------------------
+
+/// `POST /invitations`: creates (or finds) the guest user and answers with the
+/// invitation, as the documented example shows it.
+async fn invite(State(state): Shared, base: Base, body: Bytes) -> AppResult {
+    let body = parse_object(&body)?;
+    let text = |name: &str| body.get(name).and_then(Value::as_str);
+    for required in ["invitedUserEmailAddress", "inviteRedirectUrl"] {
+        if text(required).is_none_or(str::is_empty) {
+            return Err(GraphError::invalid_property_value(required, "Invitation"));
+        }
+    }
+    let email = text("invitedUserEmailAddress").unwrap_or_default();
+    let user_type = match text("invitedUserType") {
+        None => "Guest",
+        Some(t) if t.eq_ignore_ascii_case("guest") => "Guest",
+        Some(t) if t.eq_ignore_ascii_case("member") => "Member",
+        Some(_) => {
+            return Err(GraphError::invalid_property_value(
+                "invitedUserType",
+                "Invitation",
+            ));
+        }
+    };
+    let send_message = match body.get("sendInvitationMessage") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(GraphError::odata_bad_request(format!(
+                "Cannot convert the literal '{other}' to the expected type 'Edm.Boolean'."
+            )));
+        }
+    };
+    let id = state.ids.guid();
+    let invitation_id = state.ids.guid();
+    let ticket = state.ids.guid().replace('-', "");
+    let now = state.clock.now();
+    let mut dir = state.directory();
+    let guest = dir.invite_guest(email, text("invitedUserDisplayName"), user_type, id, now)?;
+    let tenant = &state.identity.tenant_id;
+    let redeem = format!(
+        "https://login.microsoftonline.com/redeem?rd=https%3a%2f%2finvitations.microsoft.com%2fredeem%2f%3ftenant%3d{tenant}%26user%3d{invitation_id}%26ticket%3d{ticket}%26ver%3d2.0"
+    );
+    let message_info = body
+        .get("invitedUserMessageInfo")
+        .cloned()
+        .unwrap_or_else(|| {
+            json!({"messageLanguage": null, "customizedMessageBody": null,
+               "ccRecipients": [{"emailAddress": {"name": null, "address": null}}]})
+        });
+    let status = guest
+        .props
+        .get("externalUserState")
+        .and_then(Value::as_str)
+        .unwrap_or("PendingAcceptance")
+        .to_owned();
+    let response = json!({
+        "@odata.context": base.context("invitations/$entity"),
+        "id": invitation_id,
+        "inviteRedeemUrl": redeem,
+        "invitedUserDisplayName": body.get("invitedUserDisplayName").cloned().unwrap_or(Value::Null),
+        "invitedUserType": user_type,
+        "invitedUserEmailAddress": email,
+        "sendInvitationMessage": send_message,
+        "resetRedemption": body.get("resetRedemption").cloned().unwrap_or(json!(false)),
+        "inviteRedirectUrl": text("inviteRedirectUrl"),
+        "status": status,
+        "invitedUserMessageInfo": message_info,
+        "invitedUser": {"id": guest.id},
+    });
+    Ok(odata_json(StatusCode::CREATED, &response))
+}
+
 // ---- deleted items -------------------------------------------------------------------
 
 async fn list_deleted_users(State(state): Shared, base: Base, Query(pairs): Pairs) -> AppResult {
@@ -1094,7 +1999,8 @@ pub const MAX_BATCH_REQUESTS: usize = 20;
 
 /// `POST /v1.0/$batch`: each item runs through the whole Graph pipeline (authentication,
 /// throttling, handler), so a batch is charged per item and an item can get its own 429.
-/// Items run in order; one whose `dependsOn` failed gets 424.
+/// Items run in order; one whose `dependsOn` failed gets 424. The responses come back
+/// shuffled, as Graph may reorder them.
 pub async fn batch(
     State(state): Shared,
     Extension(scheme): Extension<Scheme>,
@@ -1167,7 +2073,20 @@ pub async fn batch(
         }
         responses.push(item);
     }
+    // Items ran in request order (so dependsOn holds); the answers come back in any order.
+    state.shuffle_batch(&mut responses);
     Ok(odata_json(StatusCode::OK, &json!({"responses": responses})))
+}
+
+/// The path of a batch item relative to `/v1.0/`. Items usually carry a relative URL;
+/// Microsoft's Python SDK sends the absolute one (scheme, host and version included).
+fn batch_item_path(url: &str) -> &str {
+    let url = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url,
+    };
+    let url = url.trim_start_matches('/');
+    url.strip_prefix("v1.0/").unwrap_or(url)
 }
 
 async fn run_batch_item(
@@ -1182,9 +2101,7 @@ async fn run_batch_item(
         .as_str()
         .unwrap_or("GET")
         .to_ascii_uppercase();
-    let url = item["url"].as_str().unwrap_or_default();
-    let url = url.trim_start_matches('/');
-    let url = url.strip_prefix("v1.0/").unwrap_or(url);
+    let url = batch_item_path(item["url"].as_str().unwrap_or_default());
     let item_headers = item.get("headers").and_then(Value::as_object);
     let item_error = |error: GraphError| {
         let rid = state.ids.guid();
@@ -1210,7 +2127,8 @@ async fn run_batch_item(
     };
     let mut builder = axum::http::Request::builder()
         .method(method.as_str())
-        .uri(format!("/v1.0/{url}"));
+        .uri(format!("/v1.0/{url}"))
+        .extension(crate::server::BatchItem);
     for name in [header::AUTHORIZATION, header::HOST] {
         if let Some(v) = outer.get(&name) {
             builder = builder.header(name, v);
@@ -1247,4 +2165,20 @@ async fn run_batch_item(
         .unwrap_or_default();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, Value::Object(headers), body)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn batch_item_urls_may_be_relative_or_absolute() {
+        for url in [
+            "/users/1?$select=id",
+            "users/1?$select=id",
+            "/v1.0/users/1?$select=id",
+            "https://127.0.0.1:8443/v1.0/users/1?$select=id",
+            "https://graph.microsoft.com/v1.0/users/1?$select=id",
+        ] {
+            assert_eq!(super::batch_item_path(url), "users/1?$select=id", "{url}");
+        }
+    }
 }

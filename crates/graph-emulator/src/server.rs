@@ -50,6 +50,15 @@ pub struct EmulatorOptions {
     pub fault_rate: f64,
     /// Delay added to every Graph call.
     pub latency: std::time::Duration,
+    /// Fraction (0.0–1.0) of authenticated Graph calls whose connection is dropped
+    /// without a response.
+    pub drop_rate: f64,
+    /// The tenant size that picks the resource-unit quota; `None` follows the user count
+    /// (under 50 small, up to 500 medium, above that large).
+    pub tenant_size: Option<TenantSize>,
+    /// Eventual consistency: a created user or group stays invisible to reads (404 by id,
+    /// missing from lists) for this long. Zero (the default) turns it off.
+    pub eventual_consistency: std::time::Duration,
 }
 
 impl Default for EmulatorOptions {
@@ -66,6 +75,9 @@ impl Default for EmulatorOptions {
             clock: Arc::new(SystemClock),
             fault_rate: 0.0,
             latency: std::time::Duration::ZERO,
+            drop_rate: 0.0,
+            tenant_size: None,
+            eventual_consistency: std::time::Duration::ZERO,
         }
     }
 }
@@ -121,9 +133,16 @@ pub struct AppState {
     stats: Mutex<Stats>,
     fault_rate: f64,
     latency: std::time::Duration,
+    drop_rate: f64,
+    tenant_size: Option<TenantSize>,
+    eventual_consistency: std::time::Duration,
+    /// Objects created within the eventual-consistency delay, oldest first.
+    recently_created: Mutex<std::collections::VecDeque<(String, jiff::Timestamp)>>,
     /// Draws for faults come from their own sequence, so the ids a seed hands out do not
     /// depend on the fault rate.
     fault_draws: IdGenerator,
+    /// Draws for the order of `$batch` responses, likewise separate.
+    batch_draws: IdGenerator,
 }
 
 /// Request and throttling counters, served at `/_emulator/stats`.
@@ -135,6 +154,7 @@ pub struct Stats {
     pub resource_units: u64,
     pub writes: u64,
     pub faults: u64,
+    pub dropped: u64,
 }
 
 impl AppState {
@@ -165,7 +185,12 @@ impl AppState {
             stats: Mutex::new(Stats::default()),
             fault_rate: options.fault_rate.clamp(0.0, 1.0),
             latency: options.latency,
+            drop_rate: options.drop_rate.clamp(0.0, 1.0),
+            tenant_size: options.tenant_size,
+            eventual_consistency: options.eventual_consistency,
+            recently_created: Mutex::default(),
             fault_draws: IdGenerator::new(seed ^ 0xFA17_FA17_FA17_FA17),
+            batch_draws: IdGenerator::new(seed ^ 0xBA7C_BA7C_BA7C_BA7C),
             identity,
             ids,
             clock: options.clock.clone(),
@@ -184,6 +209,15 @@ impl AppState {
 
     fn throttle(&self) -> MutexGuard<'_, Throttle> {
         self.throttle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True for `drop_rate` of the calls (drawn from the fault sequence, only when on).
+    fn draw_drop(&self) -> bool {
+        if self.drop_rate <= 0.0 {
+            return false;
+        }
+        let draw = self.fault_draws.next_u64();
+        ((draw >> 11) as f64 / (1u64 << 53) as f64) < self.drop_rate
     }
 
     /// A 503 or 504 for `fault_rate` of the calls.
@@ -213,8 +247,60 @@ impl AppState {
         })
     }
 
+    /// Shuffles `$batch` responses (Fisher-Yates from the seed): Graph does not promise
+    /// to answer in request order, so clients must match responses by id.
+    pub fn shuffle_batch<T>(&self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.batch_draws.next_u64() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+
     pub fn stats(&self) -> MutexGuard<'_, Stats> {
         self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a created object for the eventual-consistency delay.
+    pub fn note_created(&self, id: &str) {
+        if self.eventual_consistency.is_zero() {
+            return;
+        }
+        let now = self.clock.now();
+        let mut recent = self
+            .recently_created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        recent.push_back((id.to_lowercase(), now));
+    }
+
+    /// True while an object created less than the eventual-consistency delay ago should
+    /// not be seen by reads.
+    pub fn not_yet_visible(&self, id: &str) -> bool {
+        if self.eventual_consistency.is_zero() {
+            return false;
+        }
+        let now = self.clock.now();
+        let delay = jiff::SignedDuration::try_from(self.eventual_consistency).unwrap_or_default();
+        let mut recent = self
+            .recently_created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        while recent
+            .front()
+            .is_some_and(|(_, at)| at.checked_add(delay).is_ok_and(|visible| visible <= now))
+        {
+            recent.pop_front();
+        }
+        recent
+            .iter()
+            .any(|(recent_id, _)| recent_id.eq_ignore_ascii_case(id))
+    }
+
+    /// Replaces the directory with a dumped state (all or nothing).
+    pub fn load_state(&self, state: &serde_json::Value) -> Result<(), GraphError> {
+        let loaded = Directory::load(vec![self.initial_domain.clone()], state)?;
+        *self.directory() = loaded;
+        Ok(())
     }
 
     /// Empties the directory and refills the throttling buckets; credentials stay.
@@ -495,12 +581,19 @@ async fn graph_gate(State(state): State<Arc<AppState>>, request: Request, next: 
     if !state.latency.is_zero() {
         tokio::time::sleep(state.latency).await;
     }
+    // A batch item cannot lose its connection on its own: the batch holds it.
+    if request.extensions().get::<BatchItem>().is_none() && state.draw_drop() {
+        state.stats().dropped += 1;
+        return Response::new(Body::new(DroppedConnection));
+    }
     if let Some(fault) = state.draw_fault() {
         state.stats().faults += 1;
         return fault.into_response();
     }
     let cost = cost_of(&request);
-    let size = TenantSize::for_user_count(state.directory().user_count());
+    let size = state
+        .tenant_size
+        .unwrap_or_else(|| TenantSize::for_user_count(state.directory().user_count()));
     let admitted = state.throttle().admit(cost, size, now);
     match admitted {
         Ok(admitted) => {
@@ -556,6 +649,30 @@ fn cost_of(request: &Request<Body>) -> RequestCost {
         has_expand,
         q.top,
     )
+}
+
+/// Marks the requests a `$batch` runs for its items.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchItem;
+
+/// A response body that fails before its first byte: hyper then closes the connection
+/// without sending anything, which is what a client sees when a connection drops.
+#[derive(Debug)]
+pub struct DroppedConnection;
+
+impl http_body::Body for DroppedConnection {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "fault injection: connection dropped",
+        ))))
+    }
 }
 
 /// A status with no body (204 and friends).

@@ -15,6 +15,21 @@ pub enum TenantSize {
     Large,
 }
 
+impl std::str::FromStr for TenantSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "small" | "s" => Ok(TenantSize::Small),
+            "medium" | "m" => Ok(TenantSize::Medium),
+            "large" | "l" => Ok(TenantSize::Large),
+            _ => Err(format!(
+                "unknown tenant size '{s}': expected small, medium or large"
+            )),
+        }
+    }
+}
+
 impl TenantSize {
     pub fn for_user_count(users: usize) -> Self {
         match users {

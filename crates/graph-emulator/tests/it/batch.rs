@@ -75,12 +75,45 @@ async fn batch_items_are_throttled_one_by_one() {
         .json()
         .await
         .unwrap();
-    let statuses: Vec<i64> = body["responses"]
+    // Items run in request order: the third write is the one over the quota.
+    let by_id = |id: &str| {
+        body["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let statuses: Vec<Value> = ["a", "b", "c"]
+        .iter()
+        .map(|i| by_id(i)["status"].clone())
+        .collect();
+    assert_eq!(statuses, [201, 201, 429]);
+    assert_eq!(by_id("c")["headers"]["Retry-After"], "75");
+}
+
+#[tokio::test]
+async fn batch_responses_may_come_back_out_of_order() {
+    let g = start().await;
+    let requests: Vec<Value> = (0..8)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/organization"}))
+        .collect();
+    let body: Value = g
+        .post("$batch", json!({"requests": requests}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut ids: Vec<String> = body["responses"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["status"].as_i64().unwrap())
+        .map(|r| r["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(statuses, [201, 201, 429]);
-    assert_eq!(body["responses"][2]["headers"]["Retry-After"], "75");
+    let answered = ids.clone();
+    ids.sort();
+    let requested: Vec<String> = (0..8).map(|i| i.to_string()).collect();
+    assert_eq!(ids, requested, "every item answered once");
+    assert_ne!(answered, requested, "seed 42 reorders this batch");
 }

@@ -112,3 +112,41 @@ async fn rs256_and_ps256_assertions_get_tokens_and_bad_ones_do_not() {
     assert_eq!(status, 401);
     assert_eq!(body["error_codes"][0], 700027);
 }
+
+/// What azure-identity's async `CertificateCredential` sends: every part padded with `=`,
+/// a padded `x5t`, fractional `exp`/`iat` and no `nbf`. Entra accepts it.
+#[tokio::test]
+async fn padded_assertions_with_fractional_times_and_no_nbf_get_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = start_with(EmulatorOptions {
+        seed: Some(12),
+        client_certificate: true,
+        tls_dir: Some(dir.path().to_owned()),
+        ..EmulatorOptions::default()
+    })
+    .await;
+    let s = signer(&g);
+    let now = jiff::Timestamp::now().as_second() as f64 + 0.25;
+    let client = g.emulator.info.client_id.clone();
+    let header = json!({"typ": "JWT", "alg": "RS256", "x5t": format!("{}=", s.x5t)});
+    let claims = json!({"aud": g.emulator.token_url(), "iss": client, "sub": client,
+        "jti": "6b7a3a4e-2", "iat": now, "exp": now + 600.0});
+    let padded = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE.encode(bytes);
+    let signed = format!(
+        "{}.{}",
+        padded(header.to_string().as_bytes()),
+        padded(claims.to_string().as_bytes())
+    );
+    let mut sig = vec![0; s.key.public_modulus_len()];
+    s.key
+        .sign(
+            &signature::RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            signed.as_bytes(),
+            &mut sig,
+        )
+        .unwrap();
+    let assertion = format!("{signed}.{}", padded(&sig)).replace('=', "%3D");
+    let (status, body) = token_with(&g, &assertion).await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -143,3 +143,149 @@ async fn group_delta_carries_members_delta() {
         ])
     );
 }
+
+/// A group with more members than a page holds is spread across pages: the group again on
+/// each, with the next slice of `members@delta`.
+#[tokio::test]
+async fn members_delta_of_a_large_group_spans_pages() {
+    let g = crate::support::start().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(g.create_user(&format!("m{i}")).await);
+    }
+    let binds: Vec<String> = ids
+        .iter()
+        .map(|id| format!("https://graph.microsoft.com/v1.0/directoryObjects/{id}"))
+        .collect();
+    let response = g
+        .post(
+            "groups",
+            serde_json::json!({"displayName": "Big", "mailEnabled": false, "mailNickname": "big",
+                               "securityEnabled": true, "members@odata.bind": binds}),
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let mut url = g.url("groups/delta");
+    let mut seen: Vec<String> = Vec::new();
+    let mut appearances = 0;
+    loop {
+        let page: serde_json::Value = g
+            .http
+            .get(&url)
+            .bearer_auth(&g.token)
+            .header("Prefer", "odata.maxpagesize=2")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for group in page["value"].as_array().unwrap() {
+            appearances += 1;
+            let members = group["members@delta"].as_array().unwrap();
+            assert!(members.len() <= 2, "{page}");
+            seen.extend(members.iter().map(|m| m["id"].as_str().unwrap().to_owned()));
+        }
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => {
+                assert!(page["@odata.deltaLink"].is_string());
+                break;
+            }
+        }
+    }
+    assert_eq!(appearances, 3);
+    assert_eq!(seen, ids);
+}
+
+async fn follow(
+    g: &crate::support::Graph,
+    url: &str,
+    prefer: Option<&str>,
+) -> (Vec<serde_json::Value>, String, reqwest::header::HeaderMap) {
+    let mut url = url.to_owned();
+    let mut objects = Vec::new();
+    loop {
+        let mut request = g.http.get(&url).bearer_auth(&g.token);
+        if let Some(p) = prefer {
+            request = request.header("Prefer", p);
+        }
+        let response = request.send().await.unwrap();
+        let headers = response.headers().clone();
+        let page: serde_json::Value = response.json().await.unwrap();
+        objects.extend(page["value"].as_array().unwrap().iter().cloned());
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => {
+                return (
+                    objects,
+                    page["@odata.deltaLink"].as_str().unwrap().to_owned(),
+                    headers,
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn delta_filters_by_id_and_returns_minimal_changes_when_asked() {
+    let g = crate::support::start().await;
+    let a = g.create_user("fa").await;
+    let b = g.create_user("fb").await;
+    let (first, link, _) = follow(
+        &g,
+        &g.url(&format!("users/delta?$filter=id eq '{a}'")),
+        None,
+    )
+    .await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["id"], a.as_str());
+    for id in [&a, &b] {
+        g.patch(
+            &format!("users/{id}"),
+            serde_json::json!({"jobTitle": "Changed"}),
+        )
+        .await;
+    }
+    // The filter travels in the delta link; minimal returns only what changed.
+    let (changes, _, headers) = follow(&g, &link, Some("return=minimal")).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(
+        changes[0],
+        serde_json::json!({"id": a, "jobTitle": "Changed"})
+    );
+    assert_eq!(headers["preference-applied"], "return=minimal");
+
+    let (code, _) = crate::support::error_code(
+        g.get("users/delta?$filter=displayName eq 'x'").await,
+        reqwest::StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(code, "Request_UnsupportedQuery");
+}
+
+#[tokio::test]
+async fn group_delta_with_select_and_expand_members() {
+    let g = crate::support::start().await;
+    let user = g.create_user("gm").await;
+    let group = g.create_group("gx").await;
+    g.post(
+        &format!("groups/{group}/members/$ref"),
+        serde_json::json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{user}")}),
+    )
+    .await;
+    let (objects, _, _) = follow(
+        &g,
+        &g.url("groups/delta?$select=displayName&$expand=members"),
+        None,
+    )
+    .await;
+    assert_eq!(objects[0]["members@delta"][0]["id"], user.as_str());
+    assert!(objects[0].get("mailNickname").is_none());
+    let (code, _) = crate::support::error_code(
+        g.get("users/delta?$expand=manager").await,
+        reqwest::StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(code, "Request_UnsupportedQuery");
+}

@@ -34,3 +34,44 @@ async fn a_fault_rate_of_one_fails_every_call_with_503_or_504() {
         .unwrap();
     assert_eq!(stats["faults"], 8);
 }
+
+#[tokio::test]
+async fn a_drop_rate_of_one_closes_the_connection_without_a_response() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let g = start_with(EmulatorOptions {
+        seed: Some(5),
+        drop_rate: 1.0,
+        ..EmulatorOptions::default()
+    })
+    .await;
+    let authority = g
+        .emulator
+        .login_url()
+        .trim_start_matches("http://")
+        .to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(&authority).await.unwrap();
+    let request = format!(
+        "GET /v1.0/users HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {}\r\n\r\n",
+        g.token
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let _ = tcp.read_to_end(&mut received).await;
+    assert!(
+        received.is_empty(),
+        "a dropped connection sends nothing, got {}",
+        String::from_utf8_lossy(&received)
+    );
+    // The token endpoint and inspection are not Graph calls: they still answer.
+    let stats: Value = g
+        .http
+        .get(format!("{}/_emulator/stats", g.emulator.login_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["dropped"], 1);
+}

@@ -99,3 +99,91 @@ async fn assign_license_needs_usage_location_and_counts_seats() {
             .contains("does not have any available licenses")
     );
 }
+
+async fn select_licenses(g: &crate::support::Graph, id: &str) -> Value {
+    g.get(&format!(
+        "users/{id}?$select=assignedLicenses,licenseAssignmentStates"
+    ))
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
+async fn ems_consumed(g: &crate::support::Graph) -> u64 {
+    let skus: Value = g.get("subscribedSkus").await.json().await.unwrap();
+    skus["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["skuId"] == EMS)
+        .unwrap()["consumedUnits"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn group_licenses_are_inherited_by_members_and_counted_once() {
+    let g = start().await;
+    let group = g.create_group("licensed").await;
+    let member = g.create_user("member").await;
+    let both = g.create_user("both").await;
+    g.patch(&format!("users/{both}"), json!({"usageLocation": "NL"}))
+        .await;
+    assert_eq!(
+        g.post(&format!("users/{both}/assignLicense"), add(EMS, &[]))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    for user in [&member, &both] {
+        g.post(
+            &format!("groups/{group}/members/$ref"),
+            json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{user}")}),
+        )
+        .await;
+    }
+
+    let response = g
+        .post(&format!("groups/{group}/assignLicense"), add(EMS, &[]))
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert!(response.headers().contains_key("location"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["assignedLicenses"][0]["skuId"], EMS);
+
+    // A member without a usage location inherits the license (group licensing does not
+    // need one); the state names the group.
+    let inherited = select_licenses(&g, &member).await;
+    assert_eq!(inherited["assignedLicenses"][0]["skuId"], EMS);
+    let state = &inherited["licenseAssignmentStates"][0];
+    assert_eq!(state["assignedByGroup"], group.as_str());
+    assert_eq!(state["state"], "Active");
+    // Direct and inherited: two states, one license, one seat.
+    let doubled = select_licenses(&g, &both).await;
+    assert_eq!(
+        doubled["licenseAssignmentStates"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(doubled["assignedLicenses"].as_array().unwrap().len(), 1);
+    assert_eq!(ems_consumed(&g).await, 2);
+
+    // Leaving the group takes the inherited license away, not the direct one.
+    for user in [&member, &both] {
+        assert_eq!(
+            g.delete(&format!("groups/{group}/members/{user}/$ref"))
+                .await
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(
+        select_licenses(&g, &member).await["assignedLicenses"],
+        json!([])
+    );
+    assert_eq!(
+        select_licenses(&g, &both).await["assignedLicenses"][0]["skuId"],
+        EMS
+    );
+    assert_eq!(ems_consumed(&g).await, 1);
+}

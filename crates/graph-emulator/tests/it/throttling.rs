@@ -82,3 +82,24 @@ async fn resource_units_report_usage_and_throttle_reads() {
     let (code, _) = error_code(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(code, "TooManyRequests");
 }
+
+#[tokio::test]
+async fn a_fixed_tenant_size_picks_the_resource_unit_quota() {
+    let g = start_with(EmulatorOptions {
+        seed: Some(3),
+        tenant_size: Some(graph_emulator::throttle::TenantSize::Large),
+        throttle: ThrottleLimits {
+            resource_units_small: 2.0,
+            resource_units_large: 4.0,
+            ..ThrottleLimits::default()
+        },
+        clock: crate::support::frozen_clock(),
+        ..EmulatorOptions::default()
+    })
+    .await;
+    // An empty tenant would be small (2 RU); fixed as large it has 4: two lists of 2 RU.
+    for _ in 0..2 {
+        assert_eq!(g.get("users").await.status(), StatusCode::OK);
+    }
+    assert_eq!(g.get("users").await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
