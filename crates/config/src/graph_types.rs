@@ -88,7 +88,16 @@ pub struct GraphSettings {
     pub user_domain: Option<String>,
     /// Service plans to leave disabled, by SKU part number (`SPE_E3 = ["SWAY"]`).
     pub disabled_plans: BTreeMap<String, Vec<String>>,
+    /// Guests (users created with `userType = "Guest"`) are invited; after redeeming, they
+    /// land here.
+    pub invite_redirect_url: String,
+    /// Whether Entra mails the invitation; off by default, so that the organisation can
+    /// send its own welcome.
+    pub send_invitations: bool,
 }
+
+/// Where a redeemed invitation lands when the settings name no other page.
+pub const DEFAULT_INVITE_REDIRECT: &str = "https://myapplications.microsoft.com";
 
 impl GraphSettings {
     pub const OBJECT_TYPES: &'static [&'static str] = &["user", "group"];

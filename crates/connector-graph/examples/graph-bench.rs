@@ -52,6 +52,8 @@ fn settings(emulator: &RunningEmulator, dir: &std::path::Path) -> GraphSettings 
         object_types: vec![ObjectType::new("user"), ObjectType::new("group")],
         user_domain: None,
         disabled_plans: BTreeMap::new(),
+        invite_redirect_url: config::DEFAULT_INVITE_REDIRECT.to_owned(),
+        send_invitations: false,
     }
 }
 

@@ -44,6 +44,8 @@ enum Then {
     Done,
     /// A create: the reply's `id` is the new object's anchor.
     Created,
+    /// An invitation: the guest it created is `invitedUser.id`.
+    Invited,
     /// A PATCH of up to 20 `members@odata.bind`: if Graph refuses it (one of them is a
     /// member already), add them one by one instead.
     BindMembers(Vec<String>),
@@ -424,6 +426,13 @@ fn settle(job: &mut Job, reply: Reply) {
     }
     match step.then {
         Then::Done | Then::BindMembers(_) => {}
+        Then::Invited => match reply.body["invitedUser"]["id"].as_str() {
+            Some(id) => {
+                job.object_id = Some(id.to_owned());
+                job.created = true;
+            }
+            None => job.fail("Graph answered the invitation without the guest's id".into()),
+        },
         Then::Created => match reply.body["id"].as_str() {
             Some(id) => {
                 job.object_id = Some(id.to_owned());
@@ -712,6 +721,13 @@ fn plan_create(
         steps.extend(member_steps(rest, &[]));
         return Ok(steps);
     }
+    let guest = body
+        .get("userType")
+        .and_then(Json::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case("Guest"));
+    if guest {
+        return plan_invitation(ctx, body, manager, licenses);
+    }
     let upn = body
         .get("userPrincipalName")
         .and_then(Json::as_str)
@@ -749,6 +765,50 @@ fn plan_create(
         steps.push(set_manager(&manager));
     }
     steps.extend(license_step);
+    Ok(steps)
+}
+
+/// A guest: invited by their external address (Entra makes the account and its
+/// `#EXT#` name), then given the rest of the attributes, a manager and licenses.
+fn plan_invitation(
+    ctx: &ExportContext<'_>,
+    mut body: Map<String, Json>,
+    manager: Option<String>,
+    licenses: Vec<String>,
+) -> Result<Vec<Step>, String> {
+    let address = body
+        .remove("mail")
+        .and_then(|m| m.as_str().map(str::to_owned))
+        .ok_or("a guest needs a mail flow: the address the invitation goes to")?;
+    let invitation = json!({
+        "invitedUserEmailAddress": address,
+        "invitedUserDisplayName": body.get("displayName").cloned().unwrap_or(Json::Null),
+        "inviteRedirectUrl": ctx.settings.invite_redirect_url,
+        "sendInvitationMessage": ctx.settings.send_invitations,
+        "invitedUserType": "Guest",
+    });
+    // Entra names the guest and fixes its type; the rest is set once it exists.
+    for fixed in ["userPrincipalName", "userType", "mailNickname"] {
+        body.remove(fixed);
+    }
+    if !licenses.is_empty() && !body.contains_key("usageLocation") {
+        return Err("licenses need a usageLocation; add a flow for usageLocation (a two-letter country code)".into());
+    }
+    let mut steps =
+        vec![Step::new(Method::POST, "invitations", Some(invitation)).then(Then::Invited)];
+    if !body.is_empty() {
+        steps.push(Step::new(
+            Method::PATCH,
+            format!("users/{ID}"),
+            Some(Json::Object(body)),
+        ));
+    }
+    if let Some(manager) = manager {
+        steps.push(set_manager(&manager));
+    }
+    if !licenses.is_empty() {
+        steps.push(assign_licenses(ctx, &licenses, &[])?);
+    }
     Ok(steps)
 }
 

@@ -18,6 +18,8 @@ pub(crate) const GRAPH_KEYS: &[&str] = &[
     "object_types",
     "user_domain",
     "disabled_plans",
+    "invite_redirect_url",
+    "send_invitations",
 ];
 
 /// `SKU = ["PLAN", …]` under `disabled_plans`.
@@ -45,6 +47,8 @@ pub(crate) struct RawGraph {
     pub object_types: Option<Sp<Vec<Sp<String>>>>,
     pub user_domain: Option<Sp<String>>,
     pub disabled_plans: Vec<RawDisabledPlans>,
+    pub invite_redirect_url: Option<Sp<String>>,
+    pub send_invitations: Option<Sp<bool>>,
 }
 
 pub(crate) fn read_graph(table: &Table<'_, '_>, problems: &mut Problems) -> RawGraph {
@@ -83,6 +87,8 @@ pub(crate) fn read_graph(table: &Table<'_, '_>, problems: &mut Problems) -> RawG
             .and_then(|item| item.strings(problems)),
         user_domain: table.str("user_domain", problems),
         disabled_plans,
+        invite_redirect_url: table.str("invite_redirect_url", problems),
+        send_invitations: table.bool("send_invitations", problems),
     }
 }
 

@@ -33,6 +33,10 @@ impl Validator<'_> {
                 }
             },
         };
+        let invite_redirect_url = match &raw.invite_redirect_url {
+            Some(url) => self.https_url(url).map(|u| u.value),
+            None => Some(crate::DEFAULT_INVITE_REDIRECT.to_owned()),
+        };
         let login_url = raw.login_url.as_ref().and_then(|u| self.https_url(u));
         let graph_url = raw.graph_url.as_ref().and_then(|u| self.https_url(u));
         let ca_file = match &raw.ca_file {
@@ -66,6 +70,8 @@ impl Validator<'_> {
             object_types: object_types?,
             user_domain: raw.user_domain.map(|d| d.value),
             disabled_plans,
+            invite_redirect_url: invite_redirect_url?,
+            send_invitations: raw.send_invitations.is_some_and(|s| s.value),
         })
     }
 

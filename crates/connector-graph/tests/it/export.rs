@@ -549,3 +549,51 @@ async fn a_create_whose_license_finds_no_free_seat_is_partial_and_names_the_lice
     assert_eq!(unapplied, &[AttributeName::new("licenses")]);
     assert!(reason.contains("available licenses"), "{reason}");
 }
+
+#[tokio::test]
+async fn a_guest_is_invited_by_their_external_address_and_then_given_the_rest() {
+    let tenant = Tenant::start(EmulatorOptions::default()).await;
+    let mut connector = GraphConnector::new(tenant.settings());
+    let outcomes = connector
+        .export(vec![create(
+            1,
+            "user",
+            Attributes::new()
+                .with("userType", "Guest")
+                .with("mail", "kim.lee@fabrikam.example")
+                .with("displayName", "Kim Lee (Fabrikam)")
+                .with("department", "Contractors")
+                .with("companyName", "Fabrikam"),
+        )])
+        .await
+        .unwrap();
+    let id = applied_anchor(&outcomes[0]);
+    let guest = tenant.user_by("id", &id).await.expect("the guest exists");
+    assert_eq!(guest["userType"], "Guest");
+    assert_eq!(guest["externalUserState"], "PendingAcceptance");
+    assert!(
+        guest["userPrincipalName"]
+            .as_str()
+            .unwrap()
+            .contains("#EXT#"),
+        "{guest:#}"
+    );
+    assert_eq!(guest["department"], "Contractors");
+    assert_eq!(guest["companyName"], "Fabrikam");
+
+    // Without an address there is nobody to invite.
+    let outcomes = connector
+        .export(vec![create(
+            2,
+            "user",
+            Attributes::new()
+                .with("userType", "Guest")
+                .with("displayName", "Nobody"),
+        )])
+        .await
+        .unwrap();
+    let ExportResult::Permanent { reason } = &outcomes[0].result else {
+        panic!("{outcomes:?}")
+    };
+    assert!(reason.contains("mail"), "{reason}");
+}

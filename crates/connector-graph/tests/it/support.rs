@@ -38,6 +38,8 @@ impl Tenant {
             object_types: vec![ObjectType::new("user"), ObjectType::new("group")],
             user_domain: None,
             disabled_plans: BTreeMap::new(),
+            invite_redirect_url: config::DEFAULT_INVITE_REDIRECT.to_owned(),
+            send_invitations: false,
         }
     }
 
