@@ -91,6 +91,12 @@ pub struct GraphSettings {
     /// Guests (users created with `userType = "Guest"`) are invited; after redeeming, they
     /// land here.
     pub invite_redirect_url: String,
+    /// The application (by appId) whose directory extensions users carry; default the
+    /// connector's own app.
+    pub extension_app: Option<String>,
+    /// Directory extensions (string, on users) to create on that application when missing,
+    /// by short name; flows write them as `extension_<appId without dashes>_<name>`.
+    pub extensions: Vec<String>,
     /// Whether Entra mails the invitation; off by default, so that the organisation can
     /// send its own welcome.
     pub send_invitations: bool,

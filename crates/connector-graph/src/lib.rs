@@ -54,6 +54,8 @@ pub struct GraphConnector {
     page_size: usize,
     /// The next page, requested while the engine works on the current one.
     prefetch: Option<Prefetch>,
+    /// The directory extensions users carry (`extension_<appId>_<name>`), once discovered.
+    extensions: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -89,6 +91,7 @@ impl GraphConnector {
             pacing: Pacing::default(),
             page_size: USER_PAGE,
             prefetch: None,
+            extensions: None,
         }
     }
 
@@ -158,6 +161,86 @@ impl GraphConnector {
         Ok(self.skus.as_ref().expect("loaded above"))
     }
 
+    /// The directory extensions of the extension application that apply to users,
+    /// creating the configured ones that are missing.
+    async fn extensions(&mut self) -> Result<Vec<String>, ConnectorError> {
+        if let Some(known) = &self.extensions {
+            return Ok(known.clone());
+        }
+        let client = self.client()?;
+        let app_id = self
+            .settings
+            .extension_app
+            .clone()
+            .unwrap_or_else(|| self.settings.client_id.clone());
+        let wanted = &self.settings.extensions;
+        let applications = match client.get("applications?$select=id,appId", &[]).await {
+            Ok(body) => body,
+            // Reading applications needs Application.Read.All; without configured
+            // extensions the connector does without.
+            Err(GraphError::Rejected { status: 403, .. }) if wanted.is_empty() => {
+                self.extensions = Some(Vec::new());
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let object_id = applications["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| {
+                a["appId"]
+                    .as_str()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(&app_id))
+            })
+            .and_then(|a| a["id"].as_str())
+            .map(str::to_owned);
+        let Some(object_id) = object_id else {
+            if wanted.is_empty() {
+                self.extensions = Some(Vec::new());
+                return Ok(Vec::new());
+            }
+            return Err(ConnectorError::Config(format!(
+                "the application {app_id} that should hold the directory extensions is not in the tenant"
+            )));
+        };
+        let path = format!("applications/{object_id}/extensionProperties");
+        let existing = client.get(&path, &[]).await?;
+        let mut names: Vec<String> = existing["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                e["targetObjects"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == "User"))
+            })
+            .filter_map(|e| e["name"].as_str().map(str::to_owned))
+            .collect();
+        let prefix = format!("extension_{}_", app_id.replace('-', ""));
+        for short in wanted {
+            let full = format!("{prefix}{short}");
+            if names.iter().any(|n| n.eq_ignore_ascii_case(&full)) {
+                continue;
+            }
+            let body =
+                serde_json::json!({"name": short, "dataType": "String", "targetObjects": ["User"]});
+            let reply = client
+                .send(reqwest::Method::POST, &path, Some(&body), &[])
+                .await?;
+            if !reply.is_success() {
+                return Err(ConnectorError::Config(format!(
+                    "cannot create the directory extension {full}: {}",
+                    reply.error("POST extensionProperties")
+                )));
+            }
+            tracing::info!(extension = %full, "created the directory extension");
+            names.push(reply.body["name"].as_str().unwrap_or(&full).to_owned());
+        }
+        self.extensions = Some(names.clone());
+        Ok(names)
+    }
+
     /// The UPN suffix for new users: the configured one, else the tenant's initial domain.
     async fn user_domain(&mut self) -> Result<String, ConnectorError> {
         if let Some(domain) = self
@@ -199,7 +282,8 @@ impl GraphConnector {
         let stage = self.first_stage();
         let next = match stage {
             Stage::Users => {
-                let select = import::user_select(&[]);
+                let extensions = self.extensions().await?;
+                let select = import::user_select(&extensions);
                 let latest = client
                     .get(
                         &format!("users/delta?$deltatoken=latest&$select={select}"),
@@ -371,11 +455,19 @@ impl GraphConnector {
 
 impl Connector for GraphConnector {
     async fn schema(&mut self) -> Result<Schema, ConnectorError> {
+        let extensions = self.extensions().await?;
         let types = self
             .settings
             .object_types
             .iter()
-            .map(|t| properties::object_schema(t.as_str(), &[]))
+            .map(|t| {
+                let extensions: &[String] = if t.as_str().eq_ignore_ascii_case(USER) {
+                    &extensions
+                } else {
+                    &[]
+                };
+                properties::object_schema(t.as_str(), extensions)
+            })
             .collect();
         Ok(Schema {
             object_types: types,
@@ -426,6 +518,13 @@ impl Connector for GraphConnector {
         health
             .passed
             .push(format!("subscriptions: {}", names.join(", ")));
+        let extensions = self.extensions().await?;
+        if !extensions.is_empty() {
+            health.passed.push(format!(
+                "directory extensions on users: {}",
+                extensions.join(", ")
+            ));
+        }
         for sku in self.settings.disabled_plans.keys() {
             if self
                 .skus
@@ -473,6 +572,10 @@ impl Exporter for GraphConnector {
         batch: Vec<ExportRequest>,
     ) -> Result<Vec<ExportOutcome>, ConnectorError> {
         let client = self.client()?;
+        if !self.settings.extensions.is_empty() {
+            // Flows may write an extension this run creates.
+            self.extensions().await?;
+        }
         let needs_licenses = batch.iter().any(touches_licenses);
         if needs_licenses {
             // Seats and plans change between runs; read them fresh for each export batch.

@@ -19,6 +19,8 @@ pub(crate) const GRAPH_KEYS: &[&str] = &[
     "user_domain",
     "disabled_plans",
     "invite_redirect_url",
+    "extension_app",
+    "extensions",
     "send_invitations",
 ];
 
@@ -48,6 +50,8 @@ pub(crate) struct RawGraph {
     pub user_domain: Option<Sp<String>>,
     pub disabled_plans: Vec<RawDisabledPlans>,
     pub invite_redirect_url: Option<Sp<String>>,
+    pub extension_app: Option<Sp<String>>,
+    pub extensions: Option<Sp<Vec<Sp<String>>>>,
     pub send_invitations: Option<Sp<bool>>,
 }
 
@@ -88,6 +92,10 @@ pub(crate) fn read_graph(table: &Table<'_, '_>, problems: &mut Problems) -> RawG
         user_domain: table.str("user_domain", problems),
         disabled_plans,
         invite_redirect_url: table.str("invite_redirect_url", problems),
+        extension_app: table.str("extension_app", problems),
+        extensions: table
+            .get("extensions")
+            .and_then(|item| item.strings(problems)),
         send_invitations: table.bool("send_invitations", problems),
     }
 }

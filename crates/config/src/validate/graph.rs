@@ -71,6 +71,8 @@ impl Validator<'_> {
             user_domain: raw.user_domain.map(|d| d.value),
             disabled_plans,
             invite_redirect_url: invite_redirect_url?,
+            extension_app: raw.extension_app.map(|a| a.value),
+            extensions: self.extension_names(raw.extensions.as_ref())?,
             send_invitations: raw.send_invitations.is_some_and(|s| s.value),
         })
     }
@@ -122,6 +124,29 @@ impl Validator<'_> {
                 None
             }
         }
+    }
+
+    /// Short names of directory extensions: letters, digits and underscores, as Entra
+    /// allows them in `extension_<appId>_<name>`.
+    fn extension_names(&mut self, raw: Option<&Sp<Vec<Sp<String>>>>) -> Option<Vec<String>> {
+        let mut names = Vec::new();
+        let mut ok = true;
+        for name in raw.map(|r| r.value.as_slice()).unwrap_or_default() {
+            let valid = !name.value.is_empty()
+                && name
+                    .value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if valid {
+                names.push(name.value.clone());
+            } else {
+                self.problems
+                    .error(&name.loc, format!("\"{}\" is not a directory extension name", name.value))
+                    .help("use letters, digits and underscores, such as \"employeeNumber\"; flows then write extension_<appId without dashes>_employeeNumber");
+                ok = false;
+            }
+        }
+        ok.then_some(names)
     }
 
     fn https_url(&mut self, raw: &Sp<String>) -> Option<Sp<String>> {

@@ -597,3 +597,61 @@ async fn a_guest_is_invited_by_their_external_address_and_then_given_the_rest() 
     };
     assert!(reason.contains("mail"), "{reason}");
 }
+
+#[tokio::test]
+async fn a_configured_directory_extension_is_created_written_and_read_back() {
+    let tenant = Tenant::start(EmulatorOptions::default()).await;
+    let mut settings = tenant.settings();
+    settings.extensions = vec!["employeeNumber".into()];
+    let extension = format!(
+        "extension_{}_employeeNumber",
+        tenant.emulator.info.client_id.replace('-', "")
+    );
+    let mut connector = GraphConnector::new(settings.clone());
+    let health = connector.check().await.unwrap();
+    assert!(
+        health.passed.iter().any(|p| p.contains(&extension)),
+        "check names the extension it created: {health:?}"
+    );
+    let outcomes = connector
+        .export(vec![create(
+            1,
+            "user",
+            Attributes::new()
+                .with("userPrincipalName", "staff")
+                .with("displayName", "Staff Member")
+                .with(extension.as_str(), "HR-000123"),
+        )])
+        .await
+        .unwrap();
+    let id = applied_anchor(&outcomes[0]);
+
+    // A new connector (a new run) finds the extension and imports its value.
+    let mut connector = GraphConnector::new(settings);
+    let schema = connector.schema().await.unwrap();
+    assert!(
+        schema.object_types[0]
+            .attribute(&AttributeName::new(extension.as_str()))
+            .is_some()
+    );
+    let page = connector
+        .import(ImportRequest {
+            mode: ImportMode::Full,
+            watermark: None,
+            cursor: None,
+        })
+        .await
+        .unwrap();
+    let user = page
+        .entries
+        .iter()
+        .find_map(|e| match e {
+            ImportEntry::Upsert(o) if o.anchor.as_str() == id => Some(o),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        user.attributes.get(&AttributeName::new(extension.as_str())),
+        Some(&[Value::string("HR-000123")][..])
+    );
+}

@@ -40,6 +40,8 @@ impl Tenant {
             disabled_plans: BTreeMap::new(),
             invite_redirect_url: config::DEFAULT_INVITE_REDIRECT.to_owned(),
             send_invitations: false,
+            extension_app: None,
+            extensions: Vec::new(),
         }
     }
 
