@@ -112,7 +112,7 @@ pub struct ConnectorConfig {
 #[derive(Debug, Clone)]
 pub enum ConnectorKind {
     Csv(CsvSettings),
-    Graph(crate::GraphSettings),
+    Graph(Box<crate::GraphSettings>),
 }
 
 impl ConnectorKind {

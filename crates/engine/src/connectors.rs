@@ -39,7 +39,7 @@ impl AnyConnector {
                 ))
             }
             ConnectorKind::Graph(settings) => {
-                Ok(AnyConnector::Graph(GraphConnector::new(settings.clone())))
+                Ok(AnyConnector::Graph(GraphConnector::new((**settings).clone())))
             }
         }
     }
