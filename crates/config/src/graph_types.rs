@@ -97,6 +97,9 @@ pub struct GraphSettings {
     /// Directory extensions (string, on users) to create on that application when missing,
     /// by short name; flows write them as `extension_<appId without dashes>_<name>`.
     pub extensions: Vec<String>,
+    /// Whether users carry `roles` (tenant-wide directory role assignments by role name);
+    /// needs the RoleManagement.ReadWrite.Directory permission.
+    pub directory_roles: bool,
     /// Whether Entra mails the invitation; off by default, so that the organisation can
     /// send its own welcome.
     pub send_invitations: bool,

@@ -298,7 +298,9 @@ impl Validator<'_> {
         let disable_threshold = self.threshold(raw.disable_threshold);
         let kind = match raw.settings {
             Some(RawSettings::Csv(csv)) => self.csv(csv).map(ConnectorKind::Csv),
-            Some(RawSettings::Graph(graph)) => self.graph(graph).map(|g| ConnectorKind::Graph(Box::new(g))),
+            Some(RawSettings::Graph(graph)) => {
+                self.graph(graph).map(|g| ConnectorKind::Graph(Box::new(g)))
+            }
             None => None,
         };
         let Some(name) = name else {

@@ -54,6 +54,7 @@ fn settings(emulator: &RunningEmulator, dir: &std::path::Path) -> GraphSettings 
         disabled_plans: BTreeMap::new(),
         invite_redirect_url: config::DEFAULT_INVITE_REDIRECT.to_owned(),
         send_invitations: false,
+        directory_roles: false,
         extension_app: None,
         extensions: Vec::new(),
     }

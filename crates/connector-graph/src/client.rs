@@ -233,7 +233,8 @@ impl GraphClient {
                 let mut request = json!({
                     "id": (i + 1).to_string(),
                     "method": item.method.as_str(),
-                    "url": format!("/{}", self.relative(&item.url).trim_start_matches('/')),
+                    // Spaces in a `$filter` are encoded, as any HTTP client would on its own.
+                    "url": format!("/{}", self.relative(&item.url).trim_start_matches('/')).replace(' ', "%20"),
                 });
                 if let Some(body) = &item.body {
                     request["body"] = body.clone();

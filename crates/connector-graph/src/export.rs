@@ -24,7 +24,8 @@ use tokio::task::JoinSet;
 
 use crate::client::{BATCH_LIMIT, BatchItem, GraphClient, LONGEST_WAIT, Reply, backoff};
 use crate::licenses::SkuCatalogue;
-use crate::properties::{self, Access, GROUP, LICENSES, MANAGER, MEMBERS};
+use crate::properties::{self, Access, GROUP, LICENSES, MANAGER, MEMBERS, ROLES};
+use crate::roles::RoleCatalogue;
 
 /// Tries of one call before the request goes back to the engine as transient.
 const CALL_ATTEMPTS: u32 = 5;
@@ -53,6 +54,12 @@ enum Then {
     ReplaceMembers(Vec<String>),
     /// Looking for a deleted user with this userPrincipalName, to restore instead of create.
     FindDeleted(String),
+    /// Reading the user's role assignments, to remove these roles (by definition id) or,
+    /// with `replace`, to make the user hold exactly them.
+    SetRoles {
+        roles: Vec<String>,
+        replace: bool,
+    },
     /// Reading the current licenses, likewise: the wanted SKU ids and their disabled plans.
     ReplaceLicenses(BTreeMap<String, Vec<String>>),
 }
@@ -65,6 +72,8 @@ enum Tolerate {
     Missing,
     /// Adding a member that is one already, or removing one that is not (400/404).
     Membership,
+    /// Creating what exists already (a duplicate role assignment: 400 or 409).
+    Exists,
 }
 
 #[derive(Clone, Debug)]
@@ -151,6 +160,18 @@ impl Job {
         });
     }
 
+    /// The step's body with the object's id filled in (a role assignment names its
+    /// principal in the body).
+    fn body(&self, step: &Step) -> Option<Json> {
+        let body = step.body.as_ref()?;
+        match &self.object_id {
+            Some(id) if body.to_string().contains(ID) => {
+                serde_json::from_str(&body.to_string().replace(ID, id)).ok()
+            }
+            _ => Some(body.clone()),
+        }
+    }
+
     fn url(&self, step: &Step) -> String {
         match &self.object_id {
             Some(id) => step.url.replace(ID, id),
@@ -163,6 +184,7 @@ impl Job {
 pub struct ExportContext<'a> {
     pub client: &'a Arc<GraphClient>,
     pub skus: &'a SkuCatalogue,
+    pub roles: &'a RoleCatalogue,
     pub settings: &'a GraphSettings,
     /// The UPN suffix for new users whose flows give a bare name.
     pub user_domain: &'a str,
@@ -297,7 +319,7 @@ async fn run(client: &Arc<GraphClient>, pacing: &mut Pacing, jobs: &mut [Job]) {
                     BatchItem {
                         method: step.method.clone(),
                         url: job.url(step),
-                        body: step.body.clone(),
+                        body: job.body(step),
                     }
                 })
                 .collect();
@@ -384,6 +406,7 @@ fn settle(job: &mut Job, reply: Reply) {
             Tolerate::Nothing => false,
             Tolerate::Missing => reply.status == 404,
             Tolerate::Membership => matches!(reply.status, 400 | 404),
+            Tolerate::Exists => matches!(reply.status, 400 | 409),
         };
         if tolerated {
             return;
@@ -469,6 +492,45 @@ fn settle(job: &mut Job, reply: Reply) {
                 None,
             ));
         }
+        Then::SetRoles { roles, replace } => {
+            // Tenant-wide assignments only: a role scoped to an administrative unit is
+            // someone else's business.
+            let current: Vec<(String, String)> = reply.body["value"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|a| a["directoryScopeId"].as_str() == Some("/"))
+                .filter_map(|a| {
+                    Some((
+                        a["id"].as_str()?.to_owned(),
+                        a["roleDefinitionId"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect();
+            let removes: Vec<&String> = current
+                .iter()
+                .filter(|(_, role)| contains(&roles, role) != replace)
+                .map(|(assignment, _)| assignment)
+                .collect();
+            for assignment in removes {
+                job.steps.push_front(
+                    Step::new(
+                        Method::DELETE,
+                        format!("roleManagement/directory/roleAssignments/{assignment}"),
+                        None,
+                    )
+                    .tolerate(Tolerate::Missing),
+                );
+            }
+            if replace {
+                for role in roles
+                    .iter()
+                    .filter(|r| !current.iter().any(|(_, c)| c.eq_ignore_ascii_case(r)))
+                {
+                    job.steps.push_front(assign_role(role));
+                }
+            }
+        }
         Then::ReplaceMembers(desired) => {
             let current: Vec<String> = ids(&reply.body["value"]);
             let adds: Vec<String> = desired
@@ -540,6 +602,9 @@ fn writes(step: &Step) -> Vec<AttributeName> {
     }
     if url.ends_with("/assignLicense") || matches!(step.then, Then::ReplaceLicenses(_)) {
         return one(LICENSES);
+    }
+    if url.contains("roleAssignments") || matches!(step.then, Then::SetRoles { .. }) {
+        return one(ROLES);
     }
     if url.contains("/members")
         || matches!(step.then, Then::BindMembers(_) | Then::ReplaceMembers(_))
@@ -663,6 +728,7 @@ fn plan_create(
     let mut manager = None;
     let mut licenses = Vec::new();
     let mut members = Vec::new();
+    let mut roles = Vec::new();
     for (name, values) in attributes.iter() {
         // An empty string is no value: Graph would store "" or refuse it.
         let values: Vec<Value> = values.iter().filter(|v| !v.is_empty()).cloned().collect();
@@ -676,6 +742,7 @@ fn plan_create(
             MANAGER => manager = values.first().map(Value::to_text),
             LICENSES => licenses = values.iter().map(Value::to_text).collect(),
             MEMBERS => members = values.iter().map(Value::to_text).collect(),
+            ROLES => roles = values.iter().map(Value::to_text).collect(),
             _ if property.access == Access::ReadOnly => {
                 return Err(format!("{name} is read-only in Graph"));
             }
@@ -725,8 +792,14 @@ fn plan_create(
         .get("userType")
         .and_then(Json::as_str)
         .is_some_and(|t| t.eq_ignore_ascii_case("Guest"));
+    let role_steps = roles
+        .iter()
+        .map(|name| ctx.roles.id(name).map(|id| assign_role(id.as_str())))
+        .collect::<Result<Vec<_>, _>>()?;
     if guest {
-        return plan_invitation(ctx, body, manager, licenses);
+        let mut steps = plan_invitation(ctx, body, manager, licenses)?;
+        steps.extend(role_steps);
+        return Ok(steps);
     }
     let upn = body
         .get("userPrincipalName")
@@ -765,6 +838,7 @@ fn plan_create(
         steps.push(set_manager(&manager));
     }
     steps.extend(license_step);
+    steps.extend(role_steps);
     Ok(steps)
 }
 
@@ -851,6 +925,32 @@ fn plan_update(
                     .then(Then::ReplaceLicenses(wanted)),
                 );
             }
+            (ROLES, change) => {
+                let (values, replace) = match change {
+                    ValueChange::Add(values) => {
+                        for name in texts(values) {
+                            steps.push(assign_role(&ctx.roles.id(&name)?));
+                        }
+                        continue;
+                    }
+                    ValueChange::Remove(values) => (values, false),
+                    ValueChange::Replace(values) => (values, true),
+                };
+                let roles = texts(values)
+                    .iter()
+                    .map(|name| ctx.roles.id(name))
+                    .collect::<Result<Vec<_>, _>>()?;
+                steps.push(
+                    Step::new(
+                        Method::GET,
+                        format!(
+                            "roleManagement/directory/roleAssignments?$filter=principalId eq '{ID}'"
+                        ),
+                        None,
+                    )
+                    .then(Then::SetRoles { roles, replace }),
+                );
+            }
             (MEMBERS, ValueChange::Add(values)) => member_adds.extend(texts(values)),
             (MEMBERS, ValueChange::Remove(values)) => member_removes.extend(texts(values)),
             (MEMBERS, ValueChange::Replace(values)) => steps.push(
@@ -898,6 +998,21 @@ fn plan_update(
     }
     ordered.extend(member_steps(&member_adds, &member_removes));
     Ok(ordered)
+}
+
+/// A tenant-wide assignment of a role (by definition id) to the object being exported.
+fn assign_role(role: &str) -> Step {
+    Step::new(
+        Method::POST,
+        "roleManagement/directory/roleAssignments",
+        Some(json!({
+            "@odata.type": "#microsoft.graph.unifiedRoleAssignment",
+            "roleDefinitionId": role,
+            "principalId": ID,
+            "directoryScopeId": "/",
+        })),
+    )
+    .tolerate(Tolerate::Exists)
 }
 
 fn set_manager(manager: &str) -> Step {

@@ -31,6 +31,9 @@ pub struct DeltaLinks {
     pub users: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<String>,
+    /// Tenant-wide role holders at the last import (role assignments have no delta query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 impl DeltaLinks {
@@ -77,7 +80,7 @@ impl Cursor {
 pub fn user_select(extensions: &[String]) -> String {
     let mut names: Vec<&str> = properties::USER_PROPERTIES
         .iter()
-        .filter(|p| p.name != MANAGER && p.name != LICENSES)
+        .filter(|p| p.name != MANAGER && p.name != LICENSES && p.name != properties::ROLES)
         .map(|p| p.name)
         .collect();
     names.push("assignedLicenses");
@@ -100,6 +103,8 @@ pub struct PageReader<'a> {
     /// Groups already returned in this round: a large group comes back on several pages,
     /// each with a part of its members.
     pub seen_groups: &'a mut HashSet<String>,
+    /// Tenant-wide role holders, when users carry `roles`.
+    pub roles: Option<&'a std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 impl PageReader<'_> {
@@ -193,6 +198,13 @@ impl PageReader<'_> {
             let values =
                 properties::from_json(&property, json).map_err(|e| format!("{key}: {e}"))?;
             read.push((name, values));
+        }
+        if let Some(holders) = self.roles {
+            let names = holders.get(anchor.as_str()).cloned().unwrap_or_default();
+            read.push((
+                AttributeName::new(properties::ROLES),
+                names.into_iter().map(Value::String).collect(),
+            ));
         }
         Ok(match self.mode {
             ImportMode::Full => {

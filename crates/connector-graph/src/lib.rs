@@ -11,8 +11,9 @@ mod export;
 mod import;
 mod licenses;
 pub mod properties;
+mod roles;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,6 +57,12 @@ pub struct GraphConnector {
     prefetch: Option<Prefetch>,
     /// The directory extensions users carry (`extension_<appId>_<name>`), once discovered.
     extensions: Option<Vec<String>>,
+    /// The tenant's role definitions, once read.
+    roles: Option<roles::RoleCatalogue>,
+    /// Tenant-wide role holders (principal id → role names) as of this import.
+    role_holders: Option<BTreeMap<String, Vec<String>>>,
+    /// Entries found before the first page (role changes of a delta), returned with it.
+    pending: Vec<connector::ImportEntry>,
 }
 
 #[derive(Debug)]
@@ -92,6 +99,9 @@ impl GraphConnector {
             page_size: USER_PAGE,
             prefetch: None,
             extensions: None,
+            roles: None,
+            role_holders: None,
+            pending: Vec::new(),
         }
     }
 
@@ -159,6 +169,37 @@ impl GraphConnector {
             self.skus = Some(SkuCatalogue::from_json(&body));
         }
         Ok(self.skus.as_ref().expect("loaded above"))
+    }
+
+    async fn role_catalogue(&mut self) -> Result<&roles::RoleCatalogue, ConnectorError> {
+        if self.roles.is_none() {
+            let client = self.client()?;
+            let body = client
+                .get(
+                    "roleManagement/directory/roleDefinitions?$select=id,displayName",
+                    &[],
+                )
+                .await?;
+            self.roles = Some(roles::RoleCatalogue::from_json(&body));
+        }
+        Ok(self.roles.as_ref().expect("loaded above"))
+    }
+
+    /// Who holds which role tenant-wide, when the settings ask for roles.
+    async fn read_role_holders(
+        &mut self,
+    ) -> Result<Option<BTreeMap<String, Vec<String>>>, ConnectorError> {
+        if !self.settings.directory_roles || !self.serves(USER) {
+            return Ok(None);
+        }
+        let client = self.client()?;
+        let assignments = client
+            .get(
+                "roleManagement/directory/roleAssignments?$filter=directoryScopeId eq '/'",
+                &[],
+            )
+            .await?;
+        Ok(Some(self.role_catalogue().await?.holders(&assignments)))
     }
 
     /// The directory extensions of the extension application that apply to users,
@@ -279,6 +320,8 @@ impl GraphConnector {
         self.seen_groups.clear();
         let client = self.client()?;
         let mut links = DeltaLinks::default();
+        self.role_holders = self.read_role_holders().await?;
+        links.roles = self.role_holders.clone();
         let stage = self.first_stage();
         let next = match stage {
             Stage::Users => {
@@ -308,8 +351,36 @@ impl GraphConnector {
         })
     }
 
-    async fn start_delta(&mut self, links: DeltaLinks) -> Result<Option<Cursor>, ConnectorError> {
+    async fn start_delta(
+        &mut self,
+        mut links: DeltaLinks,
+    ) -> Result<Option<Cursor>, ConnectorError> {
         self.seen_groups.clear();
+        // Role assignments have no delta query: compare them with the last import's.
+        self.role_holders = self.read_role_holders().await?;
+        if let Some(now) = &self.role_holders {
+            let before = links.roles.clone().unwrap_or_default();
+            let principals: std::collections::BTreeSet<&String> =
+                before.keys().chain(now.keys()).collect();
+            for principal in principals {
+                let (old, new) = (before.get(principal), now.get(principal));
+                if old != new {
+                    self.pending.push(connector::ImportEntry::Modify {
+                        anchor: model::Anchor::new(principal.as_str()),
+                        object_type: model::ObjectType::new(USER),
+                        changes: vec![model::AttributeChange::replace(
+                            model::AttributeName::new(properties::ROLES),
+                            new.into_iter()
+                                .flatten()
+                                .cloned()
+                                .map(model::Value::String)
+                                .collect(),
+                        )],
+                    });
+                }
+            }
+            links.roles = Some(now.clone());
+        }
         let stage = self.first_stage();
         let next = match stage {
             Stage::Users => links.users.clone(),
@@ -365,7 +436,7 @@ impl GraphConnector {
         }
         let mut page = ImportPage {
             mode: cursor.mode,
-            entries: Vec::new(),
+            entries: std::mem::take(&mut self.pending),
             problems: Vec::new(),
             next: None,
             watermark: None,
@@ -375,6 +446,7 @@ impl GraphConnector {
             mode: cursor.mode,
             skus: self.skus.as_ref().unwrap_or(&empty),
             seen_groups: &mut self.seen_groups,
+            roles: self.role_holders.as_ref(),
         };
         reader.read(cursor.stage, &body, &mut page);
         if let Some(next) = body["@odata.nextLink"].as_str() {
@@ -591,9 +663,14 @@ impl Exporter for GraphConnector {
         } else {
             String::new()
         };
+        if batch.iter().any(touches_roles) {
+            self.role_catalogue().await?;
+        }
         let empty = SkuCatalogue::default();
+        let no_roles = roles::RoleCatalogue::default();
         let ctx = ExportContext {
             client: &client,
+            roles: self.roles.as_ref().unwrap_or(&no_roles),
             skus: self.skus.as_ref().unwrap_or(&empty),
             settings: &self.settings,
             user_domain: &user_domain,
@@ -607,8 +684,15 @@ impl Exporter for GraphConnector {
 }
 
 fn touches_licenses(request: &ExportRequest) -> bool {
-    let is_licenses =
-        |name: &model::AttributeName| name.as_str().eq_ignore_ascii_case(properties::LICENSES);
+    touches(request, properties::LICENSES)
+}
+
+fn touches_roles(request: &ExportRequest) -> bool {
+    touches(request, properties::ROLES)
+}
+
+fn touches(request: &ExportRequest, attribute: &str) -> bool {
+    let is_licenses = |name: &model::AttributeName| name.as_str().eq_ignore_ascii_case(attribute);
     match &request.change {
         model::ObjectChange::Create { attributes } => attributes.names().any(is_licenses),
         model::ObjectChange::Update { changes } => changes.iter().any(|c| is_licenses(&c.name)),

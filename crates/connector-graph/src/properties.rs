@@ -18,6 +18,7 @@ pub const GROUP: &str = "group";
 pub const MANAGER: &str = "manager";
 pub const MEMBERS: &str = "members";
 pub const LICENSES: &str = "licenses";
+pub const ROLES: &str = "roles";
 
 /// How a property may be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +93,7 @@ pub const USER_PROPERTIES: &[Property] = &[
     p("createdDateTime", DateTime, false, ReadOnly, false),
     p(MANAGER, Reference, false, ReadWrite, true),
     p(LICENSES, Text, true, ReadWrite, false),
+    p(ROLES, Text, true, ReadWrite, false),
 ];
 
 pub const GROUP_PROPERTIES: &[Property] = &[

@@ -38,9 +38,9 @@ impl AnyConnector {
                     CsvConnector::new(settings).with_missing_as_empty(target_only),
                 ))
             }
-            ConnectorKind::Graph(settings) => {
-                Ok(AnyConnector::Graph(GraphConnector::new((**settings).clone())))
-            }
+            ConnectorKind::Graph(settings) => Ok(AnyConnector::Graph(GraphConnector::new(
+                (**settings).clone(),
+            ))),
         }
     }
 

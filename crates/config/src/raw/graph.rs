@@ -19,6 +19,7 @@ pub(crate) const GRAPH_KEYS: &[&str] = &[
     "user_domain",
     "disabled_plans",
     "invite_redirect_url",
+    "directory_roles",
     "extension_app",
     "extensions",
     "send_invitations",
@@ -50,6 +51,7 @@ pub(crate) struct RawGraph {
     pub user_domain: Option<Sp<String>>,
     pub disabled_plans: Vec<RawDisabledPlans>,
     pub invite_redirect_url: Option<Sp<String>>,
+    pub directory_roles: Option<Sp<bool>>,
     pub extension_app: Option<Sp<String>>,
     pub extensions: Option<Sp<Vec<Sp<String>>>>,
     pub send_invitations: Option<Sp<bool>>,
@@ -92,6 +94,7 @@ pub(crate) fn read_graph(table: &Table<'_, '_>, problems: &mut Problems) -> RawG
         user_domain: table.str("user_domain", problems),
         disabled_plans,
         invite_redirect_url: table.str("invite_redirect_url", problems),
+        directory_roles: table.bool("directory_roles", problems),
         extension_app: table.str("extension_app", problems),
         extensions: table
             .get("extensions")

@@ -71,6 +71,7 @@ impl Validator<'_> {
             user_domain: raw.user_domain.map(|d| d.value),
             disabled_plans,
             invite_redirect_url: invite_redirect_url?,
+            directory_roles: raw.directory_roles.is_some_and(|r| r.value),
             extension_app: raw.extension_app.map(|a| a.value),
             extensions: self.extension_names(raw.extensions.as_ref())?,
             send_invitations: raw.send_invitations.is_some_and(|s| s.value),

@@ -655,3 +655,135 @@ async fn a_configured_directory_extension_is_created_written_and_read_back() {
         Some(&[Value::string("HR-000123")][..])
     );
 }
+
+async fn import_all(
+    connector: &mut GraphConnector,
+    mode: ImportMode,
+    watermark: Option<connector::Watermark>,
+) -> (Vec<ImportEntry>, Option<connector::Watermark>) {
+    let mut entries = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = connector
+            .import(ImportRequest {
+                mode,
+                watermark: watermark.clone(),
+                cursor,
+            })
+            .await
+            .unwrap();
+        entries.extend(page.entries);
+        cursor = page.next;
+        if cursor.is_none() {
+            return (entries, page.watermark);
+        }
+    }
+}
+
+fn roles_of(entries: &[ImportEntry], id: &str) -> Option<Vec<Value>> {
+    entries.iter().rev().find_map(|e| match e {
+        ImportEntry::Upsert(o) if o.anchor.as_str() == id => Some(
+            o.attributes
+                .get(&AttributeName::new("roles"))
+                .unwrap_or(&[])
+                .to_vec(),
+        ),
+        ImportEntry::Modify {
+            anchor, changes, ..
+        } if anchor.as_str() == id => {
+            changes
+                .iter()
+                .find(|c| c.name.as_str() == "roles")
+                .map(|c| match &c.change {
+                    model::ValueChange::Replace(v) => v.clone(),
+                    other => panic!("{other:?}"),
+                })
+        }
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn directory_roles_are_assigned_by_name_replaced_and_seen_by_delta() {
+    let tenant = Tenant::start(EmulatorOptions::default()).await;
+    let mut settings = tenant.settings();
+    settings.directory_roles = true;
+    let mut connector = GraphConnector::new(settings);
+    let outcomes = connector
+        .export(vec![create(
+            1,
+            "user",
+            Attributes::new()
+                .with("userPrincipalName", "helpdesk.lead")
+                .with("displayName", "Helpdesk Lead")
+                .with("roles", "Helpdesk Administrator"),
+        )])
+        .await
+        .unwrap();
+    let id = applied_anchor(&outcomes[0]);
+    let (entries, watermark) = import_all(&mut connector, ImportMode::Full, None).await;
+    assert_eq!(
+        roles_of(&entries, &id),
+        Some(vec![Value::string("Helpdesk Administrator")])
+    );
+
+    let outcomes = connector
+        .export(vec![update(
+            2,
+            "user",
+            &id,
+            vec![AttributeChange::replace(
+                AttributeName::new("roles"),
+                vec![
+                    Value::string("User Administrator"),
+                    Value::string("Global Reader"),
+                ],
+            )],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+    let (_, assignments) = tenant
+        .graph(
+            Method::GET,
+            &format!("roleManagement/directory/roleAssignments?$filter=principalId eq '{id}'"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        assignments["value"].as_array().unwrap().len(),
+        2,
+        "{assignments:#}"
+    );
+
+    // A delta sees the change in roles (made here by the connector, as anyone could).
+    let (entries, _) = import_all(&mut connector, ImportMode::Delta, watermark).await;
+    assert_eq!(
+        roles_of(&entries, &id),
+        Some(vec![
+            Value::string("Global Reader"),
+            Value::string("User Administrator")
+        ])
+    );
+
+    // An unknown role is refused before anything is sent.
+    let outcomes = connector
+        .export(vec![update(
+            3,
+            "user",
+            &id,
+            vec![AttributeChange::add(
+                AttributeName::new("roles"),
+                vec![Value::string("Chief Everything Officer")],
+            )],
+        )])
+        .await
+        .unwrap();
+    let ExportResult::Permanent { reason } = &outcomes[0].result else {
+        panic!("{outcomes:?}")
+    };
+    assert!(
+        reason.contains("Chief Everything Officer") && reason.contains("User Administrator"),
+        "{reason}"
+    );
+}

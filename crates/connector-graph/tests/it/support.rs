@@ -40,6 +40,7 @@ impl Tenant {
             disabled_plans: BTreeMap::new(),
             invite_redirect_url: config::DEFAULT_INVITE_REDIRECT.to_owned(),
             send_invitations: false,
+            directory_roles: false,
             extension_app: None,
             extensions: Vec::new(),
         }
