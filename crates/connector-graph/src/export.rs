@@ -390,7 +390,10 @@ async fn run(client: &Arc<GraphClient>, pacing: &mut Pacing, jobs: &mut [Job]) {
 /// Applies one reply to its request.
 fn settle(job: &mut Job, reply: Reply) {
     let step = job.steps.front().expect("a settled job has a step").clone();
-    if reply.is_transient() {
+    // Graph replicates a new object for a moment: a read of what was just created may not
+    // find it yet, and is tried again rather than taken as an answer.
+    let not_replicated = job.created && reply.status == 404 && step.method == Method::GET;
+    if reply.is_transient() || not_replicated {
         let error = reply.error(&format!("{} {}", step.method, job.url(&step)));
         retry(job, error.to_string(), reply.retry_after);
         return;

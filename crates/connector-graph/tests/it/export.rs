@@ -787,3 +787,36 @@ async fn directory_roles_are_assigned_by_name_replaced_and_seen_by_delta() {
         "{reason}"
     );
 }
+
+#[tokio::test]
+async fn an_expired_delta_link_falls_back_to_a_full_import_and_a_stale_token_is_renewed() {
+    let clock = std::sync::Arc::new(graph_emulator::clock::ManualClock::new(
+        "2026-11-01T08:00:00Z".parse().unwrap(),
+    ));
+    let tenant = Tenant::start(EmulatorOptions {
+        clock: clock.clone(),
+        ..EmulatorOptions::default()
+    })
+    .await;
+    users(&tenant, 3).await;
+    let mut connector = GraphConnector::new(tenant.settings());
+    let (_, watermark) = import_all(&mut connector, ImportMode::Full, None).await;
+
+    // Eight days later the link is past its seven days, and the cached token long expired.
+    clock.advance(jiff::SignedDuration::from_hours(24 * 8));
+    let page = connector
+        .import(ImportRequest {
+            mode: ImportMode::Delta,
+            watermark,
+            cursor: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.mode, ImportMode::Full, "served in full");
+    let upserts = page
+        .entries
+        .iter()
+        .filter(|e| matches!(e, ImportEntry::Upsert(_)))
+        .count();
+    assert_eq!(upserts, 3);
+}
