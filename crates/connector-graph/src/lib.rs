@@ -681,6 +681,37 @@ impl Exporter for GraphConnector {
     async fn finish(&mut self) -> Result<(), ConnectorError> {
         Ok(())
     }
+
+    fn counted_attributes(&self) -> Vec<model::AttributeName> {
+        vec![model::AttributeName::new(properties::LICENSES)]
+    }
+
+    /// Licenses against free seats, read fresh: a plan that needs more seats than the
+    /// tenant has stops before the first user instead of failing for the last ones.
+    async fn capacity_problems(
+        &mut self,
+        additions: &connector::Additions,
+    ) -> Result<Vec<String>, ConnectorError> {
+        if additions.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.skus = None;
+        let skus = self.skus().await?;
+        let mut problems = Vec::new();
+        for ((_, part_number), wanted) in additions {
+            let Some(sku) = skus.by_part_number(part_number) else {
+                continue; // Reported per object, with the SKUs the tenant has.
+            };
+            let free = sku.free_seats().max(0) as u64;
+            if *wanted > free {
+                problems.push(format!(
+                    "{wanted} users would get {part_number} but only {free} of its {} seats are free",
+                    sku.enabled_seats
+                ));
+            }
+        }
+        Ok(problems)
+    }
 }
 
 fn touches_licenses(request: &ExportRequest) -> bool {

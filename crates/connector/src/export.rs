@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Connector, ConnectorError};
 
+/// How many objects a planned export gives each value of each counted attribute.
+pub type Additions = std::collections::BTreeMap<(model::AttributeName, String), u64>;
+
 /// Identifies one request within a batch, so outcomes can be matched to requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ExportId(pub i64);
@@ -62,6 +65,23 @@ pub trait Exporter: Connector {
         &mut self,
         batch: Vec<ExportRequest>,
     ) -> impl Future<Output = Result<Vec<ExportOutcome>, ConnectorError>> + Send;
+
+    /// Attributes whose values draw on a limited supply (licenses on seats): the engine
+    /// counts how many of each value the planned export adds, and asks
+    /// [`Exporter::capacity_problems`] before anything is sent.
+    fn counted_attributes(&self) -> Vec<model::AttributeName> {
+        Vec::new()
+    }
+
+    /// What the system cannot take of `additions` (attribute and value → how many objects
+    /// get it), one sentence per shortage. The guard holds the export when there is any.
+    fn capacity_problems(
+        &mut self,
+        additions: &Additions,
+    ) -> impl Future<Output = Result<Vec<String>, ConnectorError>> + Send {
+        let _ = additions;
+        async { Ok(Vec::new()) }
+    }
 
     /// Called once after the last batch of a run. File-drop targets write their file here;
     /// the next confirming import proves what landed.

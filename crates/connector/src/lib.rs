@@ -13,7 +13,7 @@ mod export;
 mod import;
 
 pub use error::ConnectorError;
-pub use export::{ExportId, ExportOutcome, ExportRequest, ExportResult, Exporter};
+pub use export::{Additions, ExportId, ExportOutcome, ExportRequest, ExportResult, Exporter};
 pub use import::{
     ImportEntry, ImportMode, ImportPage, ImportProblem, ImportRequest, ImportedObject, PageCursor,
     Watermark,

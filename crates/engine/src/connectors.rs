@@ -83,6 +83,25 @@ impl AnyConnector {
         }
     }
 
+    /// See [`Exporter::counted_attributes`].
+    pub fn counted_attributes(&self) -> Vec<AttributeName> {
+        match self {
+            AnyConnector::Csv(c) => c.counted_attributes(),
+            AnyConnector::Graph(c) => c.counted_attributes(),
+        }
+    }
+
+    /// See [`Exporter::capacity_problems`].
+    pub async fn capacity_problems(
+        &mut self,
+        additions: &connector::Additions,
+    ) -> Result<Vec<String>, ConnectorError> {
+        match self {
+            AnyConnector::Csv(c) => c.capacity_problems(additions).await,
+            AnyConnector::Graph(c) => c.capacity_problems(additions).await,
+        }
+    }
+
     pub async fn finish_export(&mut self) -> Result<(), ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.finish().await,

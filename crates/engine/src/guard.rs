@@ -14,6 +14,8 @@ pub struct PendingTally {
     pub disables: u64,
     pub deletion_threshold: u32,
     pub disable_threshold: u32,
+    /// What the target cannot take (more licenses than free seats); approval does not help.
+    pub shortages: Vec<String>,
 }
 
 /// How the run was asked to treat the guard.
@@ -63,11 +65,18 @@ pub fn review(tallies: &[PendingTally], policy: GuardPolicy) -> (ApprovedPlan, V
                 ));
             }
         }
+        let over_threshold = !reasons.is_empty();
+        reasons.extend(t.shortages.iter().cloned());
         if !reasons.is_empty() {
+            let advice = if over_threshold {
+                "Review them with `idsync preview`, then run with --approve-deletes or raise the threshold"
+            } else {
+                "Free or buy what is short, or change the rules, then run again"
+            };
             held.push(Held {
                 connector: t.connector.clone(),
                 reason: format!(
-                    "{}; nothing was exported to {}. Review them with `idsync preview`, then run with --approve-deletes or raise the threshold",
+                    "{}; nothing was exported to {}. {advice}",
                     reasons.join(" and "),
                     t.connector
                 ),
@@ -97,7 +106,28 @@ mod tests {
             disables,
             deletion_threshold: 10,
             disable_threshold: 5,
+            shortages: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_shortage_holds_the_connector_even_with_approval() {
+        let mut short = tally(0, 0);
+        short
+            .shortages
+            .push("30 users would get SPE_E3 but only 5 of its 25 seats are free".into());
+        let policy = GuardPolicy {
+            approve_deletes: true,
+            export_nothing: false,
+        };
+        let (plan, held) = review(&[short], policy);
+        assert!(!plan.approves(&"ad".into()));
+        assert!(
+            held[0].reason.contains("only 5 of its 25 seats"),
+            "{}",
+            held[0].reason
+        );
+        assert!(held[0].reason.contains("Free or buy"), "{}", held[0].reason);
     }
 
     #[test]

@@ -259,7 +259,15 @@ impl<'a> Engine<'a> {
         report: &mut RunReport,
     ) -> Result<(), EngineError> {
         self.progress.phase(None, "guard");
-        let tallies = self.tallies()?;
+        let mut tallies = self.tallies()?;
+        for tally in &mut tallies {
+            let Some((_, Some(connector))) =
+                connectors.iter_mut().find(|(n, _)| *n == tally.connector)
+            else {
+                continue;
+            };
+            tally.shortages = self.shortages(ctx, &tally.connector, connector).await?;
+        }
         let policy = GuardPolicy {
             approve_deletes: options.approve_deletes,
             export_nothing: options.mode != RunMode::Run,
@@ -294,6 +302,40 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// What the connector's system cannot take of the planned export: the values of its
+    /// counted attributes (licenses) that the due exports add, against its capacity.
+    async fn shortages(
+        &self,
+        ctx: &RunContext<'_>,
+        name: &ConnectorName,
+        connector: &mut AnyConnector,
+    ) -> Result<Vec<String>, EngineError> {
+        let counted = connector.counted_attributes();
+        if counted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut additions = connector::Additions::new();
+        let mut after = None;
+        loop {
+            let due = self.store.due_exports(name, ctx.now, after, 5000)?;
+            let Some(last) = due.last() else { break };
+            after = Some(last.cs_id);
+            for export in &due {
+                for (attribute, value) in added_values(&export.change, &counted) {
+                    *additions.entry((attribute, value)).or_default() += 1;
+                }
+            }
+        }
+        match connector.capacity_problems(&additions).await {
+            Ok(problems) => Ok(problems),
+            // Unreachable now: the export itself will say so, object by object.
+            Err(error) => {
+                tracing::warn!(connector = %name, %error, "could not check capacity before export");
+                Ok(Vec::new())
+            }
+        }
+    }
+
     /// Pending deletes and deprovisioning disables per connector, with its thresholds.
     fn tallies(&self) -> Result<Vec<PendingTally>, EngineError> {
         let counts = self.store.pending_counts()?;
@@ -319,6 +361,7 @@ impl<'a> Engine<'a> {
                     disable_threshold: c
                         .disable_threshold
                         .unwrap_or(self.config.guard.disable_threshold),
+                    shortages: Vec::new(),
                 }
             })
             .collect())
@@ -352,4 +395,34 @@ pub(crate) fn crash_point(point: &str) {
         eprintln!("idsync: crash injected at {point} (IDSYNC_CRASH_AT)");
         std::process::abort();
     }
+}
+
+/// The values a change gives an object for the counted attributes: every value of a create
+/// or a replacement, and the added ones of an update (a replacement may only keep a value;
+/// counting it anyway errs on the safe side).
+fn added_values(
+    change: &model::ObjectChange,
+    counted: &[model::AttributeName],
+) -> Vec<(model::AttributeName, String)> {
+    let mut out = Vec::new();
+    match change {
+        model::ObjectChange::Create { attributes } => {
+            for name in counted {
+                for value in attributes.get(name).unwrap_or_default() {
+                    out.push((name.clone(), value.to_text()));
+                }
+            }
+        }
+        model::ObjectChange::Update { changes } => {
+            for change in changes.iter().filter(|c| counted.contains(&c.name)) {
+                if let model::ValueChange::Add(values) | model::ValueChange::Replace(values) =
+                    &change.change
+                {
+                    out.extend(values.iter().map(|v| (change.name.clone(), v.to_text())));
+                }
+            }
+        }
+        model::ObjectChange::Delete => {}
+    }
+    out
 }

@@ -246,3 +246,36 @@ fn synchronized_users_are_joined_by_immutable_id_and_only_cloud_attributes_are_w
         "licensed: {ada:#}"
     );
 }
+
+/// 30 hires and 25 seats: the guard stops the export before the first user, saying why,
+/// instead of Entra refusing the last five one by one.
+#[test]
+fn more_licenses_than_free_seats_stop_at_the_guard() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let ws = Workspace::new();
+    ws.write("idsync.toml", entra_config(&emulator));
+    ws.write("entra-secret", &emulator.info.client_secret);
+    let names: Vec<(String, String)> = (0..30)
+        .map(|i| (format!("E{i}"), format!("Person{i}")))
+        .collect();
+    let rows: Vec<(&str, &str, &str, &str, &str, &str)> = names
+        .iter()
+        .map(|(id, last)| (id.as_str(), "Pat", last.as_str(), "Sales", "", "Active"))
+        .collect();
+    hr(&ws, hr_file(&rows));
+    let run = idsync(BIN, ws.path(), &["run", "-c", "idsync.toml"], &[]);
+    let all = format!("{}\n{}", run.stdout, run.stderr);
+    assert_ne!(run.code, Some(0), "{all}");
+    assert!(
+        all.contains("30 users would get ENTERPRISEPACK but only 25 of its 25 seats are free"),
+        "{all}"
+    );
+    assert_eq!(
+        state(&emulator)["users"].as_array().map(Vec::len),
+        Some(0),
+        "nothing was created"
+    );
+}
