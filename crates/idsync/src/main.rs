@@ -54,6 +54,8 @@ enum Command {
     Run(commands::run::RunArgs),
     /// Show an identity: every value, where it came from, and what lost on precedence.
     Show(commands::show::ShowArgs),
+    /// Show what a connected system holds: object types and attributes.
+    Schema(commands::schema::SchemaArgs),
     /// Show recent runs.
     History(commands::history::HistoryArgs),
     /// Evaluate an attribute-mapping expression, without running a sync.
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(&args, clock.as_ref()),
         Command::Show(args) => commands::show::run(&args),
         Command::History(args) => commands::history::run(&args),
+        Command::Schema(args) => commands::schema::run(&args),
         // `idsync expr` has its own exit codes: 2 for a parse or check error, 1 for an
         // evaluation error.
         Command::Expr(args) => return commands::expr::run(&args),

@@ -8,6 +8,7 @@ pub mod history;
 pub mod init;
 pub mod logging;
 pub mod run;
+pub mod schema;
 pub mod show;
 
 use engine::{Clock, FixedClock, SystemClock};

@@ -141,6 +141,30 @@ fn hr_provisions_licensed_users_with_managers_into_entra_and_disables_a_leaver()
         "licensed: {alan:#}"
     );
 
+    // check proves the token and shows the tenant; schema lists idsync's attributes too.
+    let check = idsync(BIN, ws.path(), &["check", "-c", "idsync.toml"], &[]);
+    assert_eq!(check.code, Some(0), "{}\n{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("subscriptions: ENTERPRISEPACK"),
+        "{}",
+        check.stdout
+    );
+    let schema = idsync(
+        BIN,
+        ws.path(),
+        &["schema", "-c", "idsync.toml", "entra"],
+        &[],
+    );
+    assert!(
+        schema.stdout.contains("licenses") && schema.stdout.contains("manager"),
+        "{}",
+        schema.stdout
+    );
+    assert!(
+        !check.stdout.contains(&emulator.info.client_secret),
+        "no secret in the output"
+    );
+
     // Nothing changed: nothing is written.
     let writes_before = emulator.state().stats().writes;
     run_entra(&ws);
