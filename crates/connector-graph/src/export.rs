@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 
 use crate::client::{BATCH_LIMIT, BatchItem, GraphClient, LONGEST_WAIT, Reply, backoff};
 use crate::licenses::SkuCatalogue;
-use crate::properties::{self, Access, GROUP, LICENSES, MANAGER, MEMBERS, ROLES};
+use crate::properties::{self, Access, GROUP, LICENSES, MANAGER, MEMBERS, OWNERS, ROLES};
 use crate::roles::RoleCatalogue;
 
 /// Tries of one call before the request goes back to the engine as transient.
@@ -606,6 +606,9 @@ fn writes(step: &Step) -> Vec<AttributeName> {
     if url.ends_with("/assignLicense") || matches!(step.then, Then::ReplaceLicenses(_)) {
         return one(LICENSES);
     }
+    if url.contains("/owners") {
+        return one(OWNERS);
+    }
     if url.contains("roleAssignments") || matches!(step.then, Then::SetRoles { .. }) {
         return one(ROLES);
     }
@@ -732,6 +735,7 @@ fn plan_create(
     let mut licenses = Vec::new();
     let mut members = Vec::new();
     let mut roles = Vec::new();
+    let mut owners = Vec::new();
     for (name, values) in attributes.iter() {
         // An empty string is no value: Graph would store "" or refuse it.
         let values: Vec<Value> = values.iter().filter(|v| !v.is_empty()).cloned().collect();
@@ -746,6 +750,7 @@ fn plan_create(
             LICENSES => licenses = values.iter().map(Value::to_text).collect(),
             MEMBERS => members = values.iter().map(Value::to_text).collect(),
             ROLES => roles = values.iter().map(Value::to_text).collect(),
+            OWNERS => owners = values.iter().map(Value::to_text).collect(),
             _ if property.access == Access::ReadOnly => {
                 return Err(format!("{name} is read-only in Graph"));
             }
@@ -776,6 +781,11 @@ fn plan_create(
         body.entry("mailEnabled").or_insert(json!(false));
         body.entry("securityEnabled").or_insert(json!(true));
         let (first, rest) = members.split_at(members.len().min(MEMBERS_PER_PATCH));
+        // Owners on the create itself: a Microsoft 365 group made by an app needs one.
+        if !owners.is_empty() {
+            let binds: Vec<String> = owners.iter().map(|o| directory_object(o)).collect();
+            body.insert("owners@odata.bind".into(), json!(binds));
+        }
         if !first.is_empty() {
             body.insert(
                 "members@odata.bind".into(),
@@ -953,6 +963,31 @@ fn plan_update(
                     )
                     .then(Then::SetRoles { roles, replace }),
                 );
+            }
+            (OWNERS, ValueChange::Add(values) | ValueChange::Replace(values)) => {
+                // A replacement adds what is wanted; owners nobody asked idsync to remove stay.
+                for owner in texts(values) {
+                    steps.push(
+                        Step::new(
+                            Method::POST,
+                            format!("groups/{ID}/owners/$ref"),
+                            Some(json!({"@odata.id": directory_object(&owner)})),
+                        )
+                        .tolerate(Tolerate::Membership),
+                    );
+                }
+            }
+            (OWNERS, ValueChange::Remove(values)) => {
+                for owner in texts(values) {
+                    steps.push(
+                        Step::new(
+                            Method::DELETE,
+                            format!("groups/{ID}/owners/{owner}/$ref"),
+                            None,
+                        )
+                        .tolerate(Tolerate::Membership),
+                    );
+                }
             }
             (MEMBERS, ValueChange::Add(values)) => member_adds.extend(texts(values)),
             (MEMBERS, ValueChange::Remove(values)) => member_removes.extend(texts(values)),

@@ -91,6 +91,7 @@ pub fn user_select(extensions: &[String]) -> String {
 pub fn group_select() -> String {
     properties::GROUP_PROPERTIES
         .iter()
+        .filter(|p| p.name != properties::OWNERS)
         .map(|p| p.name)
         .collect::<Vec<_>>()
         .join(",")
@@ -238,7 +239,7 @@ impl PageReader<'_> {
     ) -> ImportEntry {
         let mut changes = Vec::new();
         for property in properties::GROUP_PROPERTIES {
-            if property.name == MEMBERS {
+            if property.name == MEMBERS || property.name == properties::OWNERS {
                 continue;
             }
             if let Some(json) = item.get(property.name)

@@ -19,6 +19,7 @@ pub const MANAGER: &str = "manager";
 pub const MEMBERS: &str = "members";
 pub const LICENSES: &str = "licenses";
 pub const ROLES: &str = "roles";
+pub const OWNERS: &str = "owners";
 
 /// How a property may be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +109,8 @@ pub const GROUP_PROPERTIES: &[Property] = &[
     p("mail", Text, false, ReadOnly, false),
     p("onPremisesSyncEnabled", Boolean, false, ReadOnly, false),
     p(MEMBERS, Reference, true, ReadWrite, false),
+    // Written, not imported: Graph's group delta does not carry owners.
+    p(OWNERS, Reference, true, ReadWrite, false),
 ];
 
 /// A property by Graph's exact name, with its attribute name made once: an import meets

@@ -820,3 +820,67 @@ async fn an_expired_delta_link_falls_back_to_a_full_import_and_a_stale_token_is_
         .count();
     assert_eq!(upserts, 3);
 }
+
+#[tokio::test]
+async fn a_microsoft_365_group_gets_its_owners_on_create_and_later_changes() {
+    let tenant = Tenant::start(EmulatorOptions::default()).await;
+    let people = users(&tenant, 3).await;
+    let mut connector = GraphConnector::new(tenant.settings());
+    let outcomes = connector
+        .export(vec![create(
+            1,
+            "group",
+            Attributes::new()
+                .with("displayName", "Project Apollo")
+                .with("mailEnabled", Value::Boolean(true))
+                .with("securityEnabled", Value::Boolean(false))
+                .with("groupTypes", "Unified")
+                .with("owners", Value::Reference(people[0].clone())),
+        )])
+        .await
+        .unwrap();
+    let group = applied_anchor(&outcomes[0]);
+    let owners = |body: Json| -> BTreeSet<String> {
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|o| o["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (_, body) = tenant
+        .graph(Method::GET, &format!("groups/{group}/owners"), None)
+        .await;
+    assert_eq!(owners(body), BTreeSet::from([people[0].clone()]));
+
+    let outcomes = connector
+        .export(vec![update(
+            2,
+            "group",
+            &group,
+            vec![AttributeChange::add(
+                AttributeName::new("owners"),
+                refs(&people[1..3]),
+            )],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+    let outcomes = connector
+        .export(vec![update(
+            3,
+            "group",
+            &group,
+            vec![AttributeChange::remove(
+                AttributeName::new("owners"),
+                refs(&people[..1]),
+            )],
+        )])
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+    let (_, body) = tenant
+        .graph(Method::GET, &format!("groups/{group}/owners"), None)
+        .await;
+    assert_eq!(owners(body), people[1..3].iter().cloned().collect());
+}
