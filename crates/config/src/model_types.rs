@@ -241,6 +241,9 @@ pub struct OutboundRule {
     /// before idsync, or a create whose outcome was lost): evaluated over the target object.
     pub join: Vec<JoinRule>,
     pub flows: Vec<Flow>,
+    /// Reference attributes (a group's `members`) this rule owns whole: values pointing at
+    /// objects idsync does not manage are removed too. Otherwise they are left alone.
+    pub fully_managed: Vec<AttributeName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

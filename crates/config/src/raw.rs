@@ -60,6 +60,7 @@ const OUTBOUND_KEYS: &[&str] = &[
     "scope",
     "provision",
     "deprovision",
+    "fully_managed",
     "join",
     "flows",
 ];
@@ -169,6 +170,7 @@ pub(crate) struct RawRule {
     pub project: Option<Sp<bool>>,
     pub provision: Option<Sp<bool>>,
     pub deprovision: Option<RawDeprovision>,
+    pub fully_managed: Option<Sp<Vec<Sp<String>>>>,
     pub join: Vec<RawJoin>,
     pub flows: Vec<RawFlow>,
 }
@@ -655,7 +657,15 @@ fn read_rule(table: &Table<'_, '_>, direction: Direction, problems: &mut Problem
     } else {
         None
     };
+    let fully_managed = if has("fully_managed") {
+        table
+            .get("fully_managed")
+            .and_then(|item| item.strings(problems))
+    } else {
+        None
+    };
     RawRule {
+        fully_managed,
         name: table.required_str("name", problems),
         connector: table.required_str("connector", problems),
         // An outbound rule must say what it creates; an inbound rule may read every type.

@@ -764,6 +764,7 @@ impl Validator<'_> {
         let scope = raw.scope.as_ref().map(|s| self.expression(s, d));
         let join = self.joins(&raw.join, d);
         let flows = self.flows(&raw.flows, d);
+        let fully_managed = self.fully_managed(&raw);
         let provision = raw.provision.as_ref().is_some_and(|p| p.value);
         if let Some(p) = &raw.provision
             && p.value
@@ -793,8 +794,31 @@ impl Validator<'_> {
             provision,
             deprovision: deprovision?,
             join: join?,
+            fully_managed,
             flows: flows?,
         })
+    }
+
+    /// The attributes a rule owns whole; each must be one the rule flows.
+    fn fully_managed(&mut self, raw: &RawRule) -> Vec<AttributeName> {
+        let Some(list) = &raw.fully_managed else {
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        for name in &list.value {
+            let flowed = raw
+                .flows
+                .iter()
+                .any(|f| f.target.value.eq_ignore_ascii_case(&name.value));
+            if flowed {
+                names.push(AttributeName::new(name.value.as_str()));
+            } else {
+                self.problems
+                    .error(&name.loc, format!("fully_managed names \"{}\", which no flow of this rule writes", name.value))
+                    .help("list the reference attributes this rule owns whole, such as fully_managed = [\"members\"]");
+            }
+        }
+        names
     }
 
     fn deprovision(&mut self, raw: &RawDeprovision) -> Option<DeprovisionAction> {

@@ -130,6 +130,32 @@ pub fn mastered_elsewhere(
     }
 }
 
+/// The attributes of an object type that hold several values in the target, so that a
+/// change from one member to another is a remove and an add, never a replacement that
+/// would have to rewrite the whole list.
+pub fn multi_valued(
+    config: &config::Config,
+    connector: &model::ConnectorName,
+    object_type: &model::ObjectType,
+) -> Vec<AttributeName> {
+    let Some(settings) = config.connector(connector) else {
+        return Vec::new();
+    };
+    match &settings.kind {
+        ConnectorKind::Csv(csv) => csv
+            .columns
+            .iter()
+            .filter(|(_, spec)| spec.multi.is_some())
+            .map(|(name, _)| AttributeName::new(name.as_str()))
+            .collect(),
+        ConnectorKind::Graph(_) => connector_graph::properties::properties(object_type)
+            .iter()
+            .filter(|p| p.multi)
+            .map(|p| AttributeName::new(p.name))
+            .collect(),
+    }
+}
+
 /// The anchor a create will get, when the target takes it from the object's own attributes
 /// (a CSV file's anchor columns, joined with `|` as the connector joins them); `None` when
 /// the system assigns it (a Graph id, an objectGUID).

@@ -30,6 +30,17 @@ pub fn diff(
     desired: &Attributes,
     managed: &[AttributeName],
 ) -> Vec<AttributeDiff> {
+    diff_with(current, desired, managed, &[])
+}
+
+/// [`diff`], where the attributes in `multi_valued` (a group's members, as the target's
+/// schema says) always change by adds and removes, even from one value to another.
+pub fn diff_with(
+    current: &Attributes,
+    desired: &Attributes,
+    managed: &[AttributeName],
+    multi_valued: &[AttributeName],
+) -> Vec<AttributeDiff> {
     let mut diffs = Vec::new();
     for name in managed {
         let old = current.get(name).unwrap_or(&[]);
@@ -38,7 +49,7 @@ pub fn diff(
         if equal {
             continue;
         }
-        let change = if old.len() > 1 || new.len() > 1 {
+        let change = if old.len() > 1 || new.len() > 1 || multi_valued.contains(name) {
             let adds: Vec<Value> = new.iter().filter(|v| !contains(old, v)).cloned().collect();
             let removes: Vec<Value> = old.iter().filter(|v| !contains(new, v)).cloned().collect();
             match (adds.is_empty(), removes.is_empty()) {
@@ -102,6 +113,37 @@ mod tests {
 
     fn v(list: &[&str]) -> Vec<Value> {
         list.iter().map(|s| Value::from(*s)).collect()
+    }
+
+    #[test]
+    fn a_multi_valued_attribute_changes_by_adds_and_removes_even_with_one_value() {
+        let one = attrs(&[("members", &["A"])]);
+        let other = attrs(&[("members", &["B"])]);
+        let changes: Vec<AttributeChange> =
+            diff_with(&one, &other, &names(&["members"]), &names(&["members"]))
+                .into_iter()
+                .map(|d| d.change)
+                .collect();
+        assert_eq!(
+            changes,
+            vec![
+                AttributeChange::remove(AttributeName::new("members"), v(&["A"])),
+                AttributeChange::add(AttributeName::new("members"), v(&["B"])),
+            ]
+        );
+        let none = attrs(&[]);
+        let changes: Vec<AttributeChange> =
+            diff_with(&one, &none, &names(&["members"]), &names(&["members"]))
+                .into_iter()
+                .map(|d| d.change)
+                .collect();
+        assert_eq!(
+            changes,
+            vec![AttributeChange::remove(
+                AttributeName::new("members"),
+                v(&["A"])
+            )]
+        );
     }
 
     #[test]

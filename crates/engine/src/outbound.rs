@@ -7,7 +7,7 @@ use model::vault::Identity;
 use model::{AttributeChange, AttributeName, Attributes, Timestamp, Value};
 use store::{ChangeReason, CsObject};
 
-use crate::diff::{AttributeDiff, diff};
+use crate::diff::{AttributeDiff, diff, diff_with};
 use crate::inbound::FlowError;
 
 /// The image an outbound rule wants in the target.
@@ -16,6 +16,8 @@ pub struct Desired {
     pub attributes: Attributes,
     /// The attributes the rule manages for this object (flows that were not dropped).
     pub managed: Vec<AttributeName>,
+    /// Attributes the target holds several values of: they change by adds and removes.
+    pub multi_valued: Vec<AttributeName>,
     /// Managed attributes the target refuses for this object, and why (a user synchronized
     /// from on-premises AD, whose names Entra only takes from AD).
     pub withheld: Option<Withheld>,
@@ -243,7 +245,12 @@ pub fn decide(
         (Scope::In, Target::Existing(cs)) => {
             let empty = Desired::default();
             let desired = desired.unwrap_or(&empty);
-            let mut diffs = diff(&cs.attributes, &desired.attributes, &desired.managed);
+            let mut diffs = diff_with(
+                &cs.attributes,
+                &desired.attributes,
+                &desired.managed,
+                &desired.multi_valued,
+            );
             let reenable = cs.deprovisioned_at.is_some();
             if reenable
                 && let DeprovisionAction::Disable { attribute, .. } = &rule.deprovision

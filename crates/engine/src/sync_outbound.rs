@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use config::{DeprovisionAction, OutboundRule};
-use model::{Attributes, IdentityId, ObjectChange, Value};
+use model::{AttributeChange, Attributes, IdentityId, ObjectChange, Value, ValueChange};
 use store::{
     CsId, CsObject, ExportState, Link, LinkDirection, Operation, PendingExport, Store, Write,
     WriteBatch,
@@ -358,6 +358,8 @@ fn evaluate_rule(
     let wanted = match (&scope, target) {
         (Scope::In, Target::Existing(cs)) => Some(
             desired(rule, &attributes, Purpose::Update, &eval, None).map(|mut wanted| {
+                wanted.multi_valued =
+                    crate::connectors::multi_valued(ctx.config, &rule.connector, &cs.object_type);
                 if let Some((attributes, reason)) =
                     crate::connectors::mastered_elsewhere(ctx.config, &rule.connector, cs)
                 {
@@ -461,6 +463,7 @@ fn evaluate_rule(
                     object: cs,
                 });
             }
+            let changes = spare_unmanaged_references(&*store, rule, changes)?;
             if changes.is_empty() {
                 batch.push(Write::DropExport(cs.id));
             } else {
@@ -615,4 +618,41 @@ pub(crate) fn recover_in_flight(
     }
     store.commit(batch)?;
     Ok(())
+}
+
+/// Removals of references to objects idsync does not manage (not in the connector space,
+/// or there without an identity) are dropped: a member added by hand, a service account,
+/// stays in the group. A rule that owns the attribute whole (`fully_managed`) removes them.
+fn spare_unmanaged_references(
+    store: &dyn Store,
+    rule: &OutboundRule,
+    changes: Vec<AttributeChange>,
+) -> Result<Vec<AttributeChange>, EngineError> {
+    let mut kept = Vec::with_capacity(changes.len());
+    for change in changes {
+        let ValueChange::Remove(values) = &change.change else {
+            kept.push(change);
+            continue;
+        };
+        if rule.fully_managed.contains(&change.name) {
+            kept.push(change);
+            continue;
+        }
+        let mut removes = Vec::new();
+        for value in values {
+            let managed = match value {
+                Value::Reference(anchor) => store
+                    .cs_by_anchor(&rule.connector, &model::Anchor::new(anchor.as_str()))?
+                    .is_some_and(|cs| cs.link.is_some()),
+                _ => true,
+            };
+            if managed {
+                removes.push(value.clone());
+            }
+        }
+        if !removes.is_empty() {
+            kept.push(AttributeChange::remove(change.name, removes));
+        }
+    }
+    Ok(kept)
 }
