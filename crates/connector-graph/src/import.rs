@@ -31,6 +31,10 @@ pub struct DeltaLinks {
     pub users: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<String>,
+    /// What the import selected: a delta continues only while the rules use the same
+    /// attributes, or attributes now used would never arrive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<String>,
     /// Tenant-wide role holders at the last import (role assignments have no delta query).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<std::collections::BTreeMap<String, Vec<String>>>,
@@ -76,25 +80,48 @@ impl Cursor {
     }
 }
 
-/// The `$select` list for users: every property idsync knows, Graph's names.
-pub fn user_select(extensions: &[String]) -> String {
+/// Properties every import reads: the id, and what decides how a user may be written.
+const ALWAYS: &[&str] = &["id", "onPremisesSyncEnabled", "userType"];
+
+fn wanted(name: &str, in_use: Option<&[AttributeName]>) -> bool {
+    ALWAYS.contains(&name)
+        || in_use.is_none_or(|names| names.iter().any(|n| n.as_str().eq_ignore_ascii_case(name)))
+}
+
+/// The `$select` list for users: the properties the rules use (every one idsync knows when
+/// it was not told), in Graph's names.
+pub fn user_select(extensions: &[String], in_use: Option<&[AttributeName]>) -> String {
     let mut names: Vec<&str> = properties::USER_PROPERTIES
         .iter()
         .filter(|p| p.name != MANAGER && p.name != LICENSES && p.name != properties::ROLES)
         .map(|p| p.name)
+        .filter(|name| wanted(name, in_use))
         .collect();
-    names.push("assignedLicenses");
-    names.extend(extensions.iter().map(String::as_str));
+    if wanted(LICENSES, in_use) {
+        names.push("assignedLicenses");
+    }
+    names.extend(
+        extensions
+            .iter()
+            .map(String::as_str)
+            .filter(|name| wanted(name, in_use)),
+    );
     names.join(",")
 }
 
-pub fn group_select() -> String {
+pub fn group_select(in_use: Option<&[AttributeName]>) -> String {
     properties::GROUP_PROPERTIES
         .iter()
         .filter(|p| p.name != properties::OWNERS)
         .map(|p| p.name)
+        .filter(|name| wanted(name, in_use))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Whether the users' `$select` asks for the manager (then by `$expand`).
+pub fn wants_manager(in_use: Option<&[AttributeName]>) -> bool {
+    wanted(MANAGER, in_use)
 }
 
 /// Turns Graph objects into import entries.

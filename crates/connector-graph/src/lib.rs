@@ -63,6 +63,8 @@ pub struct GraphConnector {
     role_holders: Option<BTreeMap<String, Vec<String>>>,
     /// Entries found before the first page (role changes of a delta), returned with it.
     pending: Vec<connector::ImportEntry>,
+    /// The attributes the rules use, when the engine said; an import selects only these.
+    in_use: Option<Vec<model::AttributeName>>,
 }
 
 #[derive(Debug)]
@@ -102,7 +104,30 @@ impl GraphConnector {
             roles: None,
             role_holders: None,
             pending: Vec::new(),
+            in_use: None,
         }
+    }
+
+    /// Imports read only these attributes (and what the connector itself needs).
+    pub fn read_only(&mut self, attributes: Vec<model::AttributeName>) {
+        self.in_use = (!attributes.is_empty()).then_some(attributes);
+    }
+
+    fn user_select(&self, extensions: &[String]) -> String {
+        import::user_select(extensions, self.in_use.as_deref())
+    }
+
+    fn group_select(&self) -> String {
+        import::group_select(self.in_use.as_deref())
+    }
+
+    /// Everything an import selects, as the watermark remembers it.
+    fn selection(&self, extensions: &[String]) -> String {
+        format!(
+            "users({}) groups({})",
+            self.user_select(extensions),
+            self.group_select()
+        )
     }
 
     /// Reads `size` objects per page instead of Graph's maximum of 999.
@@ -322,11 +347,21 @@ impl GraphConnector {
         let mut links = DeltaLinks::default();
         self.role_holders = self.read_role_holders().await?;
         links.roles = self.role_holders.clone();
+        let extensions = if self.serves(USER) {
+            self.extensions().await?
+        } else {
+            Vec::new()
+        };
+        links.select = Some(self.selection(&extensions));
         let stage = self.first_stage();
         let next = match stage {
             Stage::Users => {
-                let extensions = self.extensions().await?;
-                let select = import::user_select(&extensions);
+                let select = self.user_select(&extensions);
+                let expand = if import::wants_manager(self.in_use.as_deref()) {
+                    "&$expand=manager($select=id)"
+                } else {
+                    ""
+                };
                 let latest = client
                     .get(
                         &format!("users/delta?$deltatoken=latest&$select={select}"),
@@ -335,13 +370,11 @@ impl GraphConnector {
                     .await?;
                 links.users = latest["@odata.deltaLink"].as_str().map(str::to_owned);
                 client.url(&format!(
-                    "users?$select={select}&$top={}&$expand=manager($select=id)",
+                    "users?$select={select}&$top={}{expand}",
                     self.page_size
                 ))
             }
-            Stage::Groups => {
-                client.url(&format!("groups/delta?$select={}", import::group_select()))
-            }
+            Stage::Groups => client.url(&format!("groups/delta?$select={}", self.group_select())),
         };
         Ok(Cursor {
             mode: ImportMode::Full,
@@ -356,6 +389,17 @@ impl GraphConnector {
         mut links: DeltaLinks,
     ) -> Result<Option<Cursor>, ConnectorError> {
         self.seen_groups.clear();
+        let extensions = if self.serves(USER) {
+            self.extensions().await?
+        } else {
+            Vec::new()
+        };
+        if links.select.as_deref() != Some(self.selection(&extensions).as_str()) {
+            tracing::info!(
+                "the rules now use other attributes than the last import read; reading everything again"
+            );
+            return Ok(None);
+        }
         // Role assignments have no delta query: compare them with the last import's.
         self.role_holders = self.read_role_holders().await?;
         if let Some(now) = &self.role_holders {
@@ -466,7 +510,7 @@ impl GraphConnector {
             cursor.stage = Stage::Groups;
             cursor.next = match (&cursor.mode, &cursor.links.groups) {
                 (ImportMode::Delta, Some(link)) => link.clone(),
-                _ => client.url(&format!("groups/delta?$select={}", import::group_select())),
+                _ => client.url(&format!("groups/delta?$select={}", self.group_select())),
             };
             page.next = Some(cursor.to_page_cursor());
             self.read_ahead(&client, &cursor);
@@ -513,7 +557,7 @@ impl GraphConnector {
                 let restarted = Cursor {
                     mode: ImportMode::Delta,
                     stage: Stage::Groups,
-                    next: client.url(&format!("groups/delta?$select={}", import::group_select())),
+                    next: client.url(&format!("groups/delta?$select={}", self.group_select())),
                     links: DeltaLinks {
                         groups: None,
                         ..cursor.links

@@ -44,6 +44,15 @@ impl AnyConnector {
         }
     }
 
+    /// Tells the connector which attributes the rules use, so that an import reads only
+    /// those (Graph's `$select`). Connectors that read whole records ignore it.
+    pub fn read_only(&mut self, attributes: Vec<AttributeName>) {
+        match self {
+            AnyConnector::Csv(_) => {}
+            AnyConnector::Graph(c) => c.read_only(attributes),
+        }
+    }
+
     pub async fn schema(&mut self) -> Result<Schema, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.schema().await,
@@ -108,6 +117,51 @@ impl AnyConnector {
             AnyConnector::Graph(c) => c.finish().await,
         }
     }
+}
+
+/// The attributes the rules read from or write to a connector: what inbound flows, joins
+/// and scopes read, what outbound flows write and outbound joins read, and the attribute a
+/// disable sets.
+pub fn attributes_in_use(
+    config: &config::Config,
+    connector: &model::ConnectorName,
+) -> Vec<AttributeName> {
+    let mut names: Vec<AttributeName> = Vec::new();
+    let mut add = |name: AttributeName| {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    };
+    for rule in config.inbound.iter().filter(|r| &r.connector == connector) {
+        let expressions = rule
+            .flows
+            .iter()
+            .map(|f| &f.expr)
+            .chain(rule.join.iter().map(|j| &j.expr))
+            .chain(rule.scope.iter());
+        for expression in expressions {
+            expression
+                .referenced_attributes()
+                .into_iter()
+                .for_each(&mut add);
+        }
+    }
+    for rule in config.outbound.iter().filter(|r| &r.connector == connector) {
+        rule.flows
+            .iter()
+            .map(|f| f.target.clone())
+            .for_each(&mut add);
+        for join in &rule.join {
+            join.expr
+                .referenced_attributes()
+                .into_iter()
+                .for_each(&mut add);
+        }
+        if let config::DeprovisionAction::Disable { attribute, .. } = &rule.deprovision {
+            add(attribute.clone());
+        }
+    }
+    names
 }
 
 /// The attributes of an existing object that its system only takes from elsewhere, and why:

@@ -150,7 +150,13 @@ impl<'a> Engine<'a> {
         let mut connectors = Vec::new();
         for config in &self.config.connectors {
             match AnyConnector::open(config, &base, self.config.is_target_only(&config.name)) {
-                Ok(c) => connectors.push((config.name.clone(), Some(c))),
+                Ok(mut c) => {
+                    c.read_only(crate::connectors::attributes_in_use(
+                        self.config,
+                        &config.name,
+                    ));
+                    connectors.push((config.name.clone(), Some(c)));
+                }
                 Err(e) => {
                     report.error(
                         Phase::Import,
