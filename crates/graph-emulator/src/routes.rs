@@ -228,6 +228,16 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         )
         .route("/v1.0/groups/{id}/members", get(group_members))
         .route("/v1.0/groups/{id}/members/$ref", post(add_member))
+        .route("/v1.0/groups/{id}/members/{cast}", get(group_members_cast))
+        .route("/v1.0/users/{id}/memberOf/{cast}", get(user_member_of_cast))
+        .route(
+            "/v1.0/users/{id}/transitiveMemberOf/{cast}",
+            get(user_transitive_member_of_cast),
+        )
+        .route(
+            "/v1.0/groups/{id}/transitiveMembers/{cast}",
+            get(group_transitive_members_cast),
+        )
         .route(
             "/v1.0/groups/{id}/members/{member}/$ref",
             delete(remove_member),
@@ -1474,6 +1484,121 @@ async fn group_members(
     }
     body["value"] = Value::Array(value);
     Ok(odata_json(StatusCode::OK, &body))
+}
+
+/// The type an OData cast segment names: `microsoft.graph.user` or the SDKs'
+/// `graph.user` alias (and the same for groups).
+fn cast_kind(cast: &str) -> Result<Kind, GraphError> {
+    let name = cast
+        .strip_prefix("microsoft.graph.")
+        .or_else(|| cast.strip_prefix("graph."));
+    match name {
+        Some("user") => Ok(Kind::User),
+        Some("group") => Ok(Kind::Group),
+        _ => Err(GraphError::odata_bad_request(format!(
+            "Resource not found for the segment '{cast}'."
+        ))),
+    }
+}
+
+/// A cast collection (`…/members/microsoft.graph.user`): only objects of that type,
+/// without `@odata.type` (the context names the type), paged by offset.
+fn cast_collection(
+    base: &Base,
+    path: &str,
+    kind: Kind,
+    objects: Vec<&DirObject>,
+    pairs: &[(String, String)],
+) -> AppResult {
+    let q = QueryOptions::parse(pairs)?;
+    if let Some(select) = &q.select {
+        check_select(kind, select)?;
+    }
+    let offset = match &q.skiptoken {
+        Some(t) => decode_token::<MembersToken>(t).ok_or_else(bad_skiptoken)?.o,
+        None => 0,
+    };
+    let of_kind: Vec<&DirObject> = objects.into_iter().filter(|o| o.kind == kind).collect();
+    let rest = of_kind.get(offset..).unwrap_or(&[]);
+    let limit = q.page_size();
+    let value: Vec<Value> = rest
+        .iter()
+        .take(limit)
+        .map(|o| Value::Object(o.render(q.select.as_deref())))
+        .collect();
+    let set = match kind {
+        Kind::User => "users",
+        Kind::Group => "groups",
+    };
+    let mut body = json!({"@odata.context": base.context(set)});
+    if rest.len() > limit {
+        let token = encode_token(&MembersToken { o: offset + limit });
+        body["@odata.nextLink"] = json!(link(base, path, pairs, ("$skiptoken", token)));
+    }
+    body["value"] = Value::Array(value);
+    Ok(odata_json(StatusCode::OK, &body))
+}
+
+async fn group_members_cast(
+    State(state): Shared,
+    base: Base,
+    Path((id, cast)): Path<(String, String)>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let kind = cast_kind(&cast)?;
+    let dir = state.directory();
+    let (members, _) = dir.members(&id, 0, usize::MAX)?;
+    cast_collection(
+        &base,
+        &format!("groups/{id}/members/{cast}"),
+        kind,
+        members,
+        &pairs,
+    )
+}
+
+async fn user_member_of_cast(
+    State(state): Shared,
+    base: Base,
+    Path((id, cast)): Path<(String, String)>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let kind = cast_kind(&cast)?;
+    let dir = state.directory();
+    let groups = dir.member_of(Kind::User, &id)?;
+    cast_collection(
+        &base,
+        &format!("users/{id}/memberOf/{cast}"),
+        kind,
+        groups,
+        &pairs,
+    )
+}
+
+async fn user_transitive_member_of_cast(
+    State(state): Shared,
+    base: Base,
+    Path((id, cast)): Path<(String, String)>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let kind = cast_kind(&cast)?;
+    let dir = state.directory();
+    let groups = dir.transitive_member_of(Kind::User, &id)?;
+    let path = format!("users/{id}/transitiveMemberOf/{cast}");
+    cast_collection(&base, &path, kind, groups, &pairs)
+}
+
+async fn group_transitive_members_cast(
+    State(state): Shared,
+    base: Base,
+    Path((id, cast)): Path<(String, String)>,
+    Query(pairs): Pairs,
+) -> AppResult {
+    let kind = cast_kind(&cast)?;
+    let dir = state.directory();
+    let members = dir.transitive_members(&id)?;
+    let path = format!("groups/{id}/transitiveMembers/{cast}");
+    cast_collection(&base, &path, kind, members, &pairs)
 }
 
 async fn add_member(State(state): Shared, Path(id): Path<String>, body: Bytes) -> AppResult {

@@ -163,9 +163,11 @@ async def add_member(client, info, group_id, user_id):
     # The member comes back typed: the SDK builds a User from @odata.type.
     expect(type(members.value[0]).__name__ == "User",
            f"member parsed as {type(members.value[0]).__name__}")
+    users_only = await client.groups.by_group_id(group_id).members.graph_user.get()
+    expect([u.id for u in users_only.value] == [user_id], "members/graph.user")
     member_of = await client.users.by_user_id(user_id).member_of.get()
     expect([g.id for g in member_of.value] == [group_id], "memberOf does not list the group")
-    return "members/$ref added the user; members and memberOf show it"
+    return "members/$ref added the user; members, members/graph.user and memberOf show it"
 
 
 async def delta_round_trip(client, user_id):
