@@ -146,6 +146,9 @@ async fn microsoft_graph_python_sdk_accepts_every_response() {
             .arg(SCRIPT)
             .arg(&info_path)
             .env("PYTHONDONTWRITEBYTECODE", "1")
+            // A proxy configured for PyPI must not capture the loopback emulator.
+            .env("NO_PROXY", "127.0.0.1,localhost,::1")
+            .env("no_proxy", "127.0.0.1,localhost,::1")
             .output()
             .expect("run fidelity.py")
     })
