@@ -17,6 +17,7 @@ use crate::roles::RoleAssignment;
 use crate::schema::{Schema, TypeMismatch};
 
 mod delta;
+mod domains;
 mod extension_values;
 mod licensing;
 mod roles;
@@ -410,7 +411,10 @@ pub struct Directory {
     member_log: Vec<MemberChange>,
     /// user id → manager id.
     managers: HashMap<String, String>,
+    /// Verified domains; the first is the initial `*.onmicrosoft.com` one.
     verified_domains: Vec<String>,
+    /// Domains added but not verified yet (no user can use them).
+    unverified_domains: Vec<String>,
     seq: u64,
     objects: Objects,
     order: HashMap<Kind, BTreeMap<u64, String>>,
@@ -430,6 +434,7 @@ impl Directory {
     pub fn new(verified_domains: Vec<String>) -> Self {
         Self {
             verified_domains,
+            unverified_domains: Vec::new(),
             seq: 0,
             objects: Objects::default(),
             order: HashMap::new(),

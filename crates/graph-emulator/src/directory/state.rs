@@ -40,6 +40,7 @@ impl Directory {
             "deletedUsers": self.deleted_users().iter().map(|o| Value::Object(o.props.to_map())).collect::<Vec<_>>(),
             "extensionProperties": self.extensions.iter().map(|e| e.to_json("idsync")).collect::<Vec<_>>(),
             "roleAssignments": self.role_assignments.iter().map(RoleAssignment::to_json).collect::<Vec<_>>(),
+            "domains": self.domains().iter().skip(1).map(|(d, v)| json!({"id": d, "isVerified": v})).collect::<Vec<_>>(),
         })
     }
 
@@ -71,6 +72,19 @@ impl Directory {
                 .collect()
         };
         let mut dir = Directory::new(verified_domains);
+        for domain in list("domains")? {
+            let name = domain
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("a domain without an id"))?;
+            if dir.has_domain(name) {
+                continue;
+            }
+            dir.add_domain(name)?;
+            if domain.get("isVerified") == Some(&Value::Bool(true)) {
+                dir.verify_domain(name)?;
+            }
+        }
         for e in list("extensionProperties")? {
             let extension =
                 ExtensionProperty::from_dump(&e).ok_or_else(|| bad("an extension property"))?;

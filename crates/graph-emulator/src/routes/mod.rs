@@ -28,6 +28,7 @@ mod applications;
 mod batch;
 mod deleted;
 mod delta;
+mod domains;
 mod groups;
 mod invitations;
 mod roles;
@@ -37,6 +38,7 @@ use applications::*;
 use batch::*;
 use deleted::*;
 use delta::*;
+use domains::*;
 use groups::*;
 use invitations::*;
 use roles::*;
@@ -236,7 +238,9 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
         .route("/v1.0/users/{id}/licenseDetails", get(user_license_details))
         .route("/v1.0/subscribedSkus", get(subscribed_skus))
         .route("/v1.0/organization", get(organization))
-        .route("/v1.0/domains", get(domains))
+        .route("/v1.0/domains", get(list_domains).post(add_domain))
+        .route("/v1.0/domains/{id}", get(get_domain).delete(delete_domain))
+        .route("/v1.0/domains/{id}/verify", post(verify_domain))
         .route("/v1.0/groups", get(list_groups).post(create_group))
         .route("/v1.0/groups/delta", get(groups_delta))
         .route("/v1.0/groups/microsoft.graph.delta()", get(groups_delta))

@@ -218,7 +218,17 @@ pub(super) async fn user_license_details(
 }
 
 pub(super) async fn organization(State(state): Shared, base: Base) -> AppResult {
-    let domain = &state.identity.initial_domain;
+    let verified: Vec<Value> = state
+        .directory()
+        .domains()
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, verified))| *verified)
+        .map(|(i, (name, _))| {
+            json!({"capabilities": if i == 0 { "Email, OfficeCommunicationsOnline" } else { "None" },
+                   "isDefault": i == 0, "isInitial": i == 0, "name": name, "type": "Managed"})
+        })
+        .collect();
     let org = json!({
         "id": state.identity.tenant_id,
         "deletedDateTime": null,
@@ -227,31 +237,11 @@ pub(super) async fn organization(State(state): Shared, base: Base) -> AppResult 
         "preferredLanguage": "en",
         "tenantType": "AAD",
         "onPremisesSyncEnabled": null,
-        "verifiedDomains": [{
-            "capabilities": "Email, OfficeCommunicationsOnline",
-            "isDefault": true, "isInitial": true, "name": domain, "type": "Managed"
-        }],
+        "verifiedDomains": verified,
     });
     Ok(odata_json(
         StatusCode::OK,
         &json!({"@odata.context": base.context("organization"), "value": [org]}),
-    ))
-}
-
-pub(super) async fn domains(State(state): Shared, base: Base) -> AppResult {
-    let domain = json!({
-        "authenticationType": "Managed",
-        "id": state.identity.initial_domain,
-        "isAdminManaged": true,
-        "isDefault": true,
-        "isInitial": true,
-        "isRoot": true,
-        "isVerified": true,
-        "supportedServices": ["Email", "OfficeCommunicationsOnline"],
-    });
-    Ok(odata_json(
-        StatusCode::OK,
-        &json!({"@odata.context": base.context("domains"), "value": [domain]}),
     ))
 }
 
