@@ -190,6 +190,22 @@ const ON_PREMISES_MASTERED: &[&str] = &[
     "userPrincipalName",
 ];
 
+/// What an on-premises directory masters on a synced group: its names and its members.
+const GROUP_ON_PREMISES_MASTERED: &[&str] = &[
+    "description",
+    "displayName",
+    "mail",
+    "mailEnabled",
+    "mailNickname",
+    "securityEnabled",
+];
+
+fn on_premises_mastered() -> GraphError {
+    GraphError::bad_request(
+        "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.",
+    )
+}
+
 /// Graph accepts at most this many `members@odata.bind` / `owners@odata.bind` per request.
 pub const MAX_BINDS_PER_REQUEST: usize = 20;
 
@@ -723,6 +739,70 @@ impl Directory {
         Ok(self.insert(Kind::User, id, props, password))
     }
 
+    /// Adds a group as directory synchronization would (`onPremisesSyncEnabled`,
+    /// `onPremisesSecurityIdentifier`… allowed), with `members` given as a list of ids.
+    /// A synced group's membership and names are then read-only through Graph.
+    pub fn seed_group(
+        &mut self,
+        mut body: Map<String, Value>,
+        id: String,
+        security_identifier: String,
+        now: Timestamp,
+    ) -> Result<&DirObject, GraphError> {
+        let members: Vec<String> = match body.remove("members") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(ids)) => ids
+                .iter()
+                .map(|m| {
+                    m.as_str().map(str::to_lowercase).ok_or_else(|| {
+                        GraphError::odata_bad_request("'members' must hold object ids.")
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(GraphError::odata_bad_request(
+                    "'members' must hold object ids.",
+                ));
+            }
+        };
+        check_payload(Kind::Group, &body, &["id"])?;
+        self.check_extension_values(Kind::Group, &body)?;
+        if body.get("displayName").is_none_or(Value::is_null) {
+            return Err(GraphError::invalid_property_value("displayName", "Group"));
+        }
+        if let Some(missing) = members.iter().find(|m| !self.objects.contains_key(m)) {
+            return Err(GraphError::not_found(missing));
+        }
+        let mut props = Props::default();
+        for p in GROUP_DEFAULT_PROPERTIES {
+            props.insert(p, Value::Null);
+        }
+        for list in [
+            "groupTypes",
+            "proxyAddresses",
+            "resourceBehaviorOptions",
+            "resourceProvisioningOptions",
+        ] {
+            props.insert(list, json!([]));
+        }
+        props.insert("mailEnabled", json!(false));
+        props.insert("securityEnabled", json!(true));
+        for (key, value) in body {
+            props.insert(&key, value);
+        }
+        props.insert("id", json!(id));
+        props.insert("createdDateTime", json!(graph_datetime(now)));
+        props.insert("securityIdentifier", json!(security_identifier));
+        let seq = self
+            .insert(Kind::Group, id.clone(), props, None)
+            .created_seq;
+        for m in &members {
+            self.log_member(&id, m, seq, true);
+        }
+        self.members.insert(id.clone(), members);
+        Ok(&self.objects[&id])
+    }
+
     /// Finds a live object of `kind` by id, or a user by userPrincipalName.
     pub fn get(&self, kind: Kind, key: &str) -> Result<&DirObject, GraphError> {
         let id = self
@@ -1132,6 +1212,14 @@ impl Directory {
                 "A maximum of {MAX_BINDS_PER_REQUEST} relationships can be added in a single request."
             )));
         }
+        if (!members.is_empty()
+            || patch
+                .keys()
+                .any(|k| GROUP_ON_PREMISES_MASTERED.contains(&k.as_str())))
+            && self.is_synced(&id)
+        {
+            return Err(on_premises_mastered());
+        }
         check_payload(Kind::Group, &patch, GROUP_READ_ONLY)?;
         self.check_extension_values(Kind::Group, &patch)?;
         if patch.get("displayName").is_some_and(Value::is_null) {
@@ -1175,6 +1263,7 @@ impl Directory {
     /// `POST /groups/{id}/members/$ref`.
     pub fn add_member(&mut self, group: &str, member: &str) -> Result<(), GraphError> {
         let group_id = self.get(Kind::Group, group)?.id.clone();
+        self.refuse_if_synced(&group_id)?;
         let member_id = member.to_lowercase();
         if !self.objects.contains_key(&member_id) {
             return Err(GraphError::not_found(member));
@@ -1196,6 +1285,7 @@ impl Directory {
     /// `DELETE /groups/{id}/members/{memberId}/$ref`.
     pub fn remove_member(&mut self, group: &str, member: &str) -> Result<(), GraphError> {
         let group_id = self.get(Kind::Group, group)?.id.clone();
+        self.refuse_if_synced(&group_id)?;
         let member_id = member.to_lowercase();
         let list = self.members.entry(group_id.clone()).or_default();
         let Some(pos) = list.iter().position(|m| *m == member_id) else {
@@ -1213,6 +1303,19 @@ impl Directory {
             g.touch("members", seq);
         }
         self.membership_changed(&group_id, &member_id);
+        Ok(())
+    }
+
+    fn is_synced(&self, id: &str) -> bool {
+        self.objects
+            .get(id)
+            .is_some_and(|o| o.props.get("onPremisesSyncEnabled") == Some(&Value::Bool(true)))
+    }
+
+    fn refuse_if_synced(&self, group_id: &str) -> Result<(), GraphError> {
+        if self.is_synced(group_id) {
+            return Err(on_premises_mastered());
+        }
         Ok(())
     }
 
@@ -1320,6 +1423,31 @@ impl Directory {
             json!([{"signInType": "userPrincipalName", "issuer": initial, "issuerAssignedId": upn}]),
         );
         Ok(self.insert(Kind::User, id, props, None))
+    }
+
+    /// The guest accepts its invitation (outside Graph: the emulator has no redemption
+    /// page). Only an invited user still pending can.
+    pub fn redeem_invitation(
+        &mut self,
+        user: &str,
+        now: Timestamp,
+    ) -> Result<&DirObject, GraphError> {
+        let guest = self.get(Kind::User, user)?;
+        let id = guest.id.clone();
+        if guest.props.get("externalUserState").and_then(Value::as_str) != Some("PendingAcceptance")
+        {
+            return Err(GraphError::bad_request(format!(
+                "User {id} has no pending invitation."
+            )));
+        }
+        let mut patch = Map::new();
+        patch.insert("externalUserState".to_owned(), json!("Accepted"));
+        patch.insert(
+            "externalUserStateChangeDateTime".to_owned(),
+            json!(graph_datetime(now)),
+        );
+        self.apply_patch(&id, patch);
+        Ok(&self.objects[&id])
     }
 
     /// One page of a group's direct members, after position `after`.

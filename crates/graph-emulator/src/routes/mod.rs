@@ -165,6 +165,11 @@ pub fn inspection_routes() -> Router<Arc<AppState>> {
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/state", get(dump_state).post(load_state))
         .route("/_emulator/users", post(seed_user))
+        .route("/_emulator/groups", post(seed_group))
+        .route(
+            "/_emulator/invitations/{user}/redeem",
+            post(redeem_invitation),
+        )
 }
 
 async fn reset(State(state): Shared) -> Response {
@@ -187,6 +192,31 @@ async fn seed_user(State(state): Shared, body: Bytes) -> AppResult {
     Ok(odata_json(
         StatusCode::CREATED,
         &Value::Object(user.props.to_map()),
+    ))
+}
+
+/// Adds a group the way directory synchronization would (`members` as a list of ids).
+async fn seed_group(State(state): Shared, body: Bytes) -> AppResult {
+    let body = parse_object(&body)?;
+    let id = state.ids.guid();
+    let sid = security_identifier(&id);
+    let now = state.clock.now();
+    let mut dir = state.directory();
+    let group = dir.seed_group(body, id, sid, now)?;
+    Ok(odata_json(
+        StatusCode::CREATED,
+        &Value::Object(group.props.to_map()),
+    ))
+}
+
+/// Plays the guest's part of an invitation: `externalUserState` becomes `Accepted`.
+async fn redeem_invitation(State(state): Shared, Path(user): Path<String>) -> AppResult {
+    let now = state.clock.now();
+    let mut dir = state.directory();
+    let guest = dir.redeem_invitation(&user, now)?;
+    Ok(odata_json(
+        StatusCode::OK,
+        &Value::Object(guest.props.to_map()),
     ))
 }
 
