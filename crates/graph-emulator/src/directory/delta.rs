@@ -3,6 +3,31 @@
 use super::*;
 
 impl Directory {
+    /// `manager@delta` of a user: the manager set, or (`present: false`) the one removed,
+    /// by the last change in the round's window; outside that, the current manager.
+    pub fn manager_delta(&self, user: &str, cursor: DeltaCursor) -> Option<MemberDelta> {
+        let last_change = (!cursor.initial)
+            .then(|| {
+                self.manager_log
+                    .iter()
+                    .rev()
+                    .find(|(u, _, seq, _)| u == user && *seq > cursor.since && *seq <= cursor.upto)
+            })
+            .flatten();
+        match last_change {
+            Some((_, manager, _, false)) => Some(MemberDelta {
+                id: manager.clone(),
+                kind: Kind::User,
+                present: false,
+            }),
+            _ => self.managers.get(user).map(|m| MemberDelta {
+                id: m.clone(),
+                kind: self.objects.get(m).map_or(Kind::User, |o| o.kind),
+                present: true,
+            }),
+        }
+    }
+
     /// One page of a delta round over objects of `kind`. Only changes to the selected
     /// properties make an object appear, as the delta documentation says.
     pub fn delta(

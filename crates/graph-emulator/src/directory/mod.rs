@@ -427,6 +427,8 @@ pub struct Directory {
     member_log: Vec<MemberChange>,
     /// user id → manager id.
     managers: HashMap<String, String>,
+    /// Manager changes (user, manager, seq, set or removed), kept for `manager@delta`.
+    manager_log: Vec<(String, String, u64, bool)>,
     /// Verified domains; the first is the initial `*.onmicrosoft.com` one.
     verified_domains: Vec<String>,
     /// Domains added but not verified yet (no user can use them).
@@ -464,6 +466,7 @@ impl Directory {
             tombstones: Vec::new(),
             member_log: Vec::new(),
             managers: HashMap::new(),
+            manager_log: Vec::new(),
         }
     }
 
@@ -477,8 +480,10 @@ impl Directory {
         if self.managers.get(&user_id) == Some(&manager_id) {
             return Ok(());
         }
-        self.managers.insert(user_id.clone(), manager_id);
+        self.managers.insert(user_id.clone(), manager_id.clone());
         let seq = self.bump();
+        self.manager_log
+            .push((user_id.clone(), manager_id, seq, true));
         if let Some(u) = self.objects.get_mut(&user_id) {
             u.touch("manager", seq);
         }
@@ -497,10 +502,11 @@ impl Directory {
     /// `DELETE /users/{id}/manager/$ref`.
     pub fn remove_manager(&mut self, user: &str) -> Result<(), GraphError> {
         let user_id = self.get(Kind::User, user)?.id.clone();
-        if self.managers.remove(&user_id).is_none() {
+        let Some(former) = self.managers.remove(&user_id) else {
             return Err(GraphError::not_found("manager"));
-        }
+        };
         let seq = self.bump();
+        self.manager_log.push((user_id.clone(), former, seq, false));
         if let Some(u) = self.objects.get_mut(&user_id) {
             u.touch("manager", seq);
         }
@@ -1005,6 +1011,8 @@ impl Directory {
             .collect();
         for report in reports {
             self.managers.remove(&report);
+            self.manager_log
+                .push((report.clone(), id.clone(), seq, false));
             if let Some(u) = self.objects.get_mut(&report) {
                 u.touch("manager", seq);
             }

@@ -337,6 +337,16 @@ pub(super) fn render_delta_object(
         props = Some(changed);
     }
     let mut map = object.render(props.as_deref());
+    if object.kind == Kind::User
+        && select.is_some_and(|s| s.iter().any(|p| p == "manager"))
+        && let Some(m) = dir.manager_delta(&object.id, cursor)
+    {
+        let mut entry = json!({"@odata.type": m.kind.odata_type(), "id": m.id});
+        if !m.present {
+            entry["@removed"] = json!({"reason": "deleted"});
+        }
+        map.insert("manager@delta".to_owned(), json!([entry]));
+    }
     let with_members = view.members || select.is_none_or(|s| s.iter().any(|p| p == "members"));
     let mut rest = None;
     if object.kind == Kind::Group && with_members {
