@@ -100,6 +100,7 @@ impl Directory {
                 managers.push((id.clone(), m));
             }
             let password = take_password(&mut user);
+            dir.check_dumped(Kind::User, &user)?;
             dir.insert(Kind::User, id, Props::from(user), password);
         }
         let mut memberships = Vec::new();
@@ -110,6 +111,7 @@ impl Directory {
                 ids(group.remove("members")),
                 ids(group.remove("owners")),
             ));
+            dir.check_dumped(Kind::Group, &group)?;
             dir.insert(Kind::Group, id, Props::from(group), None);
         }
         for (group, members, owners) in memberships {
@@ -136,6 +138,7 @@ impl Directory {
         for mut user in list("deletedUsers")? {
             let id = object_id(&user).ok_or_else(|| bad("a deleted user without an id"))?;
             let password = take_password(&mut user);
+            dir.check_dumped(Kind::User, &user)?;
             let props = Props::from(user);
             if let Some(upn) = props.get("userPrincipalName").and_then(Value::as_str) {
                 dir.upn_index.insert(upn.to_lowercase(), id.clone());
@@ -163,6 +166,13 @@ impl Directory {
             )?;
         }
         Ok(dir)
+    }
+
+    /// A dumped object holds only schema properties (read-only ones included) and
+    /// registered extensions, with the right types.
+    fn check_dumped(&self, kind: Kind, object: &Map<String, Value>) -> Result<(), GraphError> {
+        check_payload(kind, object, &[])?;
+        self.check_extension_values(kind, object)
     }
 }
 

@@ -158,3 +158,20 @@ async fn state_round_trips_through_dump_and_load() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_state_with_unknown_properties_is_refused() {
+    let g = start().await;
+    let base = g.emulator.login_url().to_owned();
+    let junk = serde_json::json!({"users": [{"id": "1", "displayName": "x",
+        "userPrincipalName": "x@contoso.onmicrosoft.com", "favouriteColour": "blue"}]});
+    let response = g
+        .http
+        .post(format!("{base}/_emulator/state"))
+        .json(&junk)
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = crate::support::error_code(response, StatusCode::BAD_REQUEST).await;
+    assert_eq!(code, "BadRequest");
+}
