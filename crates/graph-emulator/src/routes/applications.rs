@@ -131,3 +131,49 @@ pub(super) async fn delete_extension_property(
     state.directory().unregister_extension(&ext)?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
+
+/// The application named by its alternate key, `applications(appId='…')`, as Microsoft's
+/// SDKs address it (`applications_with_app_id`). Any other single segment is unknown.
+fn by_app_id(state: &AppState, segment: &str) -> Result<String, GraphError> {
+    let app_id = segment
+        .strip_prefix("applications(appId='")
+        .and_then(|rest| rest.strip_suffix("')"))
+        .ok_or_else(|| {
+            GraphError::odata_bad_request(format!(
+                "Resource not found for the segment '{segment}'."
+            ))
+        })?;
+    if app_id.eq_ignore_ascii_case(&state.identity.client_id) {
+        Ok(application_object_id(state))
+    } else {
+        Err(GraphError::not_found(app_id))
+    }
+}
+
+pub(super) async fn application_by_app_id(
+    State(state): Shared,
+    base: Base,
+    method: Method,
+    Path(segment): Path<String>,
+) -> AppResult {
+    let id = by_app_id(&state, &segment)?;
+    if method != Method::GET {
+        return Err(method_not_allowed().await);
+    }
+    get_application(State(state), base, Path(id)).await
+}
+
+pub(super) async fn extension_properties_by_app_id(
+    State(state): Shared,
+    base: Base,
+    method: Method,
+    Path(segment): Path<String>,
+    body: Bytes,
+) -> AppResult {
+    let id = by_app_id(&state, &segment)?;
+    match method {
+        Method::GET => list_extension_properties(State(state), base, Path(id)).await,
+        Method::POST => create_extension_property(State(state), base, Path(id), body).await,
+        _ => Err(method_not_allowed().await),
+    }
+}

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::{Extension, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -337,6 +337,12 @@ pub fn graph_routes() -> Router<Arc<AppState>> {
             delete(remove_directory_role_member),
         )
         .route("/v1.0/applications", get(list_applications))
+        // `applications(appId='…')`; any other single segment gets the unknown-segment 400.
+        .route("/v1.0/{segment}", any(application_by_app_id))
+        .route(
+            "/v1.0/{segment}/extensionProperties",
+            any(extension_properties_by_app_id),
+        )
         .route("/v1.0/applications/{id}", get(get_application))
         .route(
             "/v1.0/applications/{id}/extensionProperties",

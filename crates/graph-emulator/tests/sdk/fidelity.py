@@ -234,6 +234,8 @@ async def invite_guest(client):
 async def extension_property(client, user_id):
     apps = await client.applications.get()
     app = apps.value[0]
+    by_app_id = await client.applications_with_app_id(app.app_id).get()
+    expect(by_app_id.id == app.id, "applications(appId=...) is another application")
     created = await client.applications.by_application_id(app.id).extension_properties.post(
         ExtensionProperty(name="costCenter", data_type="String", target_objects=["User"]))
     name = created.name
@@ -241,7 +243,7 @@ async def extension_property(client, user_id):
     await client.users.by_user_id(user_id).patch(User(additional_data={name: "CC-7"}))
     user = await client.users.by_user_id(user_id).get(request_configuration=select("id", name))
     expect(user.additional_data.get(name) == "CC-7", f"additional data {user.additional_data}")
-    return f"{name} written by PATCH and read back with $select"
+    return f"{name} written by PATCH and read back with $select (app also by appId)"
 
 
 async def role_assignment(client, user_id):
