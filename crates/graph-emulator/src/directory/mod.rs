@@ -427,6 +427,8 @@ pub struct Directory {
     member_log: Vec<MemberChange>,
     /// user id → manager id.
     managers: HashMap<String, String>,
+    /// The groups a soft-deleted user was a direct member of, given back on restore.
+    deleted_memberships: HashMap<String, Vec<String>>,
     /// Manager changes (user, manager, seq, set or removed), kept for `manager@delta`.
     manager_log: Vec<(String, String, u64, bool)>,
     /// Verified domains; the first is the initial `*.onmicrosoft.com` one.
@@ -467,6 +469,7 @@ impl Directory {
             member_log: Vec::new(),
             managers: HashMap::new(),
             manager_log: Vec::new(),
+            deleted_memberships: HashMap::new(),
         }
     }
 
@@ -1001,6 +1004,15 @@ impl Directory {
         object
             .props
             .insert("deletedDateTime", json!(graph_datetime(now)));
+        let groups: Vec<String> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.contains(&id))
+            .map(|(g, _)| g.clone())
+            .collect();
+        if !groups.is_empty() {
+            self.deleted_memberships.insert(id.clone(), groups);
+        }
         self.leave_all_groups(&id, seq);
         // The deleted user's reports lose their manager.
         let reports: Vec<String> = self
@@ -1047,8 +1059,8 @@ impl Directory {
             .ok_or_else(|| GraphError::not_found(id))
     }
 
-    /// `POST /directory/deletedItems/{id}/restore`: the object comes back with its id and
-    /// properties (not its group memberships), and delta reports it again.
+    /// `POST /directory/deletedItems/{id}/restore`: the object comes back with its id,
+    /// properties and group memberships, and delta reports it again.
     pub fn restore(&mut self, id: &str) -> Result<&DirObject, GraphError> {
         let key = id.to_lowercase();
         let Some(mut object) = self.deleted.remove(&key) else {
@@ -1064,7 +1076,25 @@ impl Directory {
             .entry(object.kind)
             .or_default()
             .insert(object.created_seq, key.clone());
-        Ok(self.objects.insert(key, object))
+        self.objects.insert(key.clone(), object);
+        // Soft deletion keeps the user's memberships; restoring gives back those in
+        // groups that still exist.
+        for group in self.deleted_memberships.remove(&key).unwrap_or_default() {
+            if !self.objects.contains_key(&group) {
+                continue;
+            }
+            let list = self.members.entry(group.clone()).or_default();
+            if list.contains(&key) {
+                continue;
+            }
+            list.push(key.clone());
+            self.log_member(&group, &key, seq, true);
+            if let Some(g) = self.objects.get_mut(&group) {
+                g.touch("members", seq);
+            }
+            self.membership_changed(&group, &key);
+        }
+        Ok(&self.objects[&key])
     }
 
     /// `DELETE /directory/deletedItems/{id}`: gone for good, its names free again, and
@@ -1074,6 +1104,7 @@ impl Directory {
         let Some(object) = self.deleted.remove(&key) else {
             return Err(GraphError::not_found(id));
         };
+        self.deleted_memberships.remove(&key);
         if let Some(upn) = object
             .props
             .get("userPrincipalName")

@@ -37,7 +37,16 @@ impl Directory {
         json!({
             "users": collect(Kind::User),
             "groups": collect(Kind::Group),
-            "deletedUsers": self.deleted_users().iter().map(|o| Value::Object(o.props.to_map())).collect::<Vec<_>>(),
+            "deletedUsers": self.deleted_users().iter().map(|o| {
+                let mut props = o.props.to_map();
+                if let Some(password) = &o.password {
+                    props.insert("passwordProfile".to_owned(), json!({"password": password}));
+                }
+                if let Some(groups) = self.deleted_memberships.get(&o.id) {
+                    props.insert("memberOf".to_owned(), json!(groups));
+                }
+                Value::Object(props)
+            }).collect::<Vec<_>>(),
             "extensionProperties": self.extensions.iter().map(|e| e.to_json("idsync")).collect::<Vec<_>>(),
             "roleAssignments": self.role_assignments.iter().map(RoleAssignment::to_json).collect::<Vec<_>>(),
             "domains": self.domains().iter().skip(1).map(|(d, v)| json!({"id": d, "isVerified": v})).collect::<Vec<_>>(),
@@ -137,6 +146,10 @@ impl Directory {
         }
         for mut user in list("deletedUsers")? {
             let id = object_id(&user).ok_or_else(|| bad("a deleted user without an id"))?;
+            let groups = ids(user.remove("memberOf"));
+            if !groups.is_empty() {
+                dir.deleted_memberships.insert(id.clone(), groups);
+            }
             let password = take_password(&mut user);
             dir.check_dumped(Kind::User, &user)?;
             let props = Props::from(user);
