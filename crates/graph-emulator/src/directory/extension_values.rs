@@ -79,4 +79,34 @@ impl Directory {
         }
         Ok(())
     }
+
+    /// "Only 100 extension values, across all types and all applications, can be written
+    /// to any single Microsoft Entra resource": counts the values the object would hold
+    /// after the write (`current` is the object for a PATCH).
+    pub(super) fn check_extension_limit(
+        &self,
+        current: Option<&DirObject>,
+        body: &Map<String, Value>,
+    ) -> Result<(), GraphError> {
+        let kept = current.map_or(0, |o| {
+            o.props
+                .iter()
+                .filter(|(k, v)| k.starts_with(EXTENSION_PREFIX) && !v.is_null())
+                .filter(|(k, _)| !body.contains_key(*k))
+                .count()
+        });
+        let written = body
+            .iter()
+            .filter(|(k, v)| k.starts_with(EXTENSION_PREFIX) && !v.is_null())
+            .count();
+        if kept + written > MAX_EXTENSION_VALUES {
+            return Err(GraphError::bad_request(format!(
+                "An object can hold at most {MAX_EXTENSION_VALUES} extension values."
+            )));
+        }
+        Ok(())
+    }
 }
+
+/// The documented limit of extension values on one object.
+pub(super) const MAX_EXTENSION_VALUES: usize = 100;

@@ -602,6 +602,7 @@ impl Directory {
     ) -> Result<&DirObject, GraphError> {
         check_payload(Kind::User, &body, USER_READ_ONLY)?;
         self.check_extension_values(Kind::User, &body)?;
+        self.check_extension_limit(None, &body)?;
         for required in [
             "accountEnabled",
             "displayName",
@@ -919,6 +920,7 @@ impl Directory {
         let synced = user.props.get("onPremisesSyncEnabled") == Some(&Value::Bool(true));
         check_payload(Kind::User, &patch, USER_READ_ONLY)?;
         self.check_extension_values(Kind::User, &patch)?;
+        self.check_extension_limit(Some(user), &patch)?;
         if synced
             && patch
                 .keys()
@@ -1170,6 +1172,7 @@ impl Directory {
         }
         check_payload(Kind::Group, &body, GROUP_READ_ONLY)?;
         self.check_extension_values(Kind::Group, &body)?;
+        self.check_extension_limit(None, &body)?;
         for required in [
             "displayName",
             "mailEnabled",
@@ -1261,6 +1264,7 @@ impl Directory {
         }
         check_payload(Kind::Group, &patch, GROUP_READ_ONLY)?;
         self.check_extension_values(Kind::Group, &patch)?;
+        self.check_extension_limit(self.objects.get(&id), &patch)?;
         if patch.get("displayName").is_some_and(Value::is_null) {
             return Err(GraphError::invalid_property_value("displayName", "Group"));
         }
@@ -1803,6 +1807,34 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(d.delta(Kind::User, cursor, None, 10).entries.len(), 1);
+    }
+
+    #[test]
+    fn an_object_holds_at_most_100_extension_values() {
+        use crate::extensions::{DataType, ExtensionProperty};
+        let mut d = dir();
+        let name = |i: usize| format!("extension_00_x{i}");
+        for i in 0..=100 {
+            d.register_extension(ExtensionProperty {
+                id: format!("e{i}"),
+                name: name(i),
+                data_type: DataType::String,
+                is_multi_valued: false,
+                target_objects: vec!["User".to_owned()],
+            })
+            .unwrap();
+        }
+        let mut body = user_body("many");
+        for i in 0..100 {
+            body.insert(name(i), json!("v"));
+        }
+        d.create_user(body, "u1".into(), now()).unwrap();
+        let mut one_more = Map::new();
+        one_more.insert(name(100), json!("v"));
+        assert!(d.update_user("u1", one_more.clone()).is_err());
+        // Clearing one makes room for another.
+        one_more.insert(name(0), Value::Null);
+        d.update_user("u1", one_more).unwrap();
     }
 
     #[test]
