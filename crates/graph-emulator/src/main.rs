@@ -47,6 +47,9 @@ struct Args {
     /// visible to reads (0: off).
     #[arg(long, default_value_t = 0)]
     eventual_consistency_ms: u64,
+    /// A verified domain besides the initial one (repeatable), e.g. `--domain contoso.com`.
+    #[arg(long = "domain")]
+    domains: Vec<String>,
     /// Tenant size for the resource-unit quota: small, medium or large (default: from
     /// the user count).
     #[arg(long)]
@@ -86,6 +89,7 @@ async fn main() -> anyhow::Result<()> {
         time_scale: args.time_scale,
         seed: args.seed,
         tenant_size: args.tenant_size,
+        verified_domains: args.domains.clone(),
         eventual_consistency: std::time::Duration::from_millis(args.eventual_consistency_ms),
         ..EmulatorOptions::default()
     };

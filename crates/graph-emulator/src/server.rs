@@ -43,8 +43,11 @@ pub struct EmulatorOptions {
     /// Seed for ids and credentials; `None` differs per run.
     pub seed: Option<u64>,
     pub throttle: ThrottleLimits,
-    /// The tenant's initial domain, the one verified domain so far.
+    /// The tenant's initial domain.
     pub initial_domain: String,
+    /// More verified domains the tenant starts with (for userPrincipalNames such as
+    /// `someone@contoso.com`); more can be added through `POST /domains`.
+    pub verified_domains: Vec<String>,
     pub clock: Arc<dyn Clock>,
     /// Fraction (0.0–1.0) of authenticated Graph calls that fail with 503 or 504.
     pub fault_rate: f64,
@@ -72,6 +75,7 @@ impl Default for EmulatorOptions {
             seed: None,
             throttle: ThrottleLimits::default(),
             initial_domain: "contoso.onmicrosoft.com".to_owned(),
+            verified_domains: Vec::new(),
             clock: Arc::new(SystemClock),
             fault_rate: 0.0,
             latency: std::time::Duration::ZERO,
@@ -129,7 +133,8 @@ pub struct AppState {
     throttle: Mutex<Throttle>,
     limits: ThrottleLimits,
     time_scale: f64,
-    initial_domain: String,
+    /// The initial domain and the configured verified ones, which a reset keeps.
+    domains: Vec<String>,
     stats: Mutex<Stats>,
     fault_rate: f64,
     latency: std::time::Duration,
@@ -176,12 +181,12 @@ impl AppState {
                 .collect(),
         };
         Self {
-            directory: Mutex::new(Directory::new(vec![options.initial_domain.clone()])),
+            directory: Mutex::new(Directory::new(configured_domains(options))),
             tokens: Mutex::new(TokenStore::default()),
             throttle: Mutex::new(Throttle::new(options.throttle.clone(), options.time_scale)),
             limits: options.throttle.clone(),
             time_scale: options.time_scale,
-            initial_domain: options.initial_domain.clone(),
+            domains: configured_domains(options),
             stats: Mutex::new(Stats::default()),
             fault_rate: options.fault_rate.clamp(0.0, 1.0),
             latency: options.latency,
@@ -298,17 +303,28 @@ impl AppState {
 
     /// Replaces the directory with a dumped state (all or nothing).
     pub fn load_state(&self, state: &serde_json::Value) -> Result<(), GraphError> {
-        let loaded = Directory::load(vec![self.initial_domain.clone()], state)?;
+        let loaded = Directory::load(self.domains.clone(), state)?;
         *self.directory() = loaded;
         Ok(())
     }
 
     /// Empties the directory and refills the throttling buckets; credentials stay.
     pub fn reset(&self) {
-        *self.directory() = Directory::new(vec![self.initial_domain.clone()]);
+        *self.directory() = Directory::new(self.domains.clone());
         *self.throttle() = Throttle::new(self.limits.clone(), self.time_scale);
         *self.stats() = Stats::default();
     }
+}
+
+/// The initial domain first, then the configured verified ones.
+fn configured_domains(options: &EmulatorOptions) -> Vec<String> {
+    let mut domains = vec![options.initial_domain.to_lowercase()];
+    for d in &options.verified_domains {
+        if !domains.iter().any(|x| x.eq_ignore_ascii_case(d)) {
+            domains.push(d.to_lowercase());
+        }
+    }
+    domains
 }
 
 /// A secret shaped like Entra's (40 characters with a `~` after the first three).

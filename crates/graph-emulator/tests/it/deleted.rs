@@ -60,3 +60,51 @@ async fn deleted_users_can_be_listed_restored_and_purged() {
         StatusCode::CREATED
     );
 }
+
+#[tokio::test]
+async fn a_restored_user_gets_its_group_memberships_back() {
+    let g = crate::support::start().await;
+    let user = g.create_user("comeback").await;
+    let kept = g.create_group("kept").await;
+    let dropped = g.create_group("dropped").await;
+    for group in [&kept, &dropped] {
+        g.post(
+            &format!("groups/{group}/members/$ref"),
+            serde_json::json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{user}")}),
+        )
+        .await;
+    }
+    assert_eq!(
+        g.delete(&format!("users/{user}")).await.status(),
+        reqwest::StatusCode::NO_CONTENT
+    );
+    let members: Value = g
+        .get(&format!("groups/{kept}/members"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members["value"], serde_json::json!([]));
+    // A group deleted meanwhile is not given back.
+    g.delete(&format!("groups/{dropped}")).await;
+    let restored = g
+        .post(
+            &format!("directory/deletedItems/{user}/restore"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(restored.status(), reqwest::StatusCode::OK);
+    let member_of: Value = g
+        .get(&format!("users/{user}/memberOf"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let groups: Vec<&str> = member_of["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, [kept.as_str()]);
+}

@@ -289,3 +289,53 @@ async fn group_delta_with_select_and_expand_members() {
     .await;
     assert_eq!(code, "Request_UnsupportedQuery");
 }
+
+#[tokio::test]
+async fn manager_delta_tracks_the_manager_when_selected() {
+    let g = crate::support::start().await;
+    let boss = g.create_user("mboss").await;
+    let worker = g.create_user("mworker").await;
+    let set_manager = |manager: String| {
+        let g = &g;
+        let worker = worker.clone();
+        async move {
+            g.send(
+                reqwest::Method::PUT,
+                &format!("users/{worker}/manager/$ref"),
+                Some(serde_json::json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/users/{manager}")})),
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(
+        set_manager(boss.clone()).await,
+        reqwest::StatusCode::NO_CONTENT
+    );
+    let (initial, link, _) =
+        follow(&g, &g.url("users/delta?$select=displayName,manager"), None).await;
+    let entry = initial.iter().find(|u| u["id"] == worker.as_str()).unwrap();
+    assert_eq!(entry["manager@delta"][0]["id"], boss.as_str());
+    assert!(
+        initial
+            .iter()
+            .find(|u| u["id"] == boss.as_str())
+            .unwrap()
+            .get("manager@delta")
+            .is_none()
+    );
+
+    assert_eq!(
+        g.delete(&format!("users/{worker}/manager/$ref"))
+            .await
+            .status(),
+        reqwest::StatusCode::NO_CONTENT
+    );
+    let (changes, _, _) = follow(&g, &link, None).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["manager@delta"][0]["id"], boss.as_str());
+    assert_eq!(
+        changes[0]["manager@delta"][0]["@removed"]["reason"],
+        "deleted"
+    );
+}

@@ -98,3 +98,39 @@ async fn extension_values_are_written_selected_and_filtered() {
     .await;
     assert_eq!(code, "Request_BadRequest");
 }
+
+#[tokio::test]
+async fn the_application_is_also_addressed_by_app_id() {
+    let g = start().await;
+    let app_id = g.emulator.info.client_id.clone();
+    let app: Value = g
+        .get(&format!("applications(appId='{app_id}')"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(app["appId"], app_id.as_str());
+    let created = g
+        .post(
+            &format!("applications(appId='{app_id}')/extensionProperties"),
+            json!({"name": "badge", "dataType": "String", "targetObjects": ["User"]}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let (code, _) = error_code(
+        g.get("applications(appId='00000000-0000-0000-0000-000000000000')")
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(code, "Request_ResourceNotFound");
+    // Other single segments are still unknown.
+    let (code, body) = error_code(g.get("nonsense").await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(code, "BadRequest");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'nonsense'")
+    );
+}

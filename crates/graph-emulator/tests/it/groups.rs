@@ -138,3 +138,54 @@ async fn members_odata_bind_is_all_or_nothing() {
         "b must not have been added"
     );
 }
+
+#[tokio::test]
+async fn a_synced_group_refuses_membership_and_name_changes() {
+    let g = crate::support::start().await;
+    let cloud = g.create_user("cloudmember").await;
+    let seeded = g
+        .http
+        .post(format!("{}/_emulator/groups", g.emulator.login_url()))
+        .json(
+            &serde_json::json!({"displayName": "Synced", "mailNickname": "synced",
+            "onPremisesSyncEnabled": true, "onPremisesSamAccountName": "Synced",
+            "members": [cloud]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seeded.status(), reqwest::StatusCode::CREATED);
+    let group = seeded.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let members: serde_json::Value = g
+        .get(&format!("groups/{group}/members"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members["value"][0]["id"], cloud.as_str());
+
+    let other = g.create_user("othermember").await;
+    for response in [
+        g.post(
+            &format!("groups/{group}/members/$ref"),
+            serde_json::json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{other}")}),
+        )
+        .await,
+        g.delete(&format!("groups/{group}/members/{cloud}/$ref")).await,
+        g.patch(&format!("groups/{group}"), serde_json::json!({"displayName": "Renamed"}))
+            .await,
+    ] {
+        let (code, body) =
+            crate::support::error_code(response, reqwest::StatusCode::BAD_REQUEST).await;
+        assert_eq!(code, "Request_BadRequest");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("on-premises mastered")
+        );
+    }
+}

@@ -158,3 +158,107 @@ async fn state_round_trips_through_dump_and_load() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_state_with_unknown_properties_is_refused() {
+    let g = start().await;
+    let base = g.emulator.login_url().to_owned();
+    let junk = serde_json::json!({"users": [{"id": "1", "displayName": "x",
+        "userPrincipalName": "x@contoso.onmicrosoft.com", "favouriteColour": "blue"}]});
+    let response = g
+        .http
+        .post(format!("{base}/_emulator/state"))
+        .json(&junk)
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = crate::support::error_code(response, StatusCode::BAD_REQUEST).await;
+    assert_eq!(code, "BadRequest");
+}
+
+#[tokio::test]
+async fn guests_licenses_extensions_and_domains_survive_a_state_round_trip() {
+    let g = start().await;
+    let base = g.emulator.login_url().to_owned();
+    g.post(
+        "invitations",
+        serde_json::json!({"invitedUserEmailAddress": "guest@fabrikam.com",
+                           "inviteRedirectUrl": "https://myapp.contoso.com"}),
+    )
+    .await;
+    let member = g.create_user("licensed").await;
+    let group = g.create_group("licensing").await;
+    g.post(
+        &format!("groups/{group}/members/$ref"),
+        serde_json::json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{member}")}),
+    )
+    .await;
+    let licensed = g
+        .post(
+            &format!("groups/{group}/assignLicense"),
+            serde_json::json!({"addLicenses": [{"skuId": "efccb6f7-5641-4e0e-bd10-b4976e1bf68e", "disabledPlans": []}], "removeLicenses": []}),
+        )
+        .await;
+    assert_eq!(licensed.status(), StatusCode::ACCEPTED);
+    let apps: Value = g.get("applications").await.json().await.unwrap();
+    let app = apps["value"][0]["id"].as_str().unwrap().to_owned();
+    let definition: Value = g
+        .post(
+            &format!("applications/{app}/extensionProperties"),
+            serde_json::json!({"name": "tier", "dataType": "Integer", "targetObjects": ["User"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let name = definition["name"].as_str().unwrap().to_owned();
+    g.patch(&format!("users/{member}"), serde_json::json!({ &name: 3 }))
+        .await;
+    g.post("domains", serde_json::json!({"id": "fabrikam.example"}))
+        .await;
+
+    let dumped: Value = g
+        .http
+        .get(format!("{base}/_emulator/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    g.http
+        .post(format!("{base}/_emulator/reset"))
+        .send()
+        .await
+        .unwrap();
+    let response = g
+        .http
+        .post(format!("{base}/_emulator/state"))
+        .json(&dumped)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::NO_CONTENT,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let again: Value = g
+        .http
+        .get(format!("{base}/_emulator/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, dumped);
+    let user: Value = g
+        .get(&format!("users/{member}?$select=id,{name}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user[&name], 3);
+}

@@ -115,3 +115,49 @@ async fn transitive_membership_follows_nested_groups() {
         .unwrap();
     assert_eq!(ids(&parents), [outer]);
 }
+
+#[tokio::test]
+async fn cast_segments_keep_one_type() {
+    let g = start().await;
+    let user = g.create_user("castuser").await;
+    let inner = g.create_group("castinner").await;
+    let outer = g.create_group("castouter").await;
+    add(&g, &outer, &user).await;
+    add(&g, &outer, &inner).await;
+    for cast in ["microsoft.graph.user", "graph.user"] {
+        let users: Value = g
+            .get(&format!("groups/{outer}/members/{cast}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ids(&users), std::slice::from_ref(&user));
+        assert!(
+            users["@odata.context"]
+                .as_str()
+                .unwrap()
+                .ends_with("$metadata#users")
+        );
+    }
+    let groups: Value = g
+        .get(&format!("groups/{outer}/members/microsoft.graph.group"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&groups), std::slice::from_ref(&inner));
+    let member_of: Value = g
+        .get(&format!("users/{user}/memberOf/microsoft.graph.group"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&member_of), std::slice::from_ref(&outer));
+    let (code, _) = error_code(
+        g.get(&format!("groups/{outer}/members/microsoft.graph.device"))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(code, "BadRequest");
+}

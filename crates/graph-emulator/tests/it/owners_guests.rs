@@ -170,3 +170,37 @@ async fn an_invitation_creates_a_pending_guest() {
     .await;
     assert_eq!(code, "Request_BadRequest");
 }
+
+#[tokio::test]
+async fn a_redeemed_invitation_is_accepted() {
+    let g = start().await;
+    let invitation: Value = g
+        .post(
+            "invitations",
+            json!({"invitedUserEmailAddress": "eve@fabrikam.com",
+                   "inviteRedirectUrl": "https://myapp.contoso.com"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let guest = invitation["invitedUser"]["id"].as_str().unwrap();
+    let url = format!(
+        "{}/_emulator/invitations/{guest}/redeem",
+        g.emulator.login_url()
+    );
+    assert_eq!(
+        g.http.post(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let user: Value = g
+        .get(&format!("users/{guest}?$select=externalUserState"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["externalUserState"], "Accepted");
+    let again = g.http.post(&url).send().await.unwrap();
+    let (code, _) = error_code(again, StatusCode::BAD_REQUEST).await;
+    assert_eq!(code, "Request_BadRequest");
+}

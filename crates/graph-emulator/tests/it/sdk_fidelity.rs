@@ -39,6 +39,8 @@ const SEEDED_USERS: usize = 25;
 const BURST: usize = 40;
 
 /// A virtual environment with the pinned SDK, reused while the requirements are unchanged.
+/// It is built under a temporary name and renamed into place, so two test runs at once
+/// never see a half-installed environment.
 fn sdk_venv() -> PathBuf {
     let fingerprint = REQUIREMENTS
         .bytes()
@@ -47,16 +49,17 @@ fn sdk_venv() -> PathBuf {
         });
     let venv =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("graph-sdk-venv-{fingerprint:016x}"));
-    let python = venv.join("bin/python");
-    let marker = venv.join("requirements.installed");
-    if python.exists() && marker.exists() {
+    let ready =
+        |dir: &Path| dir.join("bin/python").exists() && dir.join("requirements.installed").exists();
+    if ready(&venv) {
         return venv;
     }
-    let _ = std::fs::remove_dir_all(&venv);
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-    let requirements = venv.join("requirements.txt");
+    let partial = venv.with_extension(format!("partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    run(Command::new("python3").args(["-m", "venv"]).arg(&partial));
+    let requirements = partial.join("requirements.txt");
     std::fs::write(&requirements, REQUIREMENTS).expect("write requirements");
-    run(Command::new(&python)
+    run(Command::new(partial.join("bin/python"))
         .args([
             "-m",
             "pip",
@@ -66,7 +69,16 @@ fn sdk_venv() -> PathBuf {
             "-r",
         ])
         .arg(&requirements));
-    std::fs::write(&marker, REQUIREMENTS).expect("write marker");
+    std::fs::write(partial.join("requirements.installed"), REQUIREMENTS).expect("write marker");
+    if std::fs::rename(&partial, &venv).is_err() {
+        // Another run finished first (or a broken leftover is in the way).
+        if !ready(&venv) {
+            let _ = std::fs::remove_dir_all(&venv);
+            std::fs::rename(&partial, &venv).expect("move the virtual environment into place");
+        } else {
+            let _ = std::fs::remove_dir_all(&partial);
+        }
+    }
     venv
 }
 
@@ -134,6 +146,9 @@ async fn microsoft_graph_python_sdk_accepts_every_response() {
             .arg(SCRIPT)
             .arg(&info_path)
             .env("PYTHONDONTWRITEBYTECODE", "1")
+            // A proxy configured for PyPI must not capture the loopback emulator.
+            .env("NO_PROXY", "127.0.0.1,localhost,::1")
+            .env("no_proxy", "127.0.0.1,localhost,::1")
             .output()
             .expect("run fidelity.py")
     })

@@ -163,9 +163,11 @@ async def add_member(client, info, group_id, user_id):
     # The member comes back typed: the SDK builds a User from @odata.type.
     expect(type(members.value[0]).__name__ == "User",
            f"member parsed as {type(members.value[0]).__name__}")
+    users_only = await client.groups.by_group_id(group_id).members.graph_user.get()
+    expect([u.id for u in users_only.value] == [user_id], "members/graph.user")
     member_of = await client.users.by_user_id(user_id).member_of.get()
     expect([g.id for g in member_of.value] == [group_id], "memberOf does not list the group")
-    return "members/$ref added the user; members and memberOf show it"
+    return "members/$ref added the user; members, members/graph.user and memberOf show it"
 
 
 async def delta_round_trip(client, user_id):
@@ -232,6 +234,8 @@ async def invite_guest(client):
 async def extension_property(client, user_id):
     apps = await client.applications.get()
     app = apps.value[0]
+    by_app_id = await client.applications_with_app_id(app.app_id).get()
+    expect(by_app_id.id == app.id, "applications(appId=...) is another application")
     created = await client.applications.by_application_id(app.id).extension_properties.post(
         ExtensionProperty(name="costCenter", data_type="String", target_objects=["User"]))
     name = created.name
@@ -239,7 +243,7 @@ async def extension_property(client, user_id):
     await client.users.by_user_id(user_id).patch(User(additional_data={name: "CC-7"}))
     user = await client.users.by_user_id(user_id).get(request_configuration=select("id", name))
     expect(user.additional_data.get(name) == "CC-7", f"additional data {user.additional_data}")
-    return f"{name} written by PATCH and read back with $select"
+    return f"{name} written by PATCH and read back with $select (app also by appId)"
 
 
 async def role_assignment(client, user_id):

@@ -16,6 +16,13 @@ use crate::props::Props;
 use crate::roles::RoleAssignment;
 use crate::schema::{Schema, TypeMismatch};
 
+mod delta;
+mod domains;
+mod extension_values;
+mod licensing;
+mod roles;
+mod state;
+
 /// The two kinds of directory object the emulator stores so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -182,6 +189,22 @@ const ON_PREMISES_MASTERED: &[&str] = &[
     "surname",
     "userPrincipalName",
 ];
+
+/// What an on-premises directory masters on a synced group: its names and its members.
+const GROUP_ON_PREMISES_MASTERED: &[&str] = &[
+    "description",
+    "displayName",
+    "mail",
+    "mailEnabled",
+    "mailNickname",
+    "securityEnabled",
+];
+
+fn on_premises_mastered() -> GraphError {
+    GraphError::bad_request(
+        "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.",
+    )
+}
 
 /// Graph accepts at most this many `members@odata.bind` / `owners@odata.bind` per request.
 pub const MAX_BINDS_PER_REQUEST: usize = 20;
@@ -404,7 +427,14 @@ pub struct Directory {
     member_log: Vec<MemberChange>,
     /// user id → manager id.
     managers: HashMap<String, String>,
+    /// The groups a soft-deleted user was a direct member of, given back on restore.
+    deleted_memberships: HashMap<String, Vec<String>>,
+    /// Manager changes (user, manager, seq, set or removed), kept for `manager@delta`.
+    manager_log: Vec<(String, String, u64, bool)>,
+    /// Verified domains; the first is the initial `*.onmicrosoft.com` one.
     verified_domains: Vec<String>,
+    /// Domains added but not verified yet (no user can use them).
+    unverified_domains: Vec<String>,
     seq: u64,
     objects: Objects,
     order: HashMap<Kind, BTreeMap<u64, String>>,
@@ -424,6 +454,7 @@ impl Directory {
     pub fn new(verified_domains: Vec<String>) -> Self {
         Self {
             verified_domains,
+            unverified_domains: Vec::new(),
             seq: 0,
             objects: Objects::default(),
             order: HashMap::new(),
@@ -437,167 +468,9 @@ impl Directory {
             tombstones: Vec::new(),
             member_log: Vec::new(),
             managers: HashMap::new(),
+            manager_log: Vec::new(),
+            deleted_memberships: HashMap::new(),
         }
-    }
-
-    // ---- roles ------------------------------------------------------------------------
-
-    /// `POST /roleManagement/directory/roleAssignments` (and, at scope `/`, the legacy
-    /// `directoryRoles/{id}/members/$ref`). The principal is a user or a role-assignable
-    /// group.
-    pub fn assign_role(
-        &mut self,
-        role_definition_id: &str,
-        principal_id: &str,
-        directory_scope_id: &str,
-    ) -> Result<&RoleAssignment, GraphError> {
-        let definition = crate::roles::definition(role_definition_id)
-            .ok_or_else(|| GraphError::not_found(role_definition_id))?;
-        let principal = self
-            .objects
-            .get(&principal_id.to_lowercase())
-            .ok_or_else(|| GraphError::not_found(principal_id))?;
-        if principal.kind == Kind::Group
-            && principal.props.get("isAssignableToRole") != Some(&Value::Bool(true))
-        {
-            return Err(GraphError::bad_request(
-                "Only groups created with isAssignableToRole set to true can be assigned to a role.",
-            ));
-        }
-        let assignment =
-            RoleAssignment::new(definition.template_id, &principal.id, directory_scope_id);
-        if self
-            .role_assignments
-            .iter()
-            .any(|a| a.id == assignment.id && a.directory_scope_id == assignment.directory_scope_id)
-        {
-            return Err(GraphError::bad_request(
-                "A conflicting object with one or more of the specified property values is present in the directory.",
-            ));
-        }
-        self.role_assignments.push(assignment);
-        Ok(self.role_assignments.last().expect("just pushed"))
-    }
-
-    pub fn role_assignments(&self) -> &[RoleAssignment] {
-        &self.role_assignments
-    }
-
-    /// `DELETE /roleManagement/directory/roleAssignments/{id}`.
-    pub fn remove_role_assignment(&mut self, id: &str) -> Result<(), GraphError> {
-        let before = self.role_assignments.len();
-        self.role_assignments.retain(|a| a.id != id);
-        if self.role_assignments.len() == before {
-            return Err(GraphError::not_found(id));
-        }
-        Ok(())
-    }
-
-    /// The tenant-wide holders of a role (the members of its `directoryRole`).
-    pub fn role_members(&self, template_id: &str) -> Vec<&DirObject> {
-        self.role_assignments
-            .iter()
-            .filter(|a| a.role_definition_id == template_id && a.directory_scope_id == "/")
-            .filter_map(|a| self.objects.get(&a.principal_id))
-            .collect()
-    }
-
-    /// `DELETE /directoryRoles/{id}/members/{memberId}/$ref`.
-    pub fn remove_role_member(
-        &mut self,
-        template_id: &str,
-        member: &str,
-    ) -> Result<(), GraphError> {
-        let member = member.to_lowercase();
-        let before = self.role_assignments.len();
-        self.role_assignments.retain(|a| {
-            !(a.role_definition_id == template_id
-                && a.principal_id == member
-                && a.directory_scope_id == "/")
-        });
-        if self.role_assignments.len() == before {
-            return Err(GraphError::not_found(&member));
-        }
-        Ok(())
-    }
-
-    // ---- directory extensions -------------------------------------------------------
-
-    /// `POST /applications/{id}/extensionProperties`.
-    pub fn register_extension(
-        &mut self,
-        extension: ExtensionProperty,
-    ) -> Result<&ExtensionProperty, GraphError> {
-        if self
-            .extensions
-            .iter()
-            .any(|e| e.name.eq_ignore_ascii_case(&extension.name))
-        {
-            return Err(GraphError::bad_request(format!(
-                "Property with name '{}' already exists on the application.",
-                extension.name
-            )));
-        }
-        self.extensions.push(extension);
-        Ok(self.extensions.last().expect("just pushed"))
-    }
-
-    pub fn extensions(&self) -> &[ExtensionProperty] {
-        &self.extensions
-    }
-
-    /// `DELETE /applications/{id}/extensionProperties/{id}`: the definition goes; values
-    /// already written stay stored but can no longer be read or written.
-    pub fn unregister_extension(&mut self, id: &str) -> Result<(), GraphError> {
-        let before = self.extensions.len();
-        self.extensions.retain(|e| !e.id.eq_ignore_ascii_case(id));
-        if self.extensions.len() == before {
-            return Err(GraphError::not_found(id));
-        }
-        Ok(())
-    }
-
-    fn extension(&self, kind: Kind, name: &str) -> Option<&ExtensionProperty> {
-        self.extensions
-            .iter()
-            .find(|e| e.name.eq_ignore_ascii_case(name) && e.targets(kind))
-    }
-
-    /// Extension names in `$select`, `$orderby` or `$filter` must be registered for the
-    /// object's type.
-    pub fn check_extension_names<'a>(
-        &self,
-        kind: Kind,
-        names: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), GraphError> {
-        for name in names {
-            if name.starts_with(EXTENSION_PREFIX) && self.extension(kind, name).is_none() {
-                return Err(GraphError::odata_bad_request(format!(
-                    "Could not find a property named '{name}' on type 'microsoft.graph.{}'.",
-                    kind.entity()
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Extension values in a create or PATCH payload: registered for the type, right
-    /// data type.
-    fn check_extension_values(
-        &self,
-        kind: Kind,
-        body: &Map<String, Value>,
-    ) -> Result<(), GraphError> {
-        for (key, value) in body.iter().filter(|(k, _)| k.starts_with(EXTENSION_PREFIX)) {
-            let Some(extension) = self.extension(kind, key) else {
-                return Err(GraphError::odata_bad_request(format!(
-                    "Property '{key}' does not exist on type 'microsoft.graph.{}'. Make sure to only use property names that are defined by the type or mark the type as open type.",
-                    kind.entity()
-                )));
-            };
-            extension.check_value(value)?;
-        }
-        Ok(())
     }
 
     /// `PUT /users/{id}/manager/$ref`.
@@ -610,8 +483,10 @@ impl Directory {
         if self.managers.get(&user_id) == Some(&manager_id) {
             return Ok(());
         }
-        self.managers.insert(user_id.clone(), manager_id);
+        self.managers.insert(user_id.clone(), manager_id.clone());
         let seq = self.bump();
+        self.manager_log
+            .push((user_id.clone(), manager_id, seq, true));
         if let Some(u) = self.objects.get_mut(&user_id) {
             u.touch("manager", seq);
         }
@@ -630,10 +505,11 @@ impl Directory {
     /// `DELETE /users/{id}/manager/$ref`.
     pub fn remove_manager(&mut self, user: &str) -> Result<(), GraphError> {
         let user_id = self.get(Kind::User, user)?.id.clone();
-        if self.managers.remove(&user_id).is_none() {
+        let Some(former) = self.managers.remove(&user_id) else {
             return Err(GraphError::not_found("manager"));
-        }
+        };
         let seq = self.bump();
+        self.manager_log.push((user_id.clone(), former, seq, false));
         if let Some(u) = self.objects.get_mut(&user_id) {
             u.touch("manager", seq);
         }
@@ -726,6 +602,7 @@ impl Directory {
     ) -> Result<&DirObject, GraphError> {
         check_payload(Kind::User, &body, USER_READ_ONLY)?;
         self.check_extension_values(Kind::User, &body)?;
+        self.check_extension_limit(None, &body)?;
         for required in [
             "accountEnabled",
             "displayName",
@@ -872,6 +749,70 @@ impl Directory {
         Ok(self.insert(Kind::User, id, props, password))
     }
 
+    /// Adds a group as directory synchronization would (`onPremisesSyncEnabled`,
+    /// `onPremisesSecurityIdentifier`… allowed), with `members` given as a list of ids.
+    /// A synced group's membership and names are then read-only through Graph.
+    pub fn seed_group(
+        &mut self,
+        mut body: Map<String, Value>,
+        id: String,
+        security_identifier: String,
+        now: Timestamp,
+    ) -> Result<&DirObject, GraphError> {
+        let members: Vec<String> = match body.remove("members") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(ids)) => ids
+                .iter()
+                .map(|m| {
+                    m.as_str().map(str::to_lowercase).ok_or_else(|| {
+                        GraphError::odata_bad_request("'members' must hold object ids.")
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(GraphError::odata_bad_request(
+                    "'members' must hold object ids.",
+                ));
+            }
+        };
+        check_payload(Kind::Group, &body, &["id"])?;
+        self.check_extension_values(Kind::Group, &body)?;
+        if body.get("displayName").is_none_or(Value::is_null) {
+            return Err(GraphError::invalid_property_value("displayName", "Group"));
+        }
+        if let Some(missing) = members.iter().find(|m| !self.objects.contains_key(m)) {
+            return Err(GraphError::not_found(missing));
+        }
+        let mut props = Props::default();
+        for p in GROUP_DEFAULT_PROPERTIES {
+            props.insert(p, Value::Null);
+        }
+        for list in [
+            "groupTypes",
+            "proxyAddresses",
+            "resourceBehaviorOptions",
+            "resourceProvisioningOptions",
+        ] {
+            props.insert(list, json!([]));
+        }
+        props.insert("mailEnabled", json!(false));
+        props.insert("securityEnabled", json!(true));
+        for (key, value) in body {
+            props.insert(&key, value);
+        }
+        props.insert("id", json!(id));
+        props.insert("createdDateTime", json!(graph_datetime(now)));
+        props.insert("securityIdentifier", json!(security_identifier));
+        let seq = self
+            .insert(Kind::Group, id.clone(), props, None)
+            .created_seq;
+        for m in &members {
+            self.log_member(&id, m, seq, true);
+        }
+        self.members.insert(id.clone(), members);
+        Ok(&self.objects[&id])
+    }
+
     /// Finds a live object of `kind` by id, or a user by userPrincipalName.
     pub fn get(&self, kind: Kind, key: &str) -> Result<&DirObject, GraphError> {
         let id = self
@@ -979,6 +920,7 @@ impl Directory {
         let synced = user.props.get("onPremisesSyncEnabled") == Some(&Value::Bool(true));
         check_payload(Kind::User, &patch, USER_READ_ONLY)?;
         self.check_extension_values(Kind::User, &patch)?;
+        self.check_extension_limit(Some(user), &patch)?;
         if synced
             && patch
                 .keys()
@@ -1064,6 +1006,15 @@ impl Directory {
         object
             .props
             .insert("deletedDateTime", json!(graph_datetime(now)));
+        let groups: Vec<String> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.contains(&id))
+            .map(|(g, _)| g.clone())
+            .collect();
+        if !groups.is_empty() {
+            self.deleted_memberships.insert(id.clone(), groups);
+        }
         self.leave_all_groups(&id, seq);
         // The deleted user's reports lose their manager.
         let reports: Vec<String> = self
@@ -1074,6 +1025,8 @@ impl Directory {
             .collect();
         for report in reports {
             self.managers.remove(&report);
+            self.manager_log
+                .push((report.clone(), id.clone(), seq, false));
             if let Some(u) = self.objects.get_mut(&report) {
                 u.touch("manager", seq);
             }
@@ -1108,8 +1061,8 @@ impl Directory {
             .ok_or_else(|| GraphError::not_found(id))
     }
 
-    /// `POST /directory/deletedItems/{id}/restore`: the object comes back with its id and
-    /// properties (not its group memberships), and delta reports it again.
+    /// `POST /directory/deletedItems/{id}/restore`: the object comes back with its id,
+    /// properties and group memberships, and delta reports it again.
     pub fn restore(&mut self, id: &str) -> Result<&DirObject, GraphError> {
         let key = id.to_lowercase();
         let Some(mut object) = self.deleted.remove(&key) else {
@@ -1125,7 +1078,25 @@ impl Directory {
             .entry(object.kind)
             .or_default()
             .insert(object.created_seq, key.clone());
-        Ok(self.objects.insert(key, object))
+        self.objects.insert(key.clone(), object);
+        // Soft deletion keeps the user's memberships; restoring gives back those in
+        // groups that still exist.
+        for group in self.deleted_memberships.remove(&key).unwrap_or_default() {
+            if !self.objects.contains_key(&group) {
+                continue;
+            }
+            let list = self.members.entry(group.clone()).or_default();
+            if list.contains(&key) {
+                continue;
+            }
+            list.push(key.clone());
+            self.log_member(&group, &key, seq, true);
+            if let Some(g) = self.objects.get_mut(&group) {
+                g.touch("members", seq);
+            }
+            self.membership_changed(&group, &key);
+        }
+        Ok(&self.objects[&key])
     }
 
     /// `DELETE /directory/deletedItems/{id}`: gone for good, its names free again, and
@@ -1135,6 +1106,7 @@ impl Directory {
         let Some(object) = self.deleted.remove(&key) else {
             return Err(GraphError::not_found(id));
         };
+        self.deleted_memberships.remove(&key);
         if let Some(upn) = object
             .props
             .get("userPrincipalName")
@@ -1200,6 +1172,7 @@ impl Directory {
         }
         check_payload(Kind::Group, &body, GROUP_READ_ONLY)?;
         self.check_extension_values(Kind::Group, &body)?;
+        self.check_extension_limit(None, &body)?;
         for required in [
             "displayName",
             "mailEnabled",
@@ -1281,8 +1254,17 @@ impl Directory {
                 "A maximum of {MAX_BINDS_PER_REQUEST} relationships can be added in a single request."
             )));
         }
+        if (!members.is_empty()
+            || patch
+                .keys()
+                .any(|k| GROUP_ON_PREMISES_MASTERED.contains(&k.as_str())))
+            && self.is_synced(&id)
+        {
+            return Err(on_premises_mastered());
+        }
         check_payload(Kind::Group, &patch, GROUP_READ_ONLY)?;
         self.check_extension_values(Kind::Group, &patch)?;
+        self.check_extension_limit(self.objects.get(&id), &patch)?;
         if patch.get("displayName").is_some_and(Value::is_null) {
             return Err(GraphError::invalid_property_value("displayName", "Group"));
         }
@@ -1324,6 +1306,7 @@ impl Directory {
     /// `POST /groups/{id}/members/$ref`.
     pub fn add_member(&mut self, group: &str, member: &str) -> Result<(), GraphError> {
         let group_id = self.get(Kind::Group, group)?.id.clone();
+        self.refuse_if_synced(&group_id)?;
         let member_id = member.to_lowercase();
         if !self.objects.contains_key(&member_id) {
             return Err(GraphError::not_found(member));
@@ -1345,6 +1328,7 @@ impl Directory {
     /// `DELETE /groups/{id}/members/{memberId}/$ref`.
     pub fn remove_member(&mut self, group: &str, member: &str) -> Result<(), GraphError> {
         let group_id = self.get(Kind::Group, group)?.id.clone();
+        self.refuse_if_synced(&group_id)?;
         let member_id = member.to_lowercase();
         let list = self.members.entry(group_id.clone()).or_default();
         let Some(pos) = list.iter().position(|m| *m == member_id) else {
@@ -1362,6 +1346,19 @@ impl Directory {
             g.touch("members", seq);
         }
         self.membership_changed(&group_id, &member_id);
+        Ok(())
+    }
+
+    fn is_synced(&self, id: &str) -> bool {
+        self.objects
+            .get(id)
+            .is_some_and(|o| o.props.get("onPremisesSyncEnabled") == Some(&Value::Bool(true)))
+    }
+
+    fn refuse_if_synced(&self, group_id: &str) -> Result<(), GraphError> {
+        if self.is_synced(group_id) {
+            return Err(on_premises_mastered());
+        }
         Ok(())
     }
 
@@ -1469,6 +1466,31 @@ impl Directory {
             json!([{"signInType": "userPrincipalName", "issuer": initial, "issuerAssignedId": upn}]),
         );
         Ok(self.insert(Kind::User, id, props, None))
+    }
+
+    /// The guest accepts its invitation (outside Graph: the emulator has no redemption
+    /// page). Only an invited user still pending can.
+    pub fn redeem_invitation(
+        &mut self,
+        user: &str,
+        now: Timestamp,
+    ) -> Result<&DirObject, GraphError> {
+        let guest = self.get(Kind::User, user)?;
+        let id = guest.id.clone();
+        if guest.props.get("externalUserState").and_then(Value::as_str) != Some("PendingAcceptance")
+        {
+            return Err(GraphError::bad_request(format!(
+                "User {id} has no pending invitation."
+            )));
+        }
+        let mut patch = Map::new();
+        patch.insert("externalUserState".to_owned(), json!("Accepted"));
+        patch.insert(
+            "externalUserStateChangeDateTime".to_owned(),
+            json!(graph_datetime(now)),
+        );
+        self.apply_patch(&id, patch);
+        Ok(&self.objects[&id])
     }
 
     /// One page of a group's direct members, after position `after`.
@@ -1582,422 +1604,6 @@ impl Directory {
         });
         Ok(())
     }
-
-    /// The live objects as JSON, for `/_emulator/state` (passwords included: this is the
-    /// emulator's own state, not a Graph response).
-    pub fn dump(&self) -> Value {
-        let collect = |kind: Kind| -> Vec<Value> {
-            self.order
-                .get(&kind)
-                .into_iter()
-                .flat_map(|o| o.values())
-                .filter_map(|id| self.objects.get(id))
-                .map(|o| {
-                    let mut props = o.props.to_map();
-                    if let Some(password) = &o.password {
-                        props.insert("passwordProfile".to_owned(), json!({"password": password}));
-                    }
-                    if kind == Kind::Group {
-                        props.insert(
-                            "members".to_owned(),
-                            json!(self.members.get(&o.id).cloned().unwrap_or_default()),
-                        );
-                        props.insert(
-                            "owners".to_owned(),
-                            json!(self.owners.get(&o.id).cloned().unwrap_or_default()),
-                        );
-                    }
-                    if let Some(m) = self.managers.get(&o.id) {
-                        props.insert("manager".to_owned(), json!(m));
-                    }
-                    Value::Object(props)
-                })
-                .collect()
-        };
-        json!({
-            "users": collect(Kind::User),
-            "groups": collect(Kind::Group),
-            "deletedUsers": self.deleted_users().iter().map(|o| Value::Object(o.props.to_map())).collect::<Vec<_>>(),
-            "extensionProperties": self.extensions.iter().map(|e| e.to_json("idsync")).collect::<Vec<_>>(),
-            "roleAssignments": self.role_assignments.iter().map(RoleAssignment::to_json).collect::<Vec<_>>(),
-        })
-    }
-
-    /// Rebuilds a directory from [`Directory::dump`]'s JSON (a state file or
-    /// `POST /_emulator/state`). Ids, passwords, managers, members, owners, deleted users,
-    /// extensions and role assignments come back; the delta history starts afresh.
-    pub fn load(verified_domains: Vec<String>, state: &Value) -> Result<Directory, GraphError> {
-        let bad =
-            |what: &str| GraphError::odata_bad_request(format!("Invalid emulator state: {what}."));
-        let list = |key: &str| -> Result<Vec<Map<String, Value>>, GraphError> {
-            match state.get(key) {
-                None | Some(Value::Null) => Ok(Vec::new()),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .map(|i| match i {
-                        Value::Object(m) => Ok(m.clone()),
-                        _ => Err(bad(&format!("'{key}' must hold objects"))),
-                    })
-                    .collect(),
-                Some(_) => Err(bad(&format!("'{key}' must be an array"))),
-            }
-        };
-        let ids = |value: Option<Value>| -> Vec<String> {
-            value
-                .and_then(|v| v.as_array().cloned())
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_lowercase))
-                .collect()
-        };
-        let mut dir = Directory::new(verified_domains);
-        for e in list("extensionProperties")? {
-            let extension =
-                ExtensionProperty::from_dump(&e).ok_or_else(|| bad("an extension property"))?;
-            dir.extensions.push(extension);
-        }
-        let mut managers = Vec::new();
-        for mut user in list("users")? {
-            let id = object_id(&user).ok_or_else(|| bad("a user without an id"))?;
-            if let Some(m) = user
-                .remove("manager")
-                .and_then(|m| m.as_str().map(str::to_lowercase))
-            {
-                managers.push((id.clone(), m));
-            }
-            let password = take_password(&mut user);
-            dir.insert(Kind::User, id, Props::from(user), password);
-        }
-        let mut memberships = Vec::new();
-        for mut group in list("groups")? {
-            let id = object_id(&group).ok_or_else(|| bad("a group without an id"))?;
-            memberships.push((
-                id.clone(),
-                ids(group.remove("members")),
-                ids(group.remove("owners")),
-            ));
-            dir.insert(Kind::Group, id, Props::from(group), None);
-        }
-        for (group, members, owners) in memberships {
-            if let Some(missing) = members
-                .iter()
-                .chain(&owners)
-                .find(|m| !dir.objects.contains_key(m))
-            {
-                return Err(bad(&format!(
-                    "group {group} refers to unknown object {missing}"
-                )));
-            }
-            dir.members.insert(group.clone(), members);
-            if !owners.is_empty() {
-                dir.owners.insert(group, owners);
-            }
-        }
-        for (user, manager) in managers {
-            if !dir.objects.contains_key(&manager) {
-                return Err(bad(&format!("user {user} has unknown manager {manager}")));
-            }
-            dir.managers.insert(user, manager);
-        }
-        for mut user in list("deletedUsers")? {
-            let id = object_id(&user).ok_or_else(|| bad("a deleted user without an id"))?;
-            let password = take_password(&mut user);
-            let props = Props::from(user);
-            if let Some(upn) = props.get("userPrincipalName").and_then(Value::as_str) {
-                dir.upn_index.insert(upn.to_lowercase(), id.clone());
-            }
-            let seq = dir.bump();
-            dir.deleted.insert(
-                id.clone(),
-                DirObject {
-                    id,
-                    kind: Kind::User,
-                    created_seq: seq,
-                    props,
-                    password,
-                    changed: Vec::new(),
-                    last_change: seq,
-                },
-            );
-        }
-        for a in list("roleAssignments")? {
-            let text = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or_default();
-            dir.assign_role(
-                text("roleDefinitionId"),
-                text("principalId"),
-                text("directoryScopeId"),
-            )?;
-        }
-        Ok(dir)
-    }
-
-    // ---- licenses -------------------------------------------------------------------
-
-    /// Users (live) holding a SKU.
-    pub fn consumed_units(&self, sku_id: &str) -> usize {
-        self.order
-            .get(&Kind::User)
-            .into_iter()
-            .flat_map(|o| o.values())
-            .filter_map(|id| self.objects.get(id))
-            .filter(|u| {
-                assigned_sku_ids(u)
-                    .iter()
-                    .any(|s| s.eq_ignore_ascii_case(sku_id))
-            })
-            .count()
-    }
-
-    /// `POST /users/{id}/assignLicense`: all or nothing. Changes the user's direct
-    /// assignments; licenses inherited from groups stay.
-    pub fn assign_license(
-        &mut self,
-        user: &str,
-        body: &Map<String, Value>,
-    ) -> Result<&DirObject, GraphError> {
-        let id = self.get(Kind::User, user)?.id.clone();
-        let (add, remove) = license_changes(body)?;
-        let user_obj = &self.objects[&id];
-        if !add.is_empty()
-            && user_obj
-                .props
-                .get("usageLocation")
-                .is_none_or(|v| v.as_str().is_none_or(str::is_empty))
-        {
-            return Err(GraphError::bad_request(
-                "License assignment cannot be done for user with invalid usage location.",
-            ));
-        }
-        let held = assigned_sku_ids(user_obj);
-        let mut direct = direct_licenses(user_obj);
-        apply_license_changes(&mut direct, &add, &remove);
-        for (sku, _) in &add {
-            let had = held.iter().any(|s| s.eq_ignore_ascii_case(sku.sku_id));
-            if !had && self.consumed_units(sku.sku_id) >= sku.seats as usize {
-                return Err(no_seats(sku));
-            }
-        }
-        self.recompute_licenses(&id, Some(direct));
-        Ok(&self.objects[&id])
-    }
-
-    /// `POST /groups/{id}/assignLicense`: the group's licenses change and every direct
-    /// user member inherits them (one seat per user and SKU; a member without a free seat
-    /// gets a `CountViolation` error state instead). Only security-enabled groups.
-    pub fn assign_group_license(
-        &mut self,
-        group: &str,
-        body: &Map<String, Value>,
-    ) -> Result<&DirObject, GraphError> {
-        let group_obj = self.get(Kind::Group, group)?;
-        let id = group_obj.id.clone();
-        if group_obj.props.get("securityEnabled") != Some(&Value::Bool(true)) {
-            return Err(GraphError::bad_request(
-                "Licenses can only be assigned to security-enabled groups.",
-            ));
-        }
-        let (add, remove) = license_changes(body)?;
-        let mut licenses: Vec<(String, Vec<String>)> = group_obj
-            .props
-            .get("assignedLicenses")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(license_entry)
-            .collect();
-        apply_license_changes(&mut licenses, &add, &remove);
-        let mut patch = Map::new();
-        patch.insert("assignedLicenses".to_owned(), licenses_json(&licenses));
-        self.apply_patch(&id, patch);
-        let members: Vec<String> = self.members.get(&id).cloned().unwrap_or_default();
-        for member in &members {
-            self.recompute_licenses(member, None);
-        }
-        self.refresh_license_errors(&id);
-        Ok(&self.objects[&id])
-    }
-
-    /// Rebuilds a user's `licenseAssignmentStates` and `assignedLicenses` from its direct
-    /// assignments (`direct`, or the current ones) and the licenses of the groups it is a
-    /// direct member of.
-    fn recompute_licenses(&mut self, user: &str, direct: Option<Vec<(String, Vec<String>)>>) {
-        let Some(user_obj) = self.objects.get(user).filter(|o| o.kind == Kind::User) else {
-            return;
-        };
-        let direct = direct.unwrap_or_else(|| direct_licenses(user_obj));
-        let held_before = assigned_sku_ids(user_obj);
-        let mut states: Vec<Value> = direct
-            .iter()
-            .map(|(sku, disabled)| {
-                json!({"assignedByGroup": null, "disabledPlans": disabled, "error": "None",
-                       "skuId": sku, "state": "Active"})
-            })
-            .collect();
-        let mut assigned: Vec<(String, Vec<String>)> = direct.clone();
-        let mut groups: Vec<&DirObject> = self
-            .members
-            .iter()
-            .filter(|(_, m)| m.iter().any(|x| x == user))
-            .filter_map(|(g, _)| self.objects.get(g))
-            .collect();
-        groups.sort_by_key(|g| g.created_seq);
-        for group in groups {
-            for (sku, disabled) in group
-                .props
-                .get("assignedLicenses")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(license_entry)
-            {
-                let holds = assigned.iter().any(|(s, _)| s.eq_ignore_ascii_case(&sku));
-                let seat_free = holds
-                    || held_before.iter().any(|s| s.eq_ignore_ascii_case(&sku))
-                    || crate::licenses::sku(&sku)
-                        .is_some_and(|k| self.consumed_units(k.sku_id) < k.seats as usize);
-                let (state, error) = if seat_free {
-                    ("Active", "None")
-                } else {
-                    ("Error", "CountViolation")
-                };
-                states.push(
-                    json!({"assignedByGroup": group.id, "disabledPlans": disabled,
-                    "error": error, "skuId": sku, "state": state}),
-                );
-                if seat_free && !holds {
-                    assigned.push((sku, disabled));
-                }
-            }
-        }
-        let mut patch = Map::new();
-        patch.insert("assignedLicenses".to_owned(), licenses_json(&assigned));
-        patch.insert("licenseAssignmentStates".to_owned(), Value::Array(states));
-        self.apply_patch(user, patch);
-    }
-
-    /// Sets a group's `hasMembersWithLicenseErrors` from its members' states.
-    fn refresh_license_errors(&mut self, group: &str) {
-        let errors = self
-            .members
-            .get(group)
-            .into_iter()
-            .flatten()
-            .filter_map(|m| self.objects.get(m))
-            .any(|u| {
-                u.props
-                    .get("licenseAssignmentStates")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .any(|s| s["assignedByGroup"] == group && s["state"] == "Error")
-            });
-        let mut patch = Map::new();
-        patch.insert("hasMembersWithLicenseErrors".to_owned(), json!(errors));
-        self.apply_patch(group, patch);
-    }
-
-    /// After a membership change: the member's inherited licenses follow the group's.
-    fn membership_changed(&mut self, group: &str, member: &str) {
-        let licensed = self
-            .objects
-            .get(group)
-            .and_then(|g| g.props.get("assignedLicenses"))
-            .and_then(Value::as_array)
-            .is_some_and(|l| !l.is_empty());
-        if licensed {
-            self.recompute_licenses(member, None);
-            self.refresh_license_errors(group);
-        }
-    }
-
-    // ---- delta ----------------------------------------------------------------------
-
-    /// One page of a delta round over objects of `kind`. Only changes to the selected
-    /// properties make an object appear, as the delta documentation says.
-    pub fn delta(
-        &self,
-        kind: Kind,
-        cursor: DeltaCursor,
-        select: Option<&[String]>,
-        limit: usize,
-    ) -> DeltaPage<'_> {
-        let empty = BTreeMap::new();
-        let order = self.order.get(&kind).unwrap_or(&empty);
-        if cursor.initial {
-            let mut entries = Vec::new();
-            let mut last = cursor.after;
-            let mut more = false;
-            if cursor.after < cursor.upto {
-                for (seq, id) in order.range(cursor.after + 1..=cursor.upto) {
-                    if entries.len() == limit {
-                        more = true;
-                        break;
-                    }
-                    if let Some(o) = self.objects.get(id) {
-                        entries.push((*seq, DeltaEntry::Object(o)));
-                    }
-                    last = *seq;
-                }
-            }
-            return DeltaPage {
-                entries,
-                next: more.then_some(DeltaCursor {
-                    after: last,
-                    ..cursor
-                }),
-                next_round_since: cursor.upto,
-            };
-        }
-
-        // Later rounds: every change in (after, upto], ordered by its sequence number.
-        let window = cursor.after + 1..=cursor.upto;
-        let mut changes: Vec<(u64, DeltaEntry<'_>)> = order
-            .values()
-            .filter_map(|id| self.objects.get(id))
-            .map(|o| (o.last_change_of(select), o))
-            .filter(|(seq, _)| window.contains(seq))
-            .map(|(seq, o)| (seq, DeltaEntry::Object(o)))
-            .collect();
-        changes.extend(
-            self.tombstones
-                .iter()
-                .filter(|t| t.kind == kind && window.contains(&t.seq))
-                .map(|t| {
-                    (
-                        t.seq,
-                        DeltaEntry::Removed {
-                            id: t.id.clone(),
-                            reason: t.reason,
-                        },
-                    )
-                }),
-        );
-        changes.sort_by_key(|(seq, _)| *seq);
-        let more = changes.len() > limit;
-        changes.truncate(limit);
-        let next = if more {
-            changes.last().map(|(seq, _)| DeltaCursor {
-                after: *seq,
-                ..cursor
-            })
-        } else {
-            None
-        };
-        DeltaPage {
-            entries: changes,
-            next,
-            next_round_since: cursor.upto,
-        }
-    }
-}
-
-/// The lowercase `id` of a dumped object.
-fn object_id(object: &Map<String, Value>) -> Option<String> {
-    object
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-        .map(str::to_lowercase)
 }
 
 /// How an unset property renders: an empty collection or `null`, by the schema.
@@ -2015,127 +1621,6 @@ fn take_password(body: &mut Map<String, Value>) -> Option<Box<str>> {
         .get("password")?
         .as_str()
         .map(Box::from)
-}
-
-/// Parses and checks `addLicenses` / `removeLicenses` (both required).
-#[allow(clippy::type_complexity)]
-fn license_changes(
-    body: &Map<String, Value>,
-) -> Result<
-    (
-        Vec<(&'static crate::licenses::Sku, Vec<String>)>,
-        Vec<String>,
-    ),
-    GraphError,
-> {
-    let (Some(Value::Array(add)), Some(Value::Array(remove))) =
-        (body.get("addLicenses"), body.get("removeLicenses"))
-    else {
-        return Err(GraphError::odata_bad_request(
-            "Both 'addLicenses' and 'removeLicenses' are required (send [] when empty).",
-        ));
-    };
-    let mut removed = Vec::new();
-    for r in remove {
-        let Some(sku_id) = r.as_str().filter(|s| crate::schema::is_guid(s)) else {
-            return Err(GraphError::odata_bad_request(format!(
-                "Cannot convert the literal '{r}' to the expected type 'Edm.Guid'."
-            )));
-        };
-        removed.push(sku_id.to_lowercase());
-    }
-    let mut added = Vec::new();
-    for a in add {
-        let sku_id = a.get("skuId").and_then(Value::as_str).unwrap_or_default();
-        let Some(sku) = crate::licenses::sku(sku_id) else {
-            return Err(GraphError::bad_request(format!(
-                "License {sku_id} does not correspond to a valid company License."
-            )));
-        };
-        let disabled: Vec<String> = a
-            .get("disabledPlans")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|d| d.as_str().map(str::to_lowercase))
-            .collect();
-        if let Some(bad) = disabled
-            .iter()
-            .find(|d| !sku.plans.iter().any(|p| p.id == d.as_str()))
-        {
-            return Err(GraphError::bad_request(format!(
-                "Service plan {bad} is not part of the license {}.",
-                sku.sku_id
-            )));
-        }
-        added.push((sku, disabled));
-    }
-    Ok((added, removed))
-}
-
-fn apply_license_changes(
-    licenses: &mut Vec<(String, Vec<String>)>,
-    add: &[(&'static crate::licenses::Sku, Vec<String>)],
-    remove: &[String],
-) {
-    licenses.retain(|(sku, _)| !remove.iter().any(|r| r.eq_ignore_ascii_case(sku)));
-    for (sku, disabled) in add {
-        licenses.retain(|(s, _)| !s.eq_ignore_ascii_case(sku.sku_id));
-        licenses.push((sku.sku_id.to_owned(), disabled.clone()));
-    }
-}
-
-fn no_seats(sku: &crate::licenses::Sku) -> GraphError {
-    GraphError::bad_request(format!(
-        "Subscription with SKU {} does not have any available licenses.",
-        sku.sku_id
-    ))
-}
-
-/// (skuId, disabledPlans) of an `assignedLicense` value.
-fn license_entry(value: &Value) -> Option<(String, Vec<String>)> {
-    let sku = value.get("skuId")?.as_str()?.to_owned();
-    let disabled = value
-        .get("disabledPlans")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d.as_str().map(str::to_owned))
-        .collect();
-    Some((sku, disabled))
-}
-
-fn licenses_json(licenses: &[(String, Vec<String>)]) -> Value {
-    Value::Array(
-        licenses
-            .iter()
-            .map(|(sku, disabled)| json!({"disabledPlans": disabled, "skuId": sku}))
-            .collect(),
-    )
-}
-
-/// A user's direct license assignments: the states not assigned by a group, or (for a
-/// user that has no states yet) its `assignedLicenses`.
-fn direct_licenses(user: &DirObject) -> Vec<(String, Vec<String>)> {
-    match user
-        .props
-        .get("licenseAssignmentStates")
-        .and_then(Value::as_array)
-    {
-        Some(states) => states
-            .iter()
-            .filter(|s| s["assignedByGroup"].is_null())
-            .filter_map(license_entry)
-            .collect(),
-        None => user
-            .props
-            .get("assignedLicenses")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(license_entry)
-            .collect(),
-    }
 }
 
 /// The skuIds in a user's `assignedLicenses`.
@@ -2322,6 +1807,34 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(d.delta(Kind::User, cursor, None, 10).entries.len(), 1);
+    }
+
+    #[test]
+    fn an_object_holds_at_most_100_extension_values() {
+        use crate::extensions::{DataType, ExtensionProperty};
+        let mut d = dir();
+        let name = |i: usize| format!("extension_00_x{i}");
+        for i in 0..=100 {
+            d.register_extension(ExtensionProperty {
+                id: format!("e{i}"),
+                name: name(i),
+                data_type: DataType::String,
+                is_multi_valued: false,
+                target_objects: vec!["User".to_owned()],
+            })
+            .unwrap();
+        }
+        let mut body = user_body("many");
+        for i in 0..100 {
+            body.insert(name(i), json!("v"));
+        }
+        d.create_user(body, "u1".into(), now()).unwrap();
+        let mut one_more = Map::new();
+        one_more.insert(name(100), json!("v"));
+        assert!(d.update_user("u1", one_more.clone()).is_err());
+        // Clearing one makes room for another.
+        one_more.insert(name(0), Value::Null);
+        d.update_user("u1", one_more).unwrap();
     }
 
     #[test]
