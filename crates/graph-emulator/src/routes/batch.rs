@@ -135,7 +135,13 @@ pub(super) async fn run_batch_item(
     };
     let mut builder = axum::http::Request::builder()
         .method(method.as_str())
-        .uri(format!("/v1.0/{url}"))
+        // Graph's own samples put `$filter=city eq null` in an item's URL as written: a
+        // batch item is not an HTTP request line, so spaces and quotes are encoded here.
+        .uri(
+            format!("/v1.0/{url}")
+                .replace(' ', "%20")
+                .replace('"', "%22"),
+        )
         .extension(crate::server::BatchItem);
     for name in [header::AUTHORIZATION, header::HOST] {
         if let Some(v) = outer.get(&name) {
