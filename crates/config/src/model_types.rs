@@ -157,6 +157,9 @@ pub struct ColumnSpec {
     pub format: Option<String>,
     /// For multi-valued columns: the separator between values.
     pub multi: Option<String>,
+    /// For reference columns: the connector whose anchors the values are (a groups file
+    /// whose members are HR employee ids); default this file's own connector.
+    pub refers_to: Option<ConnectorName>,
 }
 
 /// One join rule: an identity whose `vault` attribute equals the value of `expr` (evaluated

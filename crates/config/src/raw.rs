@@ -38,7 +38,7 @@ const CSV_KEYS: &[&str] = &[
     "drop_dir",
     "export_columns",
 ];
-const COLUMN_KEYS: &[&str] = &["type", "format", "multi"];
+const COLUMN_KEYS: &[&str] = &["type", "format", "multi", "refers_to"];
 const INBOUND_KEYS: &[&str] = &[
     "name",
     "connector",
@@ -155,6 +155,7 @@ pub(crate) struct RawColumn {
     pub kind: Option<Sp<String>>,
     pub format: Option<Sp<String>>,
     pub multi: Option<Sp<String>>,
+    pub refers_to: Option<Sp<String>>,
 }
 
 /// An inbound or outbound rule; the keys each direction allows are checked on reading.
@@ -547,6 +548,7 @@ fn read_csv(table: &Table<'_, '_>, problems: &mut Problems) -> RawCsv {
                 kind: column.str("type", problems),
                 format: column.str("format", problems),
                 multi: column.str("multi", problems),
+                refers_to: column.str("refers_to", problems),
             });
         }
     }

@@ -77,6 +77,28 @@ pub(crate) fn validate(
         }
     }
 
+    for connector in &connectors {
+        let ConnectorKind::Csv(csv) = &connector.kind else {
+            continue;
+        };
+        for (column, spec) in &csv.columns {
+            if let Some(target) = &spec.refers_to
+                && !known.contains_key(target.as_str())
+            {
+                let names: Vec<&str> = known.keys().map(String::as_str).collect();
+                v.problems
+                    .error(
+                        &known[connector.name.as_str()].loc,
+                        format!(
+                            "column \"{column}\" of connector \"{}\" refers to connector \"{target}\", which is not configured",
+                            connector.name
+                        ),
+                    )
+                    .help(suggest::help_for(target.as_str(), &names));
+            }
+        }
+    }
+
     let mut rule_names: BTreeMap<String, Loc> = BTreeMap::new();
     let inbound = doc
         .inbound
@@ -484,10 +506,29 @@ impl Validator<'_> {
                 ok = false;
             }
         }
+        if let Some(target) = &raw.refers_to
+            && syntax.is_some()
+            && syntax != Some(Syntax::Reference)
+        {
+            self.problems
+                .error(
+                    &target.loc,
+                    format!(
+                        "column \"{}\" refers to a connector but is not a reference",
+                        raw.name.value
+                    ),
+                )
+                .help("write type = \"reference\" as well");
+            ok = false;
+        }
         ok.then(|| ColumnSpec {
             syntax: syntax.expect("checked by ok"),
             format: raw.format.as_ref().map(|f| f.value.clone()),
             multi: raw.multi.as_ref().map(|m| m.value.clone()),
+            refers_to: raw
+                .refers_to
+                .as_ref()
+                .map(|t| ConnectorName::new(t.value.as_str())),
         })
     }
 

@@ -119,6 +119,23 @@ impl AnyConnector {
     }
 }
 
+/// Attributes of a connector whose references are anchors of another connector.
+pub fn reference_targets(
+    config: &config::Config,
+    connector: &model::ConnectorName,
+) -> std::collections::HashMap<AttributeName, model::ConnectorName> {
+    match config.connector(connector).map(|c| &c.kind) {
+        Some(ConnectorKind::Csv(csv)) => csv
+            .columns
+            .iter()
+            .filter_map(|(name, spec)| {
+                Some((AttributeName::new(name.as_str()), spec.refers_to.clone()?))
+            })
+            .collect(),
+        _ => Default::default(),
+    }
+}
+
 /// The attributes the rules read from or write to a connector: what inbound flows, joins
 /// and scopes read, what outbound flows write and outbound joins read, and the attribute a
 /// disable sets.

@@ -139,9 +139,25 @@ pub(crate) async fn import_connector(
                         let keys = ctx.keys.cs_keys(&cs);
                         batch.push(Write::PutCs { object: cs, keys });
                     }
+                    // An object created since the last import: a delta (Graph's, DirSync's)
+                    // states everything a new object has, so the changes are its image.
                     None => {
-                        problems += 1;
-                        report.error(Phase::Import, name, anchor.to_string(), "a change arrived for an object the connector space does not hold; a full import will repair this");
+                        if let Some(full) = &mut full {
+                            full.seen.insert(anchor.clone());
+                        }
+                        let mut attributes = model::Attributes::new();
+                        for change in &changes {
+                            attributes.apply(change);
+                        }
+                        let d = digest(&object_type, &attributes);
+                        added.push((
+                            ImportedObject {
+                                anchor,
+                                object_type,
+                                attributes,
+                            },
+                            d,
+                        ));
                     }
                 },
                 ImportEntry::Delete { anchor, .. } => {

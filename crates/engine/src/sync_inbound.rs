@@ -77,7 +77,10 @@ pub(crate) fn sync_connector(
         rules,
         outbound,
         ids,
-        references: ReferenceCache::default(),
+        references: ReferenceCache {
+            refers: crate::connectors::reference_targets(ctx.config, name),
+            ..ReferenceCache::default()
+        },
     };
     let mut after: Option<CsId> = None;
     let mut deferred: Vec<CsId> = Vec::new();
@@ -196,7 +199,13 @@ fn describe(cs: &CsObject) -> String {
 /// object processed earlier in the same (uncommitted) chunk resolves.
 #[derive(Default)]
 struct ReferenceCache {
+    /// Identities by the anchor of this connector's objects linked to them.
     linked: HashMap<String, IdentityId>,
+    /// Attributes whose references are anchors of another connector (a groups file whose
+    /// members are HR employee ids), with that connector.
+    refers: HashMap<AttributeName, ConnectorName>,
+    /// Identities by (other connector, anchor), once found.
+    elsewhere: HashMap<(ConnectorName, String), IdentityId>,
 }
 
 impl ReferenceCache {
@@ -228,9 +237,25 @@ fn resolve_references(
                 out.push(value.clone());
                 continue;
             };
-            let identity = match cache.linked.get(anchor) {
-                Some(found) => Some(*found),
-                None => {
+            let identity = match (cache.refers.get(name), cache.linked.get(anchor)) {
+                (Some(target), _) => {
+                    let key = (target.clone(), anchor.clone());
+                    match cache.elsewhere.get(&key) {
+                        Some(found) => Some(*found),
+                        None => {
+                            let found = store
+                                .cs_by_anchor(target, &anchor.as_str().into())?
+                                .and_then(|object| object.link)
+                                .map(|link| link.identity);
+                            if let Some(id) = found {
+                                cache.elsewhere.insert(key, id);
+                            }
+                            found
+                        }
+                    }
+                }
+                (None, Some(found)) => Some(*found),
+                (None, None) => {
                     let found = store
                         .cs_by_anchor(&cs.connector, &anchor.as_str().into())?
                         .and_then(|target| target.link)

@@ -303,3 +303,134 @@ fn more_licenses_than_free_seats_stop_at_the_guard() {
         "nothing was created"
     );
 }
+
+/// A team file whose members are HR employee ids becomes an Entra group: members are
+/// added and removed one at a time, and a member added by hand in Entra stays.
+#[test]
+fn a_team_becomes_a_group_whose_hand_added_members_are_left_alone() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let ws = Workspace::new();
+    let config = entra_config(&emulator).replace(
+        "object_types = [\"user\"]",
+        "object_types = [\"user\", \"group\"]",
+    ) + r#"
+[[connector]]
+name = "teams"
+type = "csv"
+path = "teams.csv"
+anchor = "TeamId"
+object_type = "team"
+columns = { Members = { type = "reference", multi = "|", refers_to = "hr" } }
+
+[[inbound]]
+name = "teams"
+connector = "teams"
+vault_type = "group"
+project = true
+join = [ { vault = "teamId", expr = "[TeamId]" } ]
+[inbound.flows]
+teamId = "[TeamId]"
+groupName = "[Name]"
+members = "[Members]"
+
+[[outbound]]
+name = "entra-groups"
+connector = "entra"
+object_type = "group"
+vault_type = "group"
+provision = true
+deprovision = { action = "delete" }
+join = [ { vault = "groupName", expr = "[displayName]" } ]
+[outbound.flows]
+displayName = "[groupName]"
+description = 'Join(" ", "Team", [groupName])'
+members = "[members]"
+"#;
+    ws.write("idsync.toml", config);
+    ws.write("entra-secret", &emulator.info.client_secret);
+    hr(
+        &ws,
+        hr_file(&[
+            ("E1", "Ada", "Lovelace", "Engineering", "", "Active"),
+            ("E2", "Alan", "Turing", "Engineering", "E1", "Active"),
+            ("E3", "Grace", "Hopper", "Research", "E1", "Active"),
+        ]),
+    );
+    ws.write("teams.csv", "TeamId,Name,Members\nT1,Engines,E1|E2|E3\n");
+    run_entra(&ws);
+    let group_members = |emulator: &RunningEmulator| -> Vec<String> {
+        let tenant = state(emulator);
+        let group = tenant["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["displayName"] == "Engines")
+            .unwrap_or_else(|| panic!("no group Engines in {tenant:#}"))
+            .clone();
+        let mut upns: Vec<String> = group["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| {
+                tenant["users"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|u| u["id"] == *id)
+                    .map(|u| {
+                        u["userPrincipalName"]
+                            .as_str()
+                            .unwrap()
+                            .split('@')
+                            .next()
+                            .unwrap()
+                            .to_owned()
+                    })
+                    .unwrap_or_else(|| id.as_str().unwrap().to_owned())
+            })
+            .collect();
+        upns.sort();
+        upns
+    };
+    assert_eq!(
+        group_members(&emulator),
+        ["ada.lovelace", "alan.turing", "grace.hopper"]
+    );
+
+    // An administrator adds a service account to the group by hand.
+    let service = {
+        let state = emulator.state();
+        let now = state.clock.now();
+        let body = serde_json::json!({
+            "userPrincipalName": format!("svc-build@{}", emulator.info.initial_domain),
+            "displayName": "Build service",
+            "mailNickname": "svc-build",
+        });
+        let Json::Object(body) = body else {
+            unreachable!()
+        };
+        let id = state.ids.guid();
+        state.directory().seed_user(body, id.clone(), now).unwrap();
+        id
+    };
+    let group_id = state(&emulator)["groups"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    emulator
+        .state()
+        .directory()
+        .add_member(&group_id, &service)
+        .unwrap();
+
+    // Grace leaves the team: she is removed; the service account stays.
+    ws.write("teams.csv", "TeamId,Name,Members\nT1,Engines,E1|E2\n");
+    run_entra(&ws);
+    assert_eq!(
+        group_members(&emulator),
+        ["ada.lovelace", "alan.turing", "svc-build"]
+    );
+}
