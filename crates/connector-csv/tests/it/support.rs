@@ -36,6 +36,7 @@ pub fn typed(
             syntax,
             format: format.map(str::to_owned),
             multi: multi.map(str::to_owned),
+            refers_to: None,
         },
     );
     settings
