@@ -75,9 +75,20 @@ impl DemoTenant {
             .replace("{graph_url}", self.emulator.graph_url())
     }
 
-    /// Users, licensed users and users with a manager in the tenant.
-    fn summary(&self) -> (usize, usize, usize) {
+    /// Users, licensed users, users with a manager, and groups with their member counts.
+    fn summary(&self) -> (usize, usize, usize, Vec<(String, usize)>) {
         let state = self.emulator.state().directory().dump();
+        let groups = state["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| {
+                (
+                    g["displayName"].as_str().unwrap_or("?").to_owned(),
+                    g["members"].as_array().map_or(0, Vec::len),
+                )
+            })
+            .collect();
         let users = state["users"].as_array().cloned().unwrap_or_default();
         let licensed = users
             .iter()
@@ -88,7 +99,7 @@ impl DemoTenant {
             })
             .count();
         let managed = users.iter().filter(|u| u["manager"].is_string()).count();
-        (users.len(), licensed, managed)
+        (users.len(), licensed, managed, groups)
     }
 }
 
@@ -111,6 +122,7 @@ pub fn run(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<u8> {
     // Day one: converted contractors are not in HR yet.
     population.write_contractors_csv(dir.join("contractors.csv"))?;
     population.write_hr_csv(dir.join("hr.csv"))?;
+    write_teams(&population, &dir.join("teams.csv"))?;
     drop_rows(&dir.join("hr.csv"), &converted.iter().cloned().collect())?;
     let tenant = DemoTenant::start()?;
     std::fs::write(
@@ -168,10 +180,15 @@ pub fn run(args: &DemoArgs, clock: &dyn Clock) -> anyhow::Result<u8> {
         open.store.identity_count()?,
         dir.join("out/accounts.csv").display()
     );
-    let (users, licensed, managed) = tenant.summary();
+    let (users, licensed, managed, groups) = tenant.summary();
+    let groups: Vec<String> = groups
+        .iter()
+        .map(|(name, members)| format!("{name} ({members} members)"))
+        .collect();
     println!(
-        "{users} users in the emulated Entra tenant {} ({licensed} licensed, {managed} with a manager)",
-        tenant.emulator.info.initial_domain
+        "{users} users in the emulated Entra tenant {} ({licensed} licensed, {managed} with a manager); groups: {}",
+        tenant.emulator.info.initial_domain,
+        groups.join(", ")
     );
     println!(
         "next: idsync show -c {} <employee id>   |   idsync preview -c {}   |   idsync history -c {}",
@@ -206,6 +223,32 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(())
+}
+
+/// The HR system's team file: Engineering, and its managers, by employee id.
+fn write_teams(population: &Population, path: &Path) -> anyhow::Result<()> {
+    let engineering: Vec<&synth::Employee> = population
+        .employees()
+        .iter()
+        .filter(|e| e.department() == "Engineering")
+        .collect();
+    let ids = |filter: &dyn Fn(&synth::Employee) -> bool| -> String {
+        engineering
+            .iter()
+            .filter(|e| filter(e))
+            .map(|e| e.employee_id())
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let everyone = ids(&|_| true);
+    let managers = ids(&|e| e.title() == "Engineering Manager");
+    std::fs::write(
+        path,
+        format!(
+            "TeamId,Name,Members\nT-ENG,Engineering,{everyone}\nT-ENG-MGR,Engineering managers,{managers}\n"
+        ),
+    )?;
     Ok(())
 }
 
