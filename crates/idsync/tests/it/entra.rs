@@ -434,3 +434,134 @@ members = "[members]"
         ["ada.lovelace", "alan.turing", "svc-build"]
     );
 }
+
+fn run_entra_at(ws: &Workspace, now: &str) -> testkit::Run {
+    let r = idsync(
+        BIN,
+        ws.path(),
+        &["run", "-c", "idsync.toml"],
+        &[("IDSYNC_NOW", now)],
+    );
+    assert_eq!(r.code, Some(0), "run failed:\n{}\n{}", r.stdout, r.stderr);
+    r
+}
+
+/// A leaver is disabled, deleted when the grace period is over, and restored (same object,
+/// same id) when rehired.
+#[test]
+fn a_leaver_is_disabled_then_deleted_after_the_grace_period_and_restored_on_rehire() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let ws = Workspace::new();
+    ws.write("idsync.toml", entra_config(&emulator));
+    ws.write("entra-secret", &emulator.info.client_secret);
+    let staff = |grace: &str| {
+        hr_file(&[
+            ("E1", "Ada", "Lovelace", "Engineering", "", "Active"),
+            ("E3", "Grace", "Hopper", "Research", "E1", grace),
+        ])
+    };
+    hr(&ws, staff("Active"));
+    run_entra_at(&ws, "2026-11-01T09:00:00Z");
+    let id = user(&state(&emulator), "grace.hopper@")["id"].clone();
+
+    hr(&ws, staff("Inactive"));
+    run_entra_at(&ws, "2026-11-02T09:00:00Z");
+    assert_eq!(
+        user(&state(&emulator), "grace.hopper@")["accountEnabled"],
+        false
+    );
+
+    // 31 days later the grace period (30 days) is over: the account is deleted (soft).
+    let deleted = run_entra_at(&ws, "2026-12-03T09:00:00Z");
+    assert!(deleted.stdout.contains("1 deletes"), "{}", deleted.stdout);
+    let tenant = state(&emulator);
+    assert!(
+        tenant["deletedUsers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["id"] == id),
+        "in deleted items: {tenant:#}"
+    );
+
+    // Rehired: the same account comes back from deleted items, enabled.
+    hr(&ws, staff("Active"));
+    run_entra_at(&ws, "2026-12-10T09:00:00Z");
+    let back = user(&state(&emulator), "grace.hopper@").clone();
+    assert_eq!(back["id"], id, "restored, not created anew");
+    assert_eq!(back["accountEnabled"], true);
+}
+
+/// Throttled to a trickle and failing one call in ten: runs are repeated until nothing is
+/// pending, and every user exists exactly once.
+#[test]
+fn throttling_and_faults_lose_and_repeat_no_write_and_the_runs_converge() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions {
+            throttle: graph_emulator::ThrottleLimits {
+                app_tenant_writes: 30.0,
+                app_tenant_write_window_secs: 2.0,
+                ..Default::default()
+            },
+            fault_rate: 0.1,
+            seed: Some(11),
+            ..EmulatorOptions::default()
+        }))
+        .unwrap();
+    let ws = Workspace::new();
+    ws.write(
+        "idsync.toml",
+        entra_config(&emulator)
+            .replace(
+                "[store]\n",
+                "[retry]\nbackoff = \"1s\"\nmax_attempts = 20\n\n[store]\n",
+            )
+            .replace("licenses = '\"ENTERPRISEPACK\"'\n", ""),
+    );
+    ws.write("entra-secret", &emulator.info.client_secret);
+    let ids: Vec<(String, String)> = (0..60)
+        .map(|i| (format!("E{i}"), format!("Load{i}")))
+        .collect();
+    let rows: Vec<(&str, &str, &str, &str, &str, &str)> = ids
+        .iter()
+        .map(|(id, last)| (id.as_str(), "Pat", last.as_str(), "Sales", "E0", "Active"))
+        .collect();
+    hr(&ws, hr_file(&rows));
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let run = idsync(BIN, ws.path(), &["run", "-c", "idsync.toml"], &[]);
+        let pending = run.stdout.contains("retrying") && !run.stdout.contains("0 retrying");
+        let quarantined = !run.stdout.contains("0 quarantined");
+        if run.code == Some(0) && !pending && !quarantined {
+            break;
+        }
+        assert!(
+            runs < 15,
+            "did not converge:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    let tenant = state(&emulator);
+    let upns: std::collections::BTreeSet<&str> = tenant["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["userPrincipalName"].as_str())
+        .collect();
+    assert_eq!(upns.len(), 60, "every user exactly once");
+    assert_eq!(tenant["users"].as_array().unwrap().len(), 60);
+    let managed = tenant["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["manager"].is_string())
+        .count();
+    assert_eq!(managed, 59, "everyone but E0 has E0 as manager");
+}
