@@ -136,9 +136,14 @@ pub struct PageReader<'a> {
 }
 
 impl PageReader<'_> {
-    pub fn read(&mut self, stage: Stage, body: &Json, page: &mut ImportPage) {
-        for item in body["value"].as_array().into_iter().flatten() {
-            let Some(id) = item["id"].as_str() else {
+    /// Reads a page's objects, taking their values out of `body` rather than copying them.
+    pub fn read(&mut self, stage: Stage, body: &mut Json, page: &mut ImportPage) {
+        let items = match body["value"].take() {
+            Json::Array(items) => items,
+            _ => Vec::new(),
+        };
+        for item in items {
+            let Some(id) = item["id"].as_str().map(str::to_owned) else {
                 page.problems.push(ImportProblem {
                     location: format!("{stage:?} page"),
                     anchor: None,
@@ -150,7 +155,7 @@ impl PageReader<'_> {
                 Stage::Users => USER,
                 Stage::Groups => GROUP,
             });
-            let anchor = model::Anchor::new(id);
+            let anchor = model::Anchor::new(id.as_str());
             if !item["@removed"].is_null() {
                 // A full round can name objects deleted meanwhile; only a delta reports them.
                 if self.mode == ImportMode::Delta {
@@ -163,13 +168,13 @@ impl PageReader<'_> {
             }
             let entry = match stage {
                 Stage::Users => self.user(item, anchor, object_type.clone()),
-                Stage::Groups => Ok(self.group(id, item, anchor, object_type.clone())),
+                Stage::Groups => Ok(self.group(&id, &item, anchor, object_type.clone())),
             };
             match entry {
                 Ok(entry) => page.entries.push(entry),
                 Err(reason) => page.problems.push(ImportProblem {
                     location: format!("{} {id}", object_type.as_str()),
-                    anchor: Some(model::Anchor::new(id)),
+                    anchor: Some(model::Anchor::new(id.as_str())),
                     reason,
                 }),
             }
@@ -178,15 +183,17 @@ impl PageReader<'_> {
 
     fn user(
         &self,
-        item: &Json,
+        item: Json,
         anchor: model::Anchor,
         object_type: ObjectType,
     ) -> Result<ImportEntry, String> {
-        let object = item.as_object().ok_or("not a JSON object")?;
+        let Json::Object(object) = item else {
+            return Err("not a JSON object".into());
+        };
         let mut read: Vec<(AttributeName, Vec<Value>)> = Vec::with_capacity(object.len());
         for (key, json) in object {
             if key == "assignedLicenses" {
-                read.push((AttributeName::new(LICENSES), self.licenses(json)));
+                read.push((AttributeName::new(LICENSES), self.licenses(&json)));
                 continue;
             }
             if key == MANAGER {
@@ -212,9 +219,9 @@ impl PageReader<'_> {
             if key.contains('@') {
                 continue;
             }
-            let (property, name) = match properties::lookup(&object_type, key) {
+            let (property, name) = match properties::lookup(&object_type, &key) {
                 Some((property, name)) => (*property, name.clone()),
-                None if properties::is_extension(key) => {
+                None if properties::is_extension(&key) => {
                     let name = AttributeName::new(key.as_str());
                     match properties::find(&object_type, &name) {
                         Some(property) => (property, name),
@@ -224,7 +231,7 @@ impl PageReader<'_> {
                 None => continue,
             };
             let values =
-                properties::from_json(&property, json).map_err(|e| format!("{key}: {e}"))?;
+                properties::from_json_owned(&property, json).map_err(|e| format!("{key}: {e}"))?;
             read.push((name, values));
         }
         if let Some(holders) = self.roles {

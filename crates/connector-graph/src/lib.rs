@@ -460,7 +460,7 @@ impl GraphConnector {
                 .await
             }
         };
-        let body = match fetched {
+        let mut body = match fetched {
             Ok(body) => body,
             Err(error) if import::is_expired_link(&error) && cursor.mode == ImportMode::Delta => {
                 return Box::pin(self.expired(cursor, error)).await;
@@ -492,7 +492,7 @@ impl GraphConnector {
             seen_groups: &mut self.seen_groups,
             roles: self.role_holders.as_ref(),
         };
-        reader.read(cursor.stage, &body, &mut page);
+        reader.read(cursor.stage, &mut body, &mut page);
         if let Some(next) = body["@odata.nextLink"].as_str() {
             cursor.next = next.to_owned();
             page.next = Some(cursor.to_page_cursor());

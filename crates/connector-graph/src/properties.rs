@@ -228,6 +228,26 @@ pub fn from_json(property: &Property, json: &Json) -> Result<Vec<Value>, String>
     }
 }
 
+/// [`from_json`], moving strings out of the JSON instead of copying them.
+pub fn from_json_owned(property: &Property, json: Json) -> Result<Vec<Value>, String> {
+    match json {
+        Json::Null => Ok(Vec::new()),
+        Json::Array(items) => items
+            .into_iter()
+            .map(|v| one_from_json_owned(property.syntax, v))
+            .collect(),
+        single => Ok(vec![one_from_json_owned(property.syntax, single)?]),
+    }
+}
+
+fn one_from_json_owned(syntax: Syntax, json: Json) -> Result<Value, String> {
+    match (syntax, json) {
+        (Reference, Json::String(s)) => Ok(Value::Reference(s)),
+        (Text, Json::String(s)) => Ok(Value::String(s)),
+        (syntax, other) => one_from_json(syntax, &other),
+    }
+}
+
 fn one_from_json(syntax: Syntax, json: &Json) -> Result<Value, String> {
     match (syntax, json) {
         (Boolean, Json::Bool(b)) => Ok(Value::Boolean(*b)),
