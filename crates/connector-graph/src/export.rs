@@ -536,16 +536,7 @@ fn settle(job: &mut Job, reply: Reply) {
         }
         Then::ReplaceMembers(desired) => {
             let current: Vec<String> = ids(&reply.body["value"]);
-            let adds: Vec<String> = desired
-                .iter()
-                .filter(|d| !contains(&current, d))
-                .cloned()
-                .collect();
-            let removes: Vec<String> = current
-                .iter()
-                .filter(|c| !contains(&desired, c))
-                .cloned()
-                .collect();
+            let (adds, removes) = difference(&current, &desired);
             let mut steps = member_steps(&adds, &removes);
             while let Some(step) = steps.pop_back() {
                 job.steps.push_front(step);
@@ -559,16 +550,7 @@ fn settle(job: &mut Job, reply: Reply) {
                 .flatten()
                 .filter_map(|l| l["skuId"].as_str().map(str::to_owned))
                 .collect();
-            let removes: Vec<String> = current
-                .iter()
-                .filter(|c| !contains(&desired, c))
-                .cloned()
-                .collect();
-            let adds: Vec<String> = desired
-                .iter()
-                .filter(|d| !contains(&current, d))
-                .cloned()
-                .collect();
+            let (adds, removes) = difference(&current, &desired);
             if !adds.is_empty() || !removes.is_empty() {
                 job.steps
                     .push_front(assign_licenses_ids(&adds, &removes, &wanted));
@@ -647,6 +629,21 @@ fn is_conflict_on(reply: &Reply, property: &str) -> bool {
                     .as_str()
                     .is_some_and(|t| t.eq_ignore_ascii_case(property))
         })
+}
+
+/// What to add to `current` and remove from it to make it `desired` (ids, any case).
+fn difference(current: &[String], desired: &[String]) -> (Vec<String>, Vec<String>) {
+    let adds = desired
+        .iter()
+        .filter(|d| !contains(current, d))
+        .cloned()
+        .collect();
+    let removes = current
+        .iter()
+        .filter(|c| !contains(desired, c))
+        .cloned()
+        .collect();
+    (adds, removes)
 }
 
 fn contains(list: &[String], value: &str) -> bool {

@@ -7,6 +7,32 @@ use testkit::{Workspace, idsync};
 
 use crate::support::*;
 
+/// An emulated tenant, served by a runtime of its own for as long as the test holds it
+/// (the binary under test runs in another process).
+struct Tenant {
+    emulator: RunningEmulator,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Tenant {
+    fn start(options: EmulatorOptions) -> Tenant {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let emulator = runtime.block_on(Emulator::start(options)).unwrap();
+        Tenant {
+            emulator,
+            _runtime: runtime,
+        }
+    }
+}
+
+impl std::ops::Deref for Tenant {
+    type Target = RunningEmulator;
+
+    fn deref(&self) -> &RunningEmulator {
+        &self.emulator
+    }
+}
+
 /// HR as in the other scenarios, Entra as the target.
 fn entra_config(emulator: &RunningEmulator) -> String {
     format!(
@@ -105,10 +131,7 @@ fn run_entra(ws: &Workspace) -> testkit::Run {
 
 #[test]
 fn hr_provisions_licensed_users_with_managers_into_entra_and_disables_a_leaver() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let emulator = runtime
-        .block_on(Emulator::start(EmulatorOptions::default()))
-        .unwrap();
+    let emulator = Tenant::start(EmulatorOptions::default());
     let ws = Workspace::new();
     ws.write("idsync.toml", entra_config(&emulator));
     ws.write("entra-secret", &emulator.info.client_secret);
@@ -193,10 +216,7 @@ fn hr_provisions_licensed_users_with_managers_into_entra_and_disables_a_leaver()
 /// left to AD (and the plan says so), while licenses and cloud attributes are written.
 #[test]
 fn synchronized_users_are_joined_by_immutable_id_and_only_cloud_attributes_are_written() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let emulator = runtime
-        .block_on(Emulator::start(EmulatorOptions::default()))
-        .unwrap();
+    let emulator = Tenant::start(EmulatorOptions::default());
     let domain = emulator.info.initial_domain.clone();
     for (name, immutable) in [
         ("ada", "AAAAAAAAAAAAAAAAAAAAAA=="),
@@ -275,10 +295,7 @@ fn synchronized_users_are_joined_by_immutable_id_and_only_cloud_attributes_are_w
 /// instead of Entra refusing the last five one by one.
 #[test]
 fn more_licenses_than_free_seats_stop_at_the_guard() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let emulator = runtime
-        .block_on(Emulator::start(EmulatorOptions::default()))
-        .unwrap();
+    let emulator = Tenant::start(EmulatorOptions::default());
     let ws = Workspace::new();
     ws.write("idsync.toml", entra_config(&emulator));
     ws.write("entra-secret", &emulator.info.client_secret);
@@ -308,10 +325,7 @@ fn more_licenses_than_free_seats_stop_at_the_guard() {
 /// added and removed one at a time, and a member added by hand in Entra stays.
 #[test]
 fn a_team_becomes_a_group_whose_hand_added_members_are_left_alone() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let emulator = runtime
-        .block_on(Emulator::start(EmulatorOptions::default()))
-        .unwrap();
+    let emulator = Tenant::start(EmulatorOptions::default());
     let ws = Workspace::new();
     let config = entra_config(&emulator).replace(
         "object_types = [\"user\"]",
@@ -450,10 +464,7 @@ fn run_entra_at(ws: &Workspace, now: &str) -> testkit::Run {
 /// same id) when rehired.
 #[test]
 fn a_leaver_is_disabled_then_deleted_after_the_grace_period_and_restored_on_rehire() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let emulator = runtime
-        .block_on(Emulator::start(EmulatorOptions::default()))
-        .unwrap();
+    let emulator = Tenant::start(EmulatorOptions::default());
     let ws = Workspace::new();
     ws.write("idsync.toml", entra_config(&emulator));
     ws.write("entra-secret", &emulator.info.client_secret);
@@ -499,19 +510,16 @@ fn a_leaver_is_disabled_then_deleted_after_the_grace_period_and_restored_on_rehi
 /// pending, and every user exists exactly once.
 #[test]
 fn throttling_and_faults_lose_and_repeat_no_write_and_the_runs_converge() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let emulator = runtime
-        .block_on(Emulator::start(EmulatorOptions {
-            throttle: graph_emulator::ThrottleLimits {
-                app_tenant_writes: 30.0,
-                app_tenant_write_window_secs: 2.0,
-                ..Default::default()
-            },
-            fault_rate: 0.1,
-            seed: Some(11),
-            ..EmulatorOptions::default()
-        }))
-        .unwrap();
+    let emulator = Tenant::start(EmulatorOptions {
+        throttle: graph_emulator::ThrottleLimits {
+            app_tenant_writes: 30.0,
+            app_tenant_write_window_secs: 2.0,
+            ..Default::default()
+        },
+        fault_rate: 0.1,
+        seed: Some(11),
+        ..EmulatorOptions::default()
+    });
     let ws = Workspace::new();
     ws.write(
         "idsync.toml",
