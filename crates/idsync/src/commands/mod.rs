@@ -41,8 +41,12 @@ pub struct ConfigArg {
 
 /// A single-threaded runtime: the engine drives one connector at a time, and the store is
 /// synchronous, so more threads would only add contention on two cores.
+/// The runtime a command runs on. The pipeline itself runs on the calling thread; two
+/// workers carry what connectors start beside it (Graph reads the next page while the
+/// engine stores the current one).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()?)
 }
