@@ -327,12 +327,11 @@ impl Slapd {
                 .lines()
                 .filter_map(|l| l.strip_prefix("dn: "))
                 .collect();
-            // ldapdelete reads DNs from stdin, one a line; base64 DNs (dn::) do not occur
-            // in our fixtures.
+            // Base64 DNs (dn::) do not occur in our fixtures.
             if !dns.is_empty() {
                 checked(
                     "ldapdelete",
-                    self.tool("ldapdelete", &["-r"], &dns.join("\n")),
+                    self.tool("ldapdelete", &[&["-r"], &dns[..]].concat(), ""),
                 )?;
             }
         }
