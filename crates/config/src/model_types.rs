@@ -7,6 +7,9 @@ use std::time::Duration;
 use expr::Expression;
 use model::{AttributeName, ConnectorName, ObjectType, RuleName, Syntax};
 
+mod ldap;
+pub use ldap::*;
+
 /// Where a secret comes from. The value itself is read only when a connector needs it, and
 /// its `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -112,12 +115,14 @@ pub struct ConnectorConfig {
 #[derive(Debug, Clone)]
 pub enum ConnectorKind {
     Csv(CsvSettings),
+    Ldap(LdapSettings),
 }
 
 impl ConnectorKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             ConnectorKind::Csv(_) => "csv",
+            ConnectorKind::Ldap(_) => "ldap",
         }
     }
 
@@ -125,6 +130,21 @@ impl ConnectorKind {
     pub fn can_export(&self) -> bool {
         match self {
             ConnectorKind::Csv(_) => true,
+            ConnectorKind::Ldap(_) => true,
+        }
+    }
+
+    /// The object types a connector of this kind can hold, when its settings fix them
+    /// (`None`: any type the rules name).
+    pub fn object_types(&self) -> Option<Vec<ObjectType>> {
+        match self {
+            ConnectorKind::Csv(csv) => Some(vec![csv.object_type.clone()]),
+            ConnectorKind::Ldap(ldap) => Some(
+                ldap.object_types
+                    .iter()
+                    .map(|t| t.object_type.clone())
+                    .collect(),
+            ),
         }
     }
 }

@@ -6,6 +6,9 @@ use crate::diagnostic::{Loc, Problems};
 use crate::reader::{Item, Sp, Table};
 use crate::suggest;
 
+mod ldap;
+pub(crate) use ldap::RawLdap;
+
 const TOP_KEYS: &[&str] = &[
     "include",
     "store",
@@ -25,7 +28,7 @@ const SCHEDULE_KEYS: &[&str] = &["interval"];
 const SYNC_KEYS: &[&str] = &["batch_size"];
 const SECRET_KEYS: &[&str] = &["env", "file"];
 /// The connector types this build knows; a closed set, one `match` each.
-pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv"];
+pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv", "ldap"];
 const CONNECTOR_KEYS: &[&str] = &["name", "type", "deletion_threshold", "disable_threshold"];
 const CSV_KEYS: &[&str] = &[
     "path",
@@ -128,8 +131,11 @@ pub(crate) struct RawConnector {
 }
 
 #[derive(Debug)]
+// One per connector, read once per load: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum RawSettings {
     Csv(RawCsv),
+    Ldap(RawLdap),
 }
 
 #[derive(Debug)]
@@ -454,6 +460,10 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
                 problems,
             );
             Some(RawSettings::Csv(read_csv(table, problems)))
+        }
+        Some("ldap") => {
+            ldap::check_ldap_keys(table, CONNECTOR_KEYS, problems);
+            Some(RawSettings::Ldap(ldap::read_ldap(table, problems)))
         }
         Some(other) => {
             let kind = kind.as_ref().expect("matched Some");

@@ -9,11 +9,15 @@ use connector::{
     ImportRequest,
 };
 use connector_csv::CsvConnector;
+use connector_ldap::LdapConnector;
 use model::{Anchor, AttributeName, Attributes, Schema};
 
+// One per connector in a run: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum AnyConnector {
     Csv(CsvConnector),
+    Ldap(LdapConnector),
 }
 
 impl AnyConnector {
@@ -34,24 +38,31 @@ impl AnyConnector {
                     CsvConnector::new(settings).with_missing_as_empty(target_only),
                 ))
             }
+            // Its paths (the CA file) are absolute already.
+            ConnectorKind::Ldap(settings) => {
+                Ok(AnyConnector::Ldap(LdapConnector::new(settings.clone())))
+            }
         }
     }
 
     pub async fn schema(&mut self) -> Result<Schema, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.schema().await,
+            AnyConnector::Ldap(c) => c.schema().await,
         }
     }
 
     pub async fn check(&mut self) -> Result<Health, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.check().await,
+            AnyConnector::Ldap(c) => c.check().await,
         }
     }
 
     pub async fn import(&mut self, request: ImportRequest) -> Result<ImportPage, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.import(request).await,
+            AnyConnector::Ldap(c) => c.import(request).await,
         }
     }
 
@@ -59,6 +70,7 @@ impl AnyConnector {
     pub fn batch_size(&self) -> Option<usize> {
         match self {
             AnyConnector::Csv(c) => Some(c.batch_size()),
+            AnyConnector::Ldap(c) => Some(c.batch_size()),
         }
     }
 
@@ -68,12 +80,14 @@ impl AnyConnector {
     ) -> Result<Vec<ExportOutcome>, ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.export(batch).await,
+            AnyConnector::Ldap(c) => c.export(batch).await,
         }
     }
 
     pub async fn finish_export(&mut self) -> Result<(), ConnectorError> {
         match self {
             AnyConnector::Csv(c) => c.finish().await,
+            AnyConnector::Ldap(c) => c.finish().await,
         }
     }
 }
@@ -96,5 +110,7 @@ pub fn planned_anchor(config: &ConnectorConfig, attributes: &Attributes) -> Opti
                 .collect();
             parts.map(|parts| Anchor::new(parts.join("|")))
         }
+        // The directory assigns entryUUID and objectGUID.
+        ConnectorKind::Ldap(_) => None,
     }
 }

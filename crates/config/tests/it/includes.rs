@@ -33,7 +33,9 @@ fn included_files_add_connectors_and_rules_and_resolve_paths_against_themselves(
     let config = config::load(&dir.path().join("idsync.toml")).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = config.inbound.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
-    let config::ConnectorKind::Csv(hr) = &config.connectors[0].kind;
+    let config::ConnectorKind::Csv(hr) = &config.connectors[0].kind else {
+        panic!("not a csv connector");
+    };
     assert_eq!(hr.path, dir.path().join("connectors/hr.csv"));
 }
 

@@ -73,7 +73,9 @@ fn a_small_configuration_loads_into_the_engine_types() {
     assert_eq!(config.retry.max_attempts, 5);
     assert!(config.schedule.is_none());
 
-    let ConnectorKind::Csv(hr) = &config.connectors[0].kind;
+    let ConnectorKind::Csv(hr) = &config.connectors[0].kind else {
+        panic!("not a csv connector");
+    };
     assert_eq!(hr.path, Path::new("/etc/idsync/hr.csv"));
     assert_eq!(hr.anchor, ["Country", "EmployeeID"]);
     assert_eq!(hr.delimiter, b'\t');
@@ -81,7 +83,9 @@ fn a_small_configuration_loads_into_the_engine_types() {
     assert_eq!(hr.columns["HireDate"].format.as_deref(), Some("%Y-%m-%d"));
     assert_eq!(hr.columns["Groups"].multi.as_deref(), Some(";"));
     assert_eq!(hr.columns["ManagerID"].syntax, Syntax::Reference);
-    let ConnectorKind::Csv(directory) = &config.connectors[1].kind;
+    let ConnectorKind::Csv(directory) = &config.connectors[1].kind else {
+        panic!("not a csv connector");
+    };
     assert_eq!(directory.path, Path::new("/srv/out/accounts.csv"));
 
     let inbound = &config.inbound[0];
@@ -241,7 +245,9 @@ fn paths_are_absolute_even_for_a_relative_configuration_path() {
             path: cwd.join("conf/state/idsync.db")
         }
     );
-    let ConnectorKind::Csv(hr) = &config.connectors[0].kind;
+    let ConnectorKind::Csv(hr) = &config.connectors[0].kind else {
+        panic!("not a csv connector");
+    };
     assert_eq!(hr.path, cwd.join("conf/hr.csv"));
     assert_eq!(config.path, Path::new("conf/idsync.toml"));
 }
