@@ -216,6 +216,11 @@ async fn update(
                 match rename(connector, &current, &target).await {
                     Ok(()) => {
                         connector.remember(target.clone(), anchor.clone());
+                        if let Err(outcome) =
+                            follow_references(connector, &current, Some(&target)).await
+                        {
+                            return outcome;
+                        }
                         dn = target;
                     }
                     Err(outcome) => return outcome,
@@ -286,6 +291,106 @@ async fn rename(connector: &mut LdapConnector, from: &Dn, to: &Dn) -> Result<(),
     }
 }
 
+/// DN-valued attributes that name other entries, kept right when an entry is renamed,
+/// moved or deleted.
+const REFERENCE_ATTRIBUTES: &[&str] = &[
+    "member",
+    "uniqueMember",
+    "manager",
+    "owner",
+    "secretary",
+    "seeAlso",
+    "roleOccupant",
+];
+
+/// Points the values that name `old` at `new` (or removes them when the entry is gone),
+/// in every entry under the base DNs, as Active Directory does by itself for its linked
+/// attributes. OpenLDAP does it only with the refint overlay, and then asynchronously, so
+/// without this a group would keep a renamed member's old DN. Where refint got there first,
+/// the modifications find their work done and pass.
+async fn follow_references(
+    connector: &mut LdapConnector,
+    old: &Dn,
+    new: Option<&Dn>,
+) -> Result<(), ExportResult> {
+    if crate::schema::GUID_ATTRIBUTES
+        .iter()
+        .any(|g| g.eq_ignore_ascii_case(&connector.settings.anchor))
+    {
+        return Ok(());
+    }
+    let escaped = ldap3::ldap_escape(old.as_str()).into_owned();
+    let filter: String = REFERENCE_ATTRIBUTES
+        .iter()
+        .map(|a| format!("({a}={escaped})"))
+        .collect();
+    let filter = format!("(|{filter})");
+    let mut referrers = Vec::new();
+    for base in connector.settings.base_dns.clone() {
+        let result = match connector.ldap().await {
+            Ok(ldap) => {
+                ldap.search(
+                    &base,
+                    ldap3::Scope::Subtree,
+                    &filter,
+                    REFERENCE_ATTRIBUTES.to_vec(),
+                )
+                .await
+            }
+            Err(e) => return Err(transient(e.to_string())),
+        };
+        match result {
+            Ok(r) if r.1.rc == 0 => referrers.extend(
+                r.0.into_iter()
+                    .filter(|e| !e.is_ref())
+                    .map(ldap3::SearchEntry::construct),
+            ),
+            // The rename or delete itself is done; a failure here is the references'.
+            Ok(r) => {
+                return Err(failed(
+                    ldap_failure(&r.1),
+                    &format!("update references to {old}"),
+                ));
+            }
+            Err(e) => {
+                connector.drop_connection();
+                return Err(failed(
+                    error_failure(&e),
+                    &format!("update references to {old}"),
+                ));
+            }
+        }
+    }
+    for entry in referrers {
+        let mut mods = Vec::new();
+        for (attribute, values) in &entry.attrs {
+            for value in values.iter().filter(|v| Dn::new(v.as_str()) == *old) {
+                let name = attribute.as_bytes().to_vec();
+                mods.push(Mod::Delete(
+                    name.clone(),
+                    HashSet::from([value.as_bytes().to_vec()]),
+                ));
+                if let Some(new) = new {
+                    mods.push(Mod::Add(
+                        name,
+                        HashSet::from([new.as_str().as_bytes().to_vec()]),
+                    ));
+                }
+            }
+        }
+        if mods.is_empty() {
+            continue;
+        }
+        let dn = Dn::new(entry.dn);
+        if let outcome @ (ExportResult::Transient { .. } | ExportResult::Permanent { .. }) =
+            modify(connector, &dn, mods).await
+        {
+            return Err(outcome);
+        }
+    }
+    Ok(())
+}
+
 async fn modify(connector: &mut LdapConnector, dn: &Dn, mods: Vec<Mod<Vec<u8>>>) -> ExportResult {
     let what = format!("modify {dn}");
     let result = match connector.ldap().await {
@@ -339,6 +444,9 @@ async fn delete(connector: &mut LdapConnector, anchor: &Anchor) -> ExportResult 
     match result {
         Ok(r) if r.rc == 0 || r.rc == 32 => {
             connector.forget(anchor);
+            if let Err(outcome) = follow_references(connector, &dn, None).await {
+                return outcome;
+            }
             ExportResult::Applied { anchor: None }
         }
         Ok(r) => failed(ldap_failure(&r), &format!("delete {dn}")),

@@ -487,3 +487,37 @@ async fn a_timestamp_delta_sees_changes_on_a_server_without_syncprov() {
     );
     assert_eq!(delta[0].mode, ImportMode::Delta);
 }
+
+#[tokio::test]
+async fn member_values_follow_a_rename_and_go_with_a_delete() {
+    let slapd = Slapd::start();
+    slapd
+        .ldapadd(&format!(
+            "{}{}dn: cn=team,{GROUPS}\nobjectClass: groupOfNames\ncn: team\nmember: uid=ada,{PEOPLE}\nmember: uid=alan,{PEOPLE}\n",
+            person_ldif("ada", "Lovelace", "1"),
+            person_ldif("alan", "Turing", "2")
+        ))
+        .expect("seed");
+    let mut connector = LdapConnector::new(settings(&slapd));
+    let all = objects(&mut connector).await;
+    let rename = ObjectChange::Update {
+        changes: vec![AttributeChange::replace(
+            AttributeName::new("dn"),
+            vec![Value::from(format!("uid=ada.king,{PEOPLE}").as_str())],
+        )],
+    };
+    let ada = by_uid(&all, "ada").anchor.clone();
+    assert_eq!(
+        export_one(&mut connector, "person", Some(ada), rename).await,
+        ExportResult::Applied { anchor: None }
+    );
+    let alan = by_uid(&all, "alan").anchor.clone();
+    assert_eq!(
+        export_one(&mut connector, "person", Some(alan), ObjectChange::Delete).await,
+        ExportResult::Applied { anchor: None }
+    );
+    assert_eq!(
+        ldap_values(&slapd, &format!("cn=team,{GROUPS}"), "member"),
+        BTreeSet::from([format!("uid=ada.king,{PEOPLE}")])
+    );
+}

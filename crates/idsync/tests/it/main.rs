@@ -4,6 +4,7 @@
 mod bad_input;
 mod crash;
 mod guard;
+mod ldap;
 mod lifecycle;
 mod precedence;
 mod quarantine;
