@@ -2,6 +2,7 @@
 //! run as a real child process, so tests exercise exactly what users run, and can kill it.
 
 pub mod openldap;
+pub mod samba;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

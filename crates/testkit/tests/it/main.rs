@@ -1,1 +1,2 @@
 mod openldap;
+mod samba;
