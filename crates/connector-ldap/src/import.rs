@@ -25,7 +25,7 @@ const SYNC_DONE_OID: &str = "1.3.6.1.4.1.4203.1.9.1.3";
 const SYNCREPL_PREFIX: &str = "syncrepl:";
 const TIMESTAMP_PREFIX: &str = "timestamp:";
 /// The watermark of a connector whose deltas are always full imports.
-const FULL_ONLY: &str = "full";
+pub(crate) const FULL_ONLY: &str = "full";
 /// A filter no entry matches: a sync search with it returns only the cookie, which is how
 /// a full import learns where the next delta starts.
 const NOTHING: &str = "(!(objectClass=*))";
@@ -111,6 +111,7 @@ async fn start_full(connector: &mut LdapConnector) -> Result<(), ConnectorError>
                 Watermark(FULL_ONLY.to_owned())
             }
         },
+        LdapDelta::DirSync => crate::dirsync::current_watermark(connector).await?,
         // Completed from the entries seen, on the last page.
         LdapDelta::Timestamp => Watermark(String::new()),
         LdapDelta::None => Watermark(FULL_ONLY.to_owned()),
@@ -273,7 +274,7 @@ async fn paged_search(
 /// Typed objects (with their modifyTimestamp, when asked for) from raw entries. An entry
 /// of no mapped class is not this system's object and is skipped; one without an anchor is
 /// a problem.
-async fn convert(
+pub(crate) async fn convert(
     connector: &mut LdapConnector,
     entries: Vec<ResultEntry>,
 ) -> Result<(Vec<(ImportedObject, Option<String>)>, Vec<ImportProblem>), ConnectorError> {
@@ -341,20 +342,7 @@ async fn to_object(
                 .first()
                 .and_then(|v| String::from_utf8(v.clone()).ok());
         }
-        let kind = schema.kind(&name);
-        let mut values = Vec::with_capacity(raw_values.len());
-        for bytes in raw_values {
-            match import_value(kind, bytes) {
-                Imported::Value(v) => values.push(v),
-                Imported::Dn(dn) => match connector.anchor_for_dn(&dn).await? {
-                    Some(target) => values.push(Value::Reference(target.as_str().to_owned())),
-                    // A dangling DN (a deleted member still listed) names nothing to refer to.
-                    None => {
-                        tracing::debug!(entry = %entry.dn, attribute = %name, %dn, "DN value names no entry; left out")
-                    }
-                },
-            }
-        }
+        let mut values = values_of(connector, &schema, &entry.dn, &name, raw_values).await?;
         if values.is_empty() {
             continue;
         }
@@ -373,6 +361,32 @@ async fn to_object(
         },
         modified,
     ))
+}
+
+/// One attribute's values, typed by its syntax; DN values become references to the named
+/// entries' anchors.
+pub(crate) async fn values_of(
+    connector: &mut LdapConnector,
+    schema: &crate::schema::DirectorySchema,
+    entry: &str,
+    name: &str,
+    raw_values: Vec<Vec<u8>>,
+) -> Result<Vec<Value>, ConnectorError> {
+    let kind = schema.kind(name.split(';').next().unwrap_or(name));
+    let mut values = Vec::with_capacity(raw_values.len());
+    for bytes in raw_values {
+        match import_value(kind, bytes) {
+            Imported::Value(v) => values.push(v),
+            Imported::Dn(dn) => match connector.anchor_for_dn(&dn).await? {
+                Some(target) => values.push(Value::Reference(target.as_str().to_owned())),
+                // A dangling DN (a deleted member still listed) names nothing to refer to.
+                None => {
+                    tracing::debug!(%entry, attribute = %name, %dn, "DN value names no entry; left out")
+                }
+            },
+        }
+    }
+    Ok(values)
 }
 
 fn track_newest(
@@ -477,6 +491,14 @@ async fn start_delta(
             }
         }
         (entries, problems, syncrepl_watermark(&next_cookies))
+    } else if let Some(rest) = text.strip_prefix(crate::dirsync::PREFIX) {
+        if connector.settings.delta != LdapDelta::DirSync {
+            return Ok(None);
+        }
+        match crate::dirsync::delta(connector, rest).await? {
+            Some(found) => found,
+            None => return Ok(None),
+        }
     } else if let Some(rest) = text.strip_prefix(TIMESTAMP_PREFIX) {
         if connector.settings.delta != LdapDelta::Timestamp || rest.is_empty() {
             return Ok(None);

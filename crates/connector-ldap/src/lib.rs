@@ -22,6 +22,7 @@
 //! and an outbound flow to `dn` names where a create goes and where a rename moves it.
 
 mod connection;
+mod dirsync;
 mod dn;
 mod error;
 mod export;

@@ -61,6 +61,9 @@ pub enum LdapDelta {
     /// RFC 4533 content synchronization (OpenLDAP's syncprov), the cookie as watermark;
     /// reports deletes.
     Syncrepl,
+    /// Active Directory's DirSync control, the cookie as watermark: only changed attributes,
+    /// member adds and removes as incremental values, tombstones as deletes.
+    DirSync,
     /// Entries whose `modifyTimestamp` is at or after the last import's, for servers
     /// without syncprov; cannot see deletes, so a full import must run to find them.
     Timestamp,

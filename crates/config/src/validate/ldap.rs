@@ -11,7 +11,7 @@ use crate::reader::url_has_password;
 use crate::suggest;
 
 const SCOPES: &[&str] = &["sub", "one"];
-const DELTAS: &[&str] = &["syncrepl", "timestamp", "none"];
+const DELTAS: &[&str] = &["syncrepl", "dirsync", "timestamp", "none"];
 /// Operations and connecting time out after this unless `timeout` says otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_PAGE_SIZE: u32 = 500;
@@ -169,9 +169,17 @@ impl Validator<'_> {
             Some(a) => Some(a.value.clone()),
         };
         let delta = match &raw.delta {
+            // Active Directory is the directory with objectGUID anchors, and its delta is DirSync.
+            None if anchor
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("objectGUID")) =>
+            {
+                Some(LdapDelta::DirSync)
+            }
             None => Some(LdapDelta::Syncrepl),
             Some(d) => match d.value.as_str() {
                 "syncrepl" => Some(LdapDelta::Syncrepl),
+                "dirsync" => Some(LdapDelta::DirSync),
                 "timestamp" => Some(LdapDelta::Timestamp),
                 "none" => Some(LdapDelta::None),
                 other => {
