@@ -80,6 +80,23 @@ async fn encode(
     object: &str,
 ) -> Result<HashSet<Vec<u8>>, ExportResult> {
     let mut out = HashSet::with_capacity(values.len());
+    if attribute.as_str().eq_ignore_ascii_case("unicodePwd") {
+        // AD takes a password only over an encrypted connection. Samba accepts it in the
+        // clear too; idsync never sends it so.
+        if !connector.is_encrypted() {
+            return Err(permanent(format!(
+                "{object}: unicodePwd is sent only over an encrypted connection (ldaps:// or StartTLS), and {} is not one",
+                connector.settings.url
+            )));
+        }
+        for value in values {
+            let Value::String(password) = value else {
+                return Err(permanent(format!("{object}: unicodePwd must be a string")));
+            };
+            out.insert(crate::values::unicode_pwd(password));
+        }
+        return Ok(out);
+    }
     for value in values {
         let bytes = match value {
             Value::Reference(anchor) => {

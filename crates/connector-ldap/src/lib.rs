@@ -108,6 +108,16 @@ impl LdapConnector {
         Ok(ldap)
     }
 
+    /// Whether the connection is encrypted (LDAPS or StartTLS).
+    fn is_encrypted(&self) -> bool {
+        self.settings.starttls
+            || self
+                .settings
+                .url
+                .to_ascii_lowercase()
+                .starts_with("ldaps://")
+    }
+
     /// Forgets a connection that failed, so the next operation opens a new one.
     fn drop_connection(&mut self) {
         self.ldap = None;

@@ -191,6 +191,14 @@ pub fn parse_sid(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// AD's password attribute: the password in double quotes, as UTF-16LE.
+pub fn unicode_pwd(password: &str) -> Vec<u8> {
+    format!("\"{password}\"")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect()
+}
+
 /// Hex-escapes every byte, for a binary value in a search filter (`\98\4b...`).
 pub fn escape_bytes(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("\\{b:02x}")).collect()
@@ -243,6 +251,11 @@ mod tests {
         assert_eq!(t.to_string(), "2026-11-23T22:59:15.198706Z");
         assert_eq!(format_generalized_time(t), "20261123225915Z");
         assert_eq!(parse_generalized_time("2026-11-23"), None);
+    }
+
+    #[test]
+    fn unicode_pwd_is_the_quoted_password_in_utf16le() {
+        assert_eq!(unicode_pwd("ab"), [b'"', 0, b'a', 0, b'b', 0, b'"', 0]);
     }
 
     #[test]

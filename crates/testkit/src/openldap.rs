@@ -400,7 +400,7 @@ fn free_port() -> u16 {
 }
 
 /// A certificate authority and a server certificate for 127.0.0.1 and localhost.
-fn write_tls(dir: &Path) {
+pub(crate) fn write_tls(dir: &Path) {
     use rcgen::{
         BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
         IsCa, KeyPair, KeyUsagePurpose,

@@ -36,11 +36,31 @@ pub struct SambaAd {
     child: Option<Child>,
     /// Held open: samba -i exits when it reaches end of file.
     _stdin: Option<ChildStdin>,
+    /// For an instance on 127.0.0.1: the machine-wide lock on Samba's fixed ports.
+    tcp: Option<std::fs::File>,
 }
 
 impl SambaAd {
-    /// Starts a fresh domain controller (a copy of the provisioned template).
+    /// Starts a fresh domain controller (a copy of the provisioned template), on its unix
+    /// socket only.
     pub fn start() -> SambaAd {
+        SambaAd::start_inner(false)
+    }
+
+    /// Starts one that also listens on 127.0.0.1: plain LDAP on 389 and LDAPS on 636 with a
+    /// certificate from a generated CA ([`SambaAd::ca_file`]). Samba's ports are fixed, so
+    /// such instances take a machine-wide lock and run one at a time.
+    pub fn start_with_ldaps() -> SambaAd {
+        SambaAd::start_inner(true)
+    }
+
+    fn start_inner(tcp: bool) -> SambaAd {
+        let lock = tcp.then(|| {
+            let file = std::fs::File::create(std::env::temp_dir().join("idsync-samba-tcp.lock"))
+                .expect("create the samba port lock");
+            file.lock().expect("take the samba port lock");
+            file
+        });
         let template = template();
         let dir = tempfile::Builder::new()
             .prefix("idsync-samba-")
@@ -72,10 +92,20 @@ impl SambaAd {
                 let _ = std::fs::remove_file(pid.path());
             }
         }
+        if tcp {
+            std::fs::create_dir_all(dir.path().join("tls")).expect("tls directory");
+            crate::openldap::write_tls(&dir.path().join("tls"));
+            // Samba refuses a key file others can read.
+            let key = dir.path().join("tls/server.key");
+            let mut permissions = std::fs::metadata(&key).expect("key").permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o600);
+            std::fs::set_permissions(&key, permissions).expect("key permissions");
+        }
         let mut server = SambaAd {
             dir,
             child: None,
             _stdin: None,
+            tcp: lock,
         };
         server.launch();
         server
@@ -83,11 +113,35 @@ impl SambaAd {
 
     fn launch(&mut self) {
         let log = std::fs::File::create(self.dir.path().join("log/samba.log")).expect("samba log");
-        let mut child = Command::new(binary("samba"))
+        let mut command = Command::new(binary("samba"));
+        command
             .args(["-i", "-M", "single", "-s"])
             .arg(self.dir.path().join("etc/smb.conf"))
-            .arg("--option=interfaces=127.0.0.254/32")
-            .arg("--option=server services=ldap")
+            .arg("--option=server services=ldap");
+        if self.tcp.is_some() {
+            let tls = self.dir.path().join("tls");
+            command
+                .args([
+                    "--option=interfaces=lo",
+                    "--option=bind interfaces only=yes",
+                ])
+                .arg("--option=tls enabled=yes")
+                .arg(format!(
+                    "--option=tls keyfile={}",
+                    tls.join("server.key").display()
+                ))
+                .arg(format!(
+                    "--option=tls certfile={}",
+                    tls.join("server.pem").display()
+                ))
+                .arg(format!(
+                    "--option=tls cafile={}",
+                    tls.join("ca.pem").display()
+                ));
+        } else {
+            command.arg("--option=interfaces=127.0.0.254/32");
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(log.try_clone().expect("samba log"))
             .stderr(log)
@@ -121,7 +175,9 @@ impl SambaAd {
                 .args(["-s", "base", "-b", BASE, "dn"])
                 .output()
                 .is_ok_and(|o| o.status.success());
-            if ready {
+            let listening =
+                self.tcp.is_none() || std::net::TcpStream::connect(("127.0.0.1", 636)).is_ok();
+            if ready && listening {
                 return;
             }
             assert!(
@@ -147,6 +203,16 @@ impl SambaAd {
 
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// `ldaps://127.0.0.1` (only for [`SambaAd::start_with_ldaps`]).
+    pub fn ldaps_url(&self) -> String {
+        "ldaps://127.0.0.1".to_owned()
+    }
+
+    /// The CA that signed the LDAPS certificate (only for [`SambaAd::start_with_ldaps`]).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("tls/ca.pem")
     }
 
     pub fn log(&self) -> String {

@@ -108,3 +108,156 @@ async fn a_dirsync_delta_has_only_changed_attributes_incremental_members_and_del
         "the tombstone is a delete: {entries:?}"
     );
 }
+
+fn user(dn: &str, sam: &str, extra: &[(&str, Value)]) -> model::Attributes {
+    let mut attributes = model::Attributes::new()
+        .with("dn", dn)
+        .with("sAMAccountName", sam)
+        .with("sn", sam);
+    for (name, value) in extra {
+        attributes.set(AttributeName::new(*name), vec![value.clone()]);
+    }
+    attributes
+}
+
+async fn export_one(
+    connector: &mut LdapConnector,
+    anchor: Option<model::Anchor>,
+    change: model::ObjectChange,
+) -> connector::ExportResult {
+    use connector::Exporter as _;
+    let mut outcomes = connector
+        .export(vec![connector::ExportRequest {
+            id: connector::ExportId(1),
+            object_type: ObjectType::new("user"),
+            anchor,
+            change,
+        }])
+        .await
+        .expect("export");
+    outcomes.remove(0).result
+}
+
+fn can_bind(dc: &SambaAd, user: &str, password: &str) -> bool {
+    std::process::Command::new(testkit::openldap::binary("ldapsearch"))
+        .args([
+            "-x",
+            "-H",
+            &dc.url(),
+            "-D",
+            user,
+            "-w",
+            password,
+            "-s",
+            "base",
+            "-b",
+            testkit::samba::BASE,
+            "dn",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test]
+async fn unicode_pwd_is_refused_over_plain_ldap_even_though_samba_would_take_it() {
+    let dc = SambaAd::start();
+    dc.ldapadd(&format!(
+        "dn: {}\nobjectClass: organizationalUnit\nou: idsync\n",
+        ou()
+    ))
+    .expect("ou");
+    let mut connector = LdapConnector::new(settings(&dc));
+    let password = "Passw0rd!Ada1";
+    let create = model::ObjectChange::Create {
+        attributes: user(
+            &format!("CN=ada,{}", ou()),
+            "ada",
+            &[("unicodePwd", Value::from(password))],
+        ),
+    };
+    match export_one(&mut connector, None, create).await {
+        connector::ExportResult::Permanent { reason } => {
+            assert!(reason.contains("encrypted connection"), "{reason}");
+            assert!(!reason.contains(password), "the password leaked: {reason}");
+        }
+        other => panic!("a password over plain LDAP must be refused: {other:?}"),
+    }
+    assert!(
+        dc.ldapsearch(&["-b", &format!("CN=ada,{}", ou()), "-s", "base", "1.1"])
+            .is_err(),
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn over_ldaps_a_user_gets_its_password_and_is_disabled_by_user_account_control() {
+    let dc = SambaAd::start_with_ldaps();
+    dc.ldapadd(&format!(
+        "dn: {}\nobjectClass: organizationalUnit\nou: idsync\n",
+        ou()
+    ))
+    .expect("ou");
+    let mut settings = settings(&dc);
+    settings.url = dc.ldaps_url();
+    settings.ca_file = Some(dc.ca_file());
+    let mut connector = LdapConnector::new(settings);
+    let password = "Passw0rd!Ada1";
+    let create = model::ObjectChange::Create {
+        attributes: user(
+            &format!("CN=ada,{}", ou()),
+            "ada",
+            &[
+                ("unicodePwd", Value::from(password)),
+                ("userAccountControl", Value::Integer(512)),
+            ],
+        ),
+    };
+    let anchor = match export_one(&mut connector, None, create).await {
+        connector::ExportResult::Applied {
+            anchor: Some(anchor),
+        } => anchor,
+        other => panic!("create over LDAPS: {other:?}"),
+    };
+    assert!(
+        can_bind(&dc, "ada@EXAMPLE.TEST", password),
+        "the new user signs in with the password"
+    );
+    // Deprovisioning by disable: userAccountControl 514 (ACCOUNTDISABLE | NORMAL_ACCOUNT).
+    let disable = model::ObjectChange::Update {
+        changes: vec![model::AttributeChange::replace(
+            AttributeName::new("userAccountControl"),
+            vec![Value::Integer(514)],
+        )],
+    };
+    assert_eq!(
+        export_one(&mut connector, Some(anchor.clone()), disable).await,
+        connector::ExportResult::Applied { anchor: None }
+    );
+    assert!(
+        !can_bind(&dc, "ada@EXAMPLE.TEST", password),
+        "a disabled user cannot sign in"
+    );
+    // A forced change at the next sign-in.
+    let force = model::ObjectChange::Update {
+        changes: vec![model::AttributeChange::replace(
+            AttributeName::new("pwdLastSet"),
+            vec![Value::Integer(0)],
+        )],
+    };
+    assert_eq!(
+        export_one(&mut connector, Some(anchor), force).await,
+        connector::ExportResult::Applied { anchor: None }
+    );
+    let read = dc
+        .ldapsearch(&[
+            "-b",
+            &format!("CN=ada,{}", ou()),
+            "-s",
+            "base",
+            "pwdLastSet",
+            "userAccountControl",
+        ])
+        .unwrap();
+    assert!(read.contains("pwdLastSet: 0"), "{read}");
+    assert!(read.contains("userAccountControl: 514"), "{read}");
+}
