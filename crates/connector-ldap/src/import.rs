@@ -335,6 +335,13 @@ async fn to_object(
         .map(|(k, v)| (k, v.into_iter().map(String::into_bytes).collect::<Vec<_>>()))
         .chain(entry.bin_attrs);
     for (name, raw_values) in raw {
+        let (name, raw_values) = match ranged(&name) {
+            Some((base, next)) => {
+                let rest = remaining_range(connector, &entry.dn, &base, next).await?;
+                (base, raw_values.into_iter().chain(rest).collect())
+            }
+            None => (name, raw_values),
+        };
         if name.eq_ignore_ascii_case("modifyTimestamp")
             && connector.settings.delta == LdapDelta::Timestamp
         {
@@ -361,6 +368,52 @@ async fn to_object(
         },
         modified,
     ))
+}
+
+/// `member;range=0-1499` → (`member`, 1500): AD returns a large multi-valued attribute in
+/// ranges, the last one ending in `*`. `None` for a whole attribute or the last range.
+fn ranged(name: &str) -> Option<(String, u64)> {
+    let (base, option) = name.split_once(';')?;
+    let range = option.to_ascii_lowercase();
+    let (_, high) = range.strip_prefix("range=")?.split_once('-')?;
+    let high: u64 = high.parse().ok()?;
+    Some((base.to_owned(), high + 1))
+}
+
+/// The values of `attribute` from index `next` on, range by range, until the server's last
+/// range (`;range=N-*`).
+async fn remaining_range(
+    connector: &mut LdapConnector,
+    dn: &str,
+    attribute: &str,
+    mut next: u64,
+) -> Result<Vec<Vec<u8>>, ConnectorError> {
+    let mut values = Vec::new();
+    loop {
+        let wanted = format!("{attribute};range={next}-*");
+        let Some(entry) = connector
+            .search_one(dn, ldap3::Scope::Base, "(objectClass=*)", &[&wanted])
+            .await?
+        else {
+            return Ok(values);
+        };
+        let prefix = format!("{};range=", attribute.to_ascii_lowercase());
+        let found = entry
+            .attrs
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().map(String::into_bytes).collect::<Vec<_>>()))
+            .chain(entry.bin_attrs)
+            .find(|(k, _)| k.to_ascii_lowercase().starts_with(&prefix));
+        let Some((name, chunk)) = found else {
+            return Ok(values);
+        };
+        values.extend(chunk);
+        match ranged(&name) {
+            Some((_, following)) if following > next => next = following,
+            // `N-*`: the last range.
+            _ => return Ok(values),
+        }
+    }
 }
 
 /// One attribute's values, typed by its syntax; DN values become references to the named
@@ -703,4 +756,24 @@ async fn sync_search(
 
 fn uuid_anchor(bytes: &[u8]) -> Option<Anchor> {
     crate::values::format_uuid(bytes).map(Anchor::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ranged;
+
+    #[test]
+    fn ranged_attribute_names_say_where_the_next_range_starts() {
+        assert_eq!(
+            ranged("member;range=0-1499"),
+            Some(("member".to_owned(), 1500))
+        );
+        assert_eq!(
+            ranged("member;Range=1500-2999"),
+            Some(("member".to_owned(), 3000))
+        );
+        assert_eq!(ranged("member;range=3000-*"), None);
+        assert_eq!(ranged("member"), None);
+        assert_eq!(ranged("userCertificate;binary"), None);
+    }
 }

@@ -280,15 +280,17 @@ impl Slapd {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("start {tool}: {e}"));
-        child
-            .stdin
-            .take()
-            .expect("piped stdin")
-            .write_all(input.as_bytes())
-            .unwrap_or_else(|e| panic!("write to {tool}: {e}"));
-        child
+        // Written from another thread: a tool that prints a line per entry fills its stdout
+        // pipe before it has read a large input, and both sides would wait forever.
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let input = input.to_owned();
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+        let output = child
             .wait_with_output()
-            .unwrap_or_else(|e| panic!("wait for {tool}: {e}"))
+            .unwrap_or_else(|e| panic!("wait for {tool}: {e}"));
+        // A tool that exits early (an error) closes its input: not our failure to report.
+        let _ = writer.join();
+        output
     }
 
     /// Applies LDIF change records with `ldapmodify` (`changetype: add/modify/delete/modrdn`).

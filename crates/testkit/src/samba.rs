@@ -229,15 +229,15 @@ impl SambaAd {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("start {tool}: {e}"));
-        child
-            .stdin
-            .take()
-            .expect("piped stdin")
-            .write_all(input.as_bytes())
-            .unwrap_or_else(|e| panic!("write to {tool}: {e}"));
+        // Written from another thread: a tool that prints a line per entry fills its stdout
+        // pipe before it has read a large input, and both sides would wait forever.
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let input = input.to_owned();
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
         let output = child
             .wait_with_output()
             .unwrap_or_else(|e| panic!("wait for {tool}: {e}"));
+        let _ = writer.join();
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         if output.status.success() {
             Ok(stdout)
