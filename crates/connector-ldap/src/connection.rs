@@ -1,7 +1,7 @@
 //! Connecting and binding: ldap:// (optionally upgraded with StartTLS), ldaps://, ldapi://;
 //! certificate verification always on, against a configured CA file or the system's roots.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use config::LdapSettings;
 use connector::ConnectorError;
@@ -10,7 +10,23 @@ use rustls_pki_types::pem::PemObject as _;
 
 use crate::error::{Failure, ldap_failure};
 
-/// An open, bound connection. The driver task ends when the connection closes.
+/// The runtime that drives every LDAP connection, on its own thread: receiving and
+/// decoding the server's messages then overlaps with the engine converting the previous
+/// page, and a search can run ahead (the next page) while the caller is busy. The socket is
+/// opened there too, since tokio I/O is driven by the runtime that opened it.
+pub fn driver() -> &'static tokio::runtime::Runtime {
+    static DRIVER: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    DRIVER.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("ldap-driver")
+            .enable_all()
+            .build()
+            .expect("start the LDAP driver runtime")
+    })
+}
+
+/// An open, bound connection.
 pub async fn connect(settings: &LdapSettings) -> Result<Ldap, ConnectorError> {
     let mut conn_settings = LdapConnSettings::new()
         .set_conn_timeout(settings.timeout)
@@ -19,14 +35,20 @@ pub async fn connect(settings: &LdapSettings) -> Result<Ldap, ConnectorError> {
     if tls_url {
         conn_settings = conn_settings.set_config(tls_config(settings)?);
     }
-    let (conn, mut ldap) = LdapConnAsync::with_settings(conn_settings, &settings.url)
+    let url = settings.url.clone();
+    let opened = driver()
+        .spawn(async move {
+            let (conn, ldap) = LdapConnAsync::with_settings(conn_settings, &url).await?;
+            tokio::spawn(async move {
+                if let Err(error) = conn.drive().await {
+                    tracing::debug!(%error, "LDAP connection closed");
+                }
+            });
+            Ok::<_, ldap3::LdapError>(ldap)
+        })
         .await
-        .map_err(|e| connect_error(settings, e))?;
-    tokio::spawn(async move {
-        if let Err(error) = conn.drive().await {
-            tracing::debug!(%error, "LDAP connection closed");
-        }
-    });
+        .map_err(|e| ConnectorError::unavailable(format!("{}: {e}", settings.url)))?;
+    let mut ldap = opened.map_err(|e| connect_error(settings, e))?;
     ldap.with_timeout(settings.timeout);
     if let Some(dn) = &settings.bind_dn {
         let password = match &settings.password {

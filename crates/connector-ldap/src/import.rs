@@ -1,7 +1,7 @@
 //! Full import (paged results, one search request per page) and delta import (RFC 4533
 //! refreshOnly from the cookie, or `modifyTimestamp` for servers without syncprov).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -10,13 +10,14 @@ use connector::{
     ConnectorError, ImportEntry, ImportMode, ImportPage, ImportProblem, ImportRequest,
     ImportedObject, PageCursor, Watermark,
 };
+use ldap3::ResultEntry;
 use ldap3::controls::{
     Control, ControlType, EntryState, PagedResults, RefreshMode, SyncDone, SyncInfo, SyncRequest,
     SyncState,
 };
-use ldap3::{ResultEntry, SearchEntry};
 use model::{Anchor, AttributeName, Attributes, Value};
 
+use crate::schema::{DirectorySchema, ValueKind};
 use crate::values::{Imported, import_value};
 use crate::{Dn, LdapConnector, operation_error, result_error};
 
@@ -39,6 +40,8 @@ pub enum ImportState {
         page: u64,
         base: usize,
         cookie: Vec<u8>,
+        /// The search for this page, already running (sent when the previous page came).
+        ahead: Option<PageSearch>,
         /// Where the next delta starts, learned before the first page so that a change
         /// made during the import is seen again, never missed.
         watermark: Watermark,
@@ -120,6 +123,7 @@ async fn start_full(connector: &mut LdapConnector) -> Result<(), ConnectorError>
         page: 0,
         base: 0,
         cookie: Vec::new(),
+        ahead: None,
         watermark,
         newest: None,
         at_newest: BTreeSet::new(),
@@ -133,12 +137,27 @@ async fn next_page(connector: &mut LdapConnector) -> Result<ImportPage, Connecto
             page,
             base,
             cookie,
+            ahead,
             watermark,
             mut newest,
             mut at_newest,
         }) => {
             let base_dn = connector.settings.base_dns[base].clone();
-            let (entries, next_cookie) = paged_search(connector, &base_dn, cookie).await?;
+            let running = match ahead {
+                Some(running) => running,
+                None => start_page(connector, &base_dn, cookie).await?,
+            };
+            let (entries, next_cookie) = finish_page(connector, &base_dn, running).await?;
+            let (next_base, next_cookie) = match next_cookie {
+                Some(c) if !c.is_empty() => (base, c),
+                _ => (base + 1, Vec::new()),
+            };
+            // Ask for the next page now, so the server and the driver thread work on it
+            // while this one is converted.
+            let ahead = match connector.settings.base_dns.get(next_base).cloned() {
+                Some(next_dn) => Some(start_page(connector, &next_dn, next_cookie.clone()).await?),
+                None => None,
+            };
             let (imported, problems) = convert(connector, entries).await?;
             for (object, modified) in &imported {
                 if let Some(modified) = modified {
@@ -150,10 +169,7 @@ async fn next_page(connector: &mut LdapConnector) -> Result<ImportPage, Connecto
                     );
                 }
             }
-            let (base, cookie) = match next_cookie {
-                Some(c) if !c.is_empty() => (base, c),
-                _ => (base + 1, Vec::new()),
-            };
+            let (base, cookie) = (next_base, next_cookie);
             let done = base >= connector.settings.base_dns.len();
             let entries = imported
                 .into_iter()
@@ -177,6 +193,7 @@ async fn next_page(connector: &mut LdapConnector) -> Result<ImportPage, Connecto
                 page: page + 1,
                 base,
                 cookie,
+                ahead,
                 watermark,
                 newest,
                 at_newest,
@@ -227,25 +244,47 @@ async fn next_page(connector: &mut LdapConnector) -> Result<ImportPage, Connecto
     }
 }
 
-/// One page of a paged search: the entries and the server's cookie for the next page
-/// (empty when the search is complete).
-async fn paged_search(
+/// A paged search request running on the driver thread.
+pub struct PageSearch(tokio::task::JoinHandle<ldap3::result::Result<ldap3::SearchResult>>);
+
+/// Sends the search for one page (the server's `cookie` says which).
+async fn start_page(
     connector: &mut LdapConnector,
     base: &str,
     cookie: Vec<u8>,
-) -> Result<(Vec<ResultEntry>, Option<Vec<u8>>), ConnectorError> {
+) -> Result<PageSearch, ConnectorError> {
     let (scope, filter, attributes) = (
         connector.scope(),
         connector.filter(),
         connector.attributes(),
     );
     let size = i32::try_from(connector.settings.page_size).unwrap_or(i32::MAX);
-    let ldap = connector.ldap().await?;
-    ldap.with_controls(PagedResults { size, cookie });
-    let result = ldap.search(base, scope, &filter, attributes).await;
-    let result = match result {
-        Ok(r) => r,
-        Err(e) => return Err(operation_error(connector, &format!("search of {base}"), e)),
+    let timeout = connector.settings.timeout;
+    let mut ldap = connector.ldap().await?.clone();
+    let base = base.to_owned();
+    Ok(PageSearch(crate::connection::driver().spawn(async move {
+        ldap.with_timeout(timeout);
+        ldap.with_controls(PagedResults { size, cookie });
+        ldap.search(&base, scope, &filter, attributes).await
+    })))
+}
+
+/// The entries of one page and the server's cookie for the next (empty when the search is
+/// complete).
+async fn finish_page(
+    connector: &mut LdapConnector,
+    base: &str,
+    running: PageSearch,
+) -> Result<(Vec<ResultEntry>, Option<Vec<u8>>), ConnectorError> {
+    let result = match running.0.await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Err(operation_error(connector, &format!("search of {base}"), e)),
+        Err(e) => {
+            return Err(ConnectorError::unavailable(format!(
+                "{}: search of {base}: {e}",
+                connector.settings.url
+            )));
+        }
     };
     if result.1.rc != 0 {
         return Err(result_error(
@@ -280,15 +319,57 @@ pub(crate) async fn convert(
 ) -> Result<(Vec<(ImportedObject, Option<String>)>, Vec<ImportProblem>), ConnectorError> {
     let mut objects = Vec::with_capacity(entries.len());
     let mut problems = Vec::new();
+    let schema = connector.directory_schema().await?;
+    // Every entry of a page names the same few attributes: look each up once.
+    let mut names: HashMap<String, (AttributeName, ValueKind)> = HashMap::new();
     for entry in entries {
-        let entry = SearchEntry::construct(entry);
-        match to_object(connector, entry).await? {
+        let Some(entry) = RawEntry::parse(entry) else {
+            return Err(ConnectorError::Protocol(format!(
+                "{}: a search result entry could not be decoded",
+                connector.settings.url
+            )));
+        };
+        match to_object(connector, &schema, &mut names, entry).await? {
             Converted::Object(object, modified) => objects.push((object, modified)),
             Converted::Skipped => {}
             Converted::Problem(problem) => problems.push(problem),
         }
     }
     Ok((objects, problems))
+}
+
+/// A search result entry as the server sent it: the DN and each attribute's raw values.
+/// (ldap3's `SearchEntry` turns values into strings and back, which costs a copy each.)
+struct RawEntry {
+    dn: String,
+    attributes: Vec<(String, Vec<Vec<u8>>)>,
+}
+
+impl RawEntry {
+    fn parse(entry: ResultEntry) -> Option<RawEntry> {
+        let mut parts = entry.0.expect_constructed()?.into_iter();
+        let dn = String::from_utf8(parts.next()?.expect_primitive()?).ok()?;
+        let mut attributes = Vec::new();
+        for attribute in parts.next()?.expect_constructed()? {
+            let mut pair = attribute.expect_constructed()?.into_iter();
+            let name = String::from_utf8(pair.next()?.expect_primitive()?).ok()?;
+            let values = pair
+                .next()?
+                .expect_constructed()?
+                .into_iter()
+                .filter_map(|v| v.expect_primitive())
+                .collect();
+            attributes.push((name, values));
+        }
+        Some(RawEntry { dn, attributes })
+    }
+
+    fn values(&self, name: &str) -> Option<&[Vec<u8>]> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
 }
 
 enum Converted {
@@ -300,65 +381,85 @@ enum Converted {
 
 async fn to_object(
     connector: &mut LdapConnector,
-    entry: SearchEntry,
+    schema: &DirectorySchema,
+    names: &mut HashMap<String, (AttributeName, ValueKind)>,
+    entry: RawEntry,
 ) -> Result<Converted, ConnectorError> {
     let classes: Vec<String> = entry
-        .attrs
+        .values("objectClass")
+        .unwrap_or_default()
         .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("objectClass"))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
     let Some(object_type) = connector.object_type_of(&classes) else {
         return Ok(Converted::Skipped);
     };
-    let Some(anchor) = connector.anchor_of(&entry) else {
+    let anchor_attribute = connector.settings.anchor.clone();
+    let anchor = entry
+        .values(&anchor_attribute)
+        .and_then(|v| v.first())
+        .and_then(|bytes| match schema.kind(&anchor_attribute) {
+            ValueKind::Guid => crate::values::format_guid(bytes),
+            _ => String::from_utf8(bytes.clone()).ok(),
+        })
+        .map(Anchor::new);
+    let Some(anchor) = anchor else {
         return Ok(Converted::Problem(ImportProblem {
             location: entry.dn.clone(),
             anchor: None,
-            reason: format!(
-                "the entry has no {} (the anchor)",
-                connector.settings.anchor
-            ),
+            reason: format!("the entry has no {anchor_attribute} (the anchor)"),
         }));
     };
     connector.remember(Dn::new(entry.dn.as_str()), anchor.clone());
-    let schema = connector.directory_schema().await?;
     let mut attributes = Attributes::new();
     attributes.set(
         AttributeName::new("dn"),
         vec![Value::String(entry.dn.clone())],
     );
     let mut modified = None;
-    let raw = entry
-        .attrs
-        .into_iter()
-        .map(|(k, v)| (k, v.into_iter().map(String::into_bytes).collect::<Vec<_>>()))
-        .chain(entry.bin_attrs);
-    for (name, raw_values) in raw {
+    let dn = entry.dn;
+    for (name, raw_values) in entry.attributes {
         let (name, raw_values) = match ranged(&name) {
             Some((base, next)) => {
-                let rest = remaining_range(connector, &entry.dn, &base, next).await?;
+                let rest = remaining_range(connector, &dn, &base, next).await?;
                 (base, raw_values.into_iter().chain(rest).collect())
             }
             None => (name, raw_values),
         };
-        if name.eq_ignore_ascii_case("modifyTimestamp")
-            && connector.settings.delta == LdapDelta::Timestamp
+        if connector.settings.delta == LdapDelta::Timestamp
+            && name.eq_ignore_ascii_case("modifyTimestamp")
         {
             modified = raw_values
                 .first()
                 .and_then(|v| String::from_utf8(v.clone()).ok());
         }
-        let mut values = values_of(connector, &schema, &entry.dn, &name, raw_values).await?;
+        let (attribute, kind) = match names.get(&name) {
+            Some(known) => known.clone(),
+            None => {
+                let known = (AttributeName::new(name.as_str()), schema.kind(&name));
+                names.insert(name.clone(), known.clone());
+                known
+            }
+        };
+        let mut values = if kind == ValueKind::Dn {
+            values_of(connector, schema, &dn, &name, raw_values).await?
+        } else {
+            raw_values
+                .into_iter()
+                .filter_map(|bytes| match import_value(kind, bytes) {
+                    Imported::Value(v) => Some(v),
+                    Imported::Dn(_) => None,
+                })
+                .collect()
+        };
         if values.is_empty() {
             continue;
         }
-        let name = AttributeName::new(name);
-        // A server may return an attribute in two halves (string and binary values).
-        if let Some(existing) = attributes.remove(&name) {
+        // A server may return an attribute twice (AD's ranges of one attribute).
+        if let Some(existing) = attributes.remove(&attribute) {
             values.splice(0..0, existing);
         }
-        attributes.set(name, values);
+        attributes.set(attribute, values);
     }
     Ok(Converted::Object(
         ImportedObject {
