@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use connector::{ExportOutcome, ExportRequest, ExportResult};
 use ldap3::Mod;
+use ldap3::controls::{ControlType, PostRead, PostReadResp};
 use model::{Anchor, AttributeChange, AttributeName, Attributes, ObjectChange, Value, ValueChange};
 
 use crate::error::{Failure, describe, error_failure, ldap_failure};
@@ -172,12 +173,25 @@ async fn create(
             }
         }
     }
+    let anchor_attribute = connector.settings.anchor.clone();
     let result = match connector.ldap().await {
-        Ok(ldap) => ldap.add(&dn, entry).await,
+        Ok(ldap) => {
+            // The post-read control (RFC 4527) returns the new entry's anchor with the add,
+            // saving a search; a server without it ignores it (it is not critical).
+            ldap.with_controls(PostRead::new(vec![anchor_attribute.as_str()]));
+            ldap.add(&dn, entry).await
+        }
         Err(e) => return transient(e.to_string()),
     };
     match result {
-        Ok(r) if r.rc == 0 => {}
+        Ok(r) if r.rc == 0 => {
+            if let Some(anchor) = post_read_anchor(&r, &anchor_attribute) {
+                connector.remember(Dn::new(dn.as_str()), anchor.clone());
+                return ExportResult::Applied {
+                    anchor: Some(anchor),
+                };
+            }
+        }
         Ok(r) => return failed(ldap_failure(&r), &format!("add {dn}")),
         Err(e) => {
             connector.drop_connection();
@@ -191,6 +205,38 @@ async fn create(
         },
         Ok(None) => transient(format!("{dn} was added but cannot be read back")),
         Err(e) => transient(format!("{dn} was added but its anchor cannot be read: {e}")),
+    }
+}
+
+/// The anchor in an add's post-read response control, when the server sent one.
+fn post_read_anchor(result: &ldap3::LdapResult, attribute: &str) -> Option<Anchor> {
+    let control = result
+        .ctrls
+        .iter()
+        .find(|c| matches!(c.0, Some(ControlType::PostReadResp)))?;
+    let entry = control.1.parse::<PostReadResp>();
+    let guid = crate::schema::GUID_ATTRIBUTES
+        .iter()
+        .any(|g| g.eq_ignore_ascii_case(attribute));
+    if let Some((_, values)) = entry
+        .bin_attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(attribute))
+    {
+        return values
+            .first()
+            .and_then(|v| crate::values::format_guid(v))
+            .map(Anchor::new);
+    }
+    let (_, values) = entry
+        .attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(attribute))?;
+    let value = values.first()?;
+    if guid {
+        crate::values::format_guid(value.as_bytes()).map(Anchor::new)
+    } else {
+        Some(Anchor::new(value.as_str()))
     }
 }
 
