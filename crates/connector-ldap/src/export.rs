@@ -245,6 +245,22 @@ async fn update(
     anchor: &Anchor,
     changes: Vec<AttributeChange>,
 ) -> ExportResult {
+    let outcome = update_once(connector, anchor, &changes).await;
+    // The DN remembered for the anchor may be stale (renamed outside idsync since it was
+    // read): look it up again once.
+    if matches!(&outcome, ExportResult::Permanent { reason } if reason.contains("noSuchObject (32)"))
+    {
+        connector.forget(anchor);
+        return update_once(connector, anchor, &changes).await;
+    }
+    outcome
+}
+
+async fn update_once(
+    connector: &mut LdapConnector,
+    anchor: &Anchor,
+    changes: &[AttributeChange],
+) -> ExportResult {
     let current = match connector.dn_for_anchor(anchor).await {
         Ok(Some(dn)) => dn,
         Ok(None) => {
@@ -263,7 +279,7 @@ async fn update(
     // entry under its new name.
     let mut dn = current.clone();
     let mut mods: Vec<Mod<Vec<u8>>> = Vec::new();
-    for change in &changes {
+    for change in changes {
         if is_dn(&change.name) {
             let target = match &change.change {
                 ValueChange::Replace(values) | ValueChange::Add(values) => {

@@ -52,6 +52,8 @@ pub const EXPORT_BATCH_SIZE: usize = 200;
 
 /// The OID of the RFC 4533 sync request control, looked for in the root DSE.
 const SYNC_REQUEST_OID: &str = "1.3.6.1.4.1.4203.1.9.1.1";
+/// The OID of AD's DirSync control, looked for in the root DSE.
+const DIRSYNC_OID: &str = "1.2.840.113556.1.4.841";
 
 /// An LDAP directory as a connected system.
 pub struct LdapConnector {
@@ -435,30 +437,38 @@ impl Connector for LdapConnector {
             }
             Err(e) => health.problems.push(format!("cannot read the schema: {e}")),
         }
-        if self.settings.delta == LdapDelta::Syncrepl {
+        let wanted = match self.settings.delta {
+            LdapDelta::Syncrepl => Some((
+                SYNC_REQUEST_OID,
+                "content synchronization (syncrepl, RFC 4533)",
+            )),
+            LdapDelta::DirSync => Some((DIRSYNC_OID, "DirSync")),
+            LdapDelta::Timestamp | LdapDelta::None => None,
+        };
+        if let Some((oid, what)) = wanted {
             let root = self
                 .search_one("", Scope::Base, "(objectClass=*)", &["supportedControl"])
                 .await;
             let offered = root.ok().flatten().is_some_and(|e| {
                 e.attrs
                     .get("supportedControl")
-                    .is_some_and(|v| v.iter().any(|c| c == SYNC_REQUEST_OID))
+                    .is_some_and(|v| v.iter().any(|c| c == oid))
             });
             if offered {
-                health
-                    .passed
-                    .push("the server offers content synchronization (syncrepl)".to_owned());
+                health.passed.push(format!("the server offers {what}"));
             } else {
-                health.problems.push(
-                    "the server does not offer content synchronization (RFC 4533); set delta = \"timestamp\" or \"none\"".to_owned(),
-                );
-            }
-            if !self.settings.anchor.eq_ignore_ascii_case("entryUUID") {
                 health.problems.push(format!(
-                    "syncrepl reports deletes by entryUUID, but the anchor is {}; set anchor = \"entryUUID\"",
-                    self.settings.anchor
+                    "the server does not offer {what}; set delta = \"timestamp\" or \"none\""
                 ));
             }
+        }
+        if self.settings.delta == LdapDelta::Syncrepl
+            && !self.settings.anchor.eq_ignore_ascii_case("entryUUID")
+        {
+            health.problems.push(format!(
+                "syncrepl reports deletes by entryUUID, but the anchor is {}; set anchor = \"entryUUID\"",
+                self.settings.anchor
+            ));
         }
         Ok(health)
     }

@@ -521,3 +521,33 @@ async fn member_values_follow_a_rename_and_go_with_a_delete() {
         BTreeSet::from([format!("uid=ada.king,{PEOPLE}")])
     );
 }
+
+#[tokio::test]
+async fn an_update_finds_an_entry_renamed_outside_idsync_since_it_was_read() {
+    let slapd = Slapd::start();
+    slapd
+        .ldapadd(&person_ldif("ada", "Lovelace", "1"))
+        .expect("seed");
+    let mut connector = LdapConnector::new(settings(&slapd));
+    let all = objects(&mut connector).await;
+    let ada = by_uid(&all, "ada").anchor.clone();
+    slapd
+        .ldapmodify(&format!(
+            "dn: uid=ada,{PEOPLE}\nchangetype: modrdn\nnewrdn: uid=ada.king\ndeleteoldrdn: 0\n"
+        ))
+        .expect("rename behind idsync's back");
+    let change = ObjectChange::Update {
+        changes: vec![AttributeChange::replace(
+            AttributeName::new("sn"),
+            vec![Value::from("King")],
+        )],
+    };
+    assert_eq!(
+        export_one(&mut connector, "person", Some(ada), change).await,
+        ExportResult::Applied { anchor: None }
+    );
+    assert_eq!(
+        ldap_values(&slapd, &format!("uid=ada.king,{PEOPLE}"), "sn"),
+        BTreeSet::from(["King".to_owned()])
+    );
+}
