@@ -7,6 +7,9 @@ use std::time::Duration;
 use expr::Expression;
 use model::{AttributeName, ConnectorName, ObjectType, RuleName, Syntax};
 
+mod ldap;
+pub use ldap::*;
+
 /// Where a secret comes from. The value itself is read only when a connector needs it, and
 /// its `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -113,6 +116,7 @@ pub struct ConnectorConfig {
 pub enum ConnectorKind {
     Csv(CsvSettings),
     Graph(Box<crate::GraphSettings>),
+    Ldap(LdapSettings),
 }
 
 impl ConnectorKind {
@@ -120,6 +124,7 @@ impl ConnectorKind {
         match self {
             ConnectorKind::Csv(_) => "csv",
             ConnectorKind::Graph(_) => "graph",
+            ConnectorKind::Ldap(_) => "ldap",
         }
     }
 
@@ -127,6 +132,22 @@ impl ConnectorKind {
     pub fn can_export(&self) -> bool {
         match self {
             ConnectorKind::Csv(_) | ConnectorKind::Graph(_) => true,
+            ConnectorKind::Ldap(_) => true,
+        }
+    }
+
+    /// The object types a connector of this kind can hold, when its settings fix them
+    /// (`None`: any type the rules name).
+    pub fn object_types(&self) -> Option<Vec<ObjectType>> {
+        match self {
+            ConnectorKind::Csv(csv) => Some(vec![csv.object_type.clone()]),
+            ConnectorKind::Graph(graph) => Some(graph.object_types.clone()),
+            ConnectorKind::Ldap(ldap) => Some(
+                ldap.object_types
+                    .iter()
+                    .map(|t| t.object_type.clone())
+                    .collect(),
+            ),
         }
     }
 }

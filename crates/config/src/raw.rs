@@ -7,6 +7,8 @@ use crate::reader::{Item, Sp, Table};
 use crate::suggest;
 
 pub(crate) mod graph;
+mod ldap;
+pub(crate) use ldap::RawLdap;
 
 const TOP_KEYS: &[&str] = &[
     "include",
@@ -27,7 +29,7 @@ const SCHEDULE_KEYS: &[&str] = &["interval"];
 const SYNC_KEYS: &[&str] = &["batch_size"];
 const SECRET_KEYS: &[&str] = &["env", "file"];
 /// The connector types this build knows; a closed set, one `match` each.
-pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv", "graph"];
+pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv", "graph", "ldap"];
 const CONNECTOR_KEYS: &[&str] = &["name", "type", "deletion_threshold", "disable_threshold"];
 const CSV_KEYS: &[&str] = &[
     "path",
@@ -133,9 +135,12 @@ pub(crate) struct RawConnector {
 // One per connector, read once: the size of the variants does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
+// One per connector, read once per load: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum RawSettings {
     Csv(RawCsv),
     Graph(graph::RawGraph),
+    Ldap(RawLdap),
 }
 
 #[derive(Debug)]
@@ -471,6 +476,10 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
                 problems,
             );
             Some(RawSettings::Graph(graph::read_graph(table, problems)))
+        }
+        Some("ldap") => {
+            ldap::check_ldap_keys(table, CONNECTOR_KEYS, problems);
+            Some(RawSettings::Ldap(ldap::read_ldap(table, problems)))
         }
         Some(other) => {
             let kind = kind.as_ref().expect("matched Some");

@@ -19,6 +19,8 @@ mod graph;
 use crate::strspan::StringMap;
 use crate::suggest;
 
+mod ldap;
+
 const DIALECTS: &[&str] = &["provisioning", "connect"];
 const WHENS: &[&str] = &["always", "create"];
 const ACTIONS: &[&str] = &["delete", "disable", "disconnect"];
@@ -38,8 +40,9 @@ struct KnownConnector {
     loc: Loc,
     type_name: Option<&'static str>,
     can_export: Option<bool>,
-    /// The one object type a CSV file holds.
-    object_type: Option<ObjectType>,
+    /// The object types its settings fix (the one type a CSV file holds; an LDAP
+    /// directory's mapped types).
+    object_types: Option<Vec<ObjectType>>,
 }
 
 struct Validator<'s> {
@@ -323,6 +326,7 @@ impl Validator<'_> {
             Some(RawSettings::Graph(graph)) => {
                 self.graph(graph).map(|g| ConnectorKind::Graph(Box::new(g)))
             }
+            Some(RawSettings::Ldap(ldap)) => self.ldap(ldap).map(ConnectorKind::Ldap),
             None => None,
         };
         let Some(name) = name else {
@@ -343,17 +347,14 @@ impl Validator<'_> {
                 .help("connector names must be unique; rename one of them");
             return None;
         }
-        let object_type = kind.as_ref().and_then(|kind| match kind {
-            ConnectorKind::Csv(csv) => Some(csv.object_type.clone()),
-            ConnectorKind::Graph(_) => None,
-        });
+        let object_types = kind.as_ref().and_then(ConnectorKind::object_types);
         known.insert(
             name.value.clone(),
             KnownConnector {
                 loc: name.loc.clone(),
                 type_name: kind.as_ref().map(ConnectorKind::type_name),
                 can_export: kind.as_ref().map(ConnectorKind::can_export),
-                object_type,
+                object_types,
             },
         );
         Some(ConnectorConfig {
@@ -625,13 +626,32 @@ impl Validator<'_> {
         known: &KnownConnector,
     ) -> Option<ObjectType> {
         let object_type = self.object_type(raw)?;
-        if let Some(holds) = &known.object_type
-            && *holds != object_type
-        {
-            self.problems
-                .error(&raw.loc, format!("connector \"{connector}\" holds objects of type \"{holds}\", not \"{object_type}\""))
-                .help(format!("write object_type = \"{holds}\""));
-            return None;
+        match known.object_types.as_deref() {
+            Some([holds]) if *holds != object_type => {
+                self.problems
+                    .error(&raw.loc, format!("connector \"{connector}\" holds objects of type \"{holds}\", not \"{object_type}\""))
+                    .help(format!("write object_type = \"{holds}\""));
+                return None;
+            }
+            Some(holds) if holds.len() > 1 && !holds.contains(&object_type) => {
+                let names: Vec<&str> = holds.iter().map(ObjectType::as_str).collect();
+                self.problems
+                    .error(
+                        &raw.loc,
+                        format!(
+                            "connector \"{connector}\" holds no objects of type \"{object_type}\""
+                        ),
+                    )
+                    .help(
+                        suggest::did_you_mean(object_type.as_str(), names.iter().copied())
+                            .map_or_else(
+                                || format!("its object types are {}", suggest::list_all(&names)),
+                                |best| format!("did you mean \"{best}\"?"),
+                            ),
+                    );
+                return None;
+            }
+            _ => {}
         }
         Some(object_type)
     }

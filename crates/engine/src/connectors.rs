@@ -10,6 +10,7 @@ use connector::{
 };
 use connector_csv::CsvConnector;
 use connector_graph::GraphConnector;
+use connector_ldap::LdapConnector;
 use model::{Anchor, AttributeName, Attributes, Schema};
 
 // One per connector for a run: the size of the variants does not matter.
@@ -18,6 +19,7 @@ use model::{Anchor, AttributeName, Attributes, Schema};
 pub enum AnyConnector {
     Csv(CsvConnector),
     Graph(GraphConnector),
+    Ldap(LdapConnector),
 }
 
 impl AnyConnector {
@@ -41,6 +43,10 @@ impl AnyConnector {
             ConnectorKind::Graph(settings) => Ok(AnyConnector::Graph(GraphConnector::new(
                 (**settings).clone(),
             ))),
+            // Its paths (the CA file) are absolute already.
+            ConnectorKind::Ldap(settings) => {
+                Ok(AnyConnector::Ldap(LdapConnector::new(settings.clone())))
+            }
         }
     }
 
@@ -50,6 +56,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(_) => {}
             AnyConnector::Graph(c) => c.read_only(attributes),
+            AnyConnector::Ldap(_) => {}
         }
     }
 
@@ -57,6 +64,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.schema().await,
             AnyConnector::Graph(c) => c.schema().await,
+            AnyConnector::Ldap(c) => c.schema().await,
         }
     }
 
@@ -64,6 +72,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.check().await,
             AnyConnector::Graph(c) => c.check().await,
+            AnyConnector::Ldap(c) => c.check().await,
         }
     }
 
@@ -71,6 +80,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.import(request).await,
             AnyConnector::Graph(c) => c.import(request).await,
+            AnyConnector::Ldap(c) => c.import(request).await,
         }
     }
 
@@ -79,6 +89,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => Some(c.batch_size()),
             AnyConnector::Graph(c) => Some(c.batch_size()),
+            AnyConnector::Ldap(c) => Some(c.batch_size()),
         }
     }
 
@@ -89,6 +100,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.export(batch).await,
             AnyConnector::Graph(c) => c.export(batch).await,
+            AnyConnector::Ldap(c) => c.export(batch).await,
         }
     }
 
@@ -97,6 +109,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.counted_attributes(),
             AnyConnector::Graph(c) => c.counted_attributes(),
+            AnyConnector::Ldap(c) => c.counted_attributes(),
         }
     }
 
@@ -108,6 +121,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.capacity_problems(additions).await,
             AnyConnector::Graph(c) => c.capacity_problems(additions).await,
+            AnyConnector::Ldap(c) => c.capacity_problems(additions).await,
         }
     }
 
@@ -115,6 +129,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.finish().await,
             AnyConnector::Graph(c) => c.finish().await,
+            AnyConnector::Ldap(c) => c.finish().await,
         }
     }
 }
@@ -189,7 +204,7 @@ pub fn mastered_elsewhere(
     cs: &store::CsObject,
 ) -> Option<(Vec<AttributeName>, &'static str)> {
     match &config.connector(connector)?.kind {
-        ConnectorKind::Csv(_) => None,
+        ConnectorKind::Csv(_) | ConnectorKind::Ldap(_) => None,
         ConnectorKind::Graph(_) => {
             let attributes =
                 connector_graph::properties::mastered_on_premises(&cs.object_type, &cs.attributes);
@@ -224,6 +239,11 @@ pub fn multi_valued(
             .filter(|p| p.multi)
             .map(|p| AttributeName::new(p.name))
             .collect(),
+        // DN-valued group membership: a one-member change is a remove and an add.
+        ConnectorKind::Ldap(_) => vec![
+            AttributeName::new("member"),
+            AttributeName::new("uniqueMember"),
+        ],
     }
 }
 
@@ -247,5 +267,7 @@ pub fn planned_anchor(config: &ConnectorConfig, attributes: &Attributes) -> Opti
         }
         // Graph assigns the object id.
         ConnectorKind::Graph(_) => None,
+        // The directory assigns entryUUID and objectGUID.
+        ConnectorKind::Ldap(_) => None,
     }
 }

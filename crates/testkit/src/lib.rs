@@ -1,6 +1,9 @@
 //! The test harness: a temporary workspace per test, CSV fixtures, and the `idsync` binary
 //! run as a real child process, so tests exercise exactly what users run, and can kill it.
 
+pub mod openldap;
+pub mod samba;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

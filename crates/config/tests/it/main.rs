@@ -3,6 +3,7 @@
 
 mod cases;
 mod includes;
+mod ldap;
 mod loads;
 mod secrets;
 

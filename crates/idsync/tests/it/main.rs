@@ -5,6 +5,7 @@ mod bad_input;
 mod crash;
 mod entra;
 mod guard;
+mod ldap;
 mod lifecycle;
 mod precedence;
 mod quarantine;

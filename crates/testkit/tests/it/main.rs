@@ -1,0 +1,2 @@
+mod openldap;
+mod samba;
