@@ -135,8 +135,6 @@ pub(crate) struct RawConnector {
 // One per connector, read once: the size of the variants does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-// One per connector, read once per load: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum RawSettings {
     Csv(RawCsv),
     Graph(graph::RawGraph),
