@@ -39,9 +39,6 @@ use crate::properties::{GROUP, USER};
 /// Requests in one call to `export`: enough to keep several batches of 20 in flight.
 const EXPORT_BATCH: usize = 200;
 
-/// The application permissions that let the connector read and write what it manages.
-const WRITE_ROLES: &[&str] = &["User.ReadWrite.All", "Group.ReadWrite.All"];
-
 #[derive(Debug)]
 pub struct GraphConnector {
     settings: GraphSettings,
@@ -331,6 +328,25 @@ impl GraphConnector {
         Ok(initial)
     }
 
+    /// The application permissions the settings need, each with whether
+    /// `Directory.ReadWrite.All` covers it.
+    fn required_permissions(&self) -> Vec<(&'static str, bool)> {
+        let mut needed = Vec::new();
+        if self.serves(USER) {
+            needed.push(("User.ReadWrite.All", true));
+        }
+        if self.serves(GROUP) {
+            needed.push(("Group.ReadWrite.All", true));
+        }
+        if self.settings.directory_roles {
+            needed.push(("RoleManagement.ReadWrite.Directory", false));
+        }
+        if !self.settings.extensions.is_empty() {
+            needed.push(("Application.ReadWrite.All", false));
+        }
+        needed
+    }
+
     fn first_stage(&self) -> Stage {
         if self.serves(USER) {
             Stage::Users
@@ -600,14 +616,15 @@ impl Connector for GraphConnector {
             self.settings.login_url()
         ));
         let roles = token_roles(token.expose());
-        let missing: Vec<&str> = WRITE_ROLES
-            .iter()
-            .filter(|r| {
-                !roles
-                    .iter()
-                    .any(|have| have == *r || have == "Directory.ReadWrite.All")
+        let missing: Vec<String> = self
+            .required_permissions()
+            .into_iter()
+            .filter(|(needed, directory_will_do)| {
+                !roles.iter().any(|have| {
+                    have == needed || (*directory_will_do && have == "Directory.ReadWrite.All")
+                })
             })
-            .copied()
+            .map(|(needed, _)| needed.to_owned())
             .collect();
         if missing.is_empty() {
             health

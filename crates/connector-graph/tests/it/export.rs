@@ -613,6 +613,15 @@ async fn a_configured_directory_extension_is_created_written_and_read_back() {
         health.passed.iter().any(|p| p.contains(&extension)),
         "check names the extension it created: {health:?}"
     );
+    // Creating extensions needs a permission the emulated app was not granted: check says
+    // which, by name.
+    assert!(
+        health
+            .problems
+            .iter()
+            .any(|p| p.contains("Application.ReadWrite.All")),
+        "{health:?}"
+    );
     let outcomes = connector
         .export(vec![create(
             1,
