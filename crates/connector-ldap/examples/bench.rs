@@ -76,6 +76,7 @@ fn settings(slapd: &Slapd) -> LdapSettings {
         object_types: vec![LdapObjectType {
             object_type: ObjectType::new("person"),
             object_class: "inetOrgPerson".to_owned(),
+            auxiliary_classes: Vec::new(),
         }],
         anchor: "entryUUID".to_owned(),
         delta: LdapDelta::Syncrepl,

@@ -351,12 +351,17 @@ impl LdapConnector {
             .map(|t| t.object_type.clone())
     }
 
-    fn object_class_for(&self, object_type: &ObjectType) -> Option<&str> {
+    /// The classes a new object of this type gets: the structural one, then the auxiliary.
+    fn object_classes_for(&self, object_type: &ObjectType) -> Option<Vec<&str>> {
         self.settings
             .object_types
             .iter()
             .find(|t| &t.object_type == object_type)
-            .map(|t| t.object_class.as_str())
+            .map(|t| {
+                std::iter::once(t.object_class.as_str())
+                    .chain(t.auxiliary_classes.iter().map(String::as_str))
+                    .collect()
+            })
     }
 }
 
@@ -373,7 +378,19 @@ impl Connector for LdapConnector {
                     self.settings.url, mapping.object_class, mapping.object_type
                 )));
             }
-            let (must, may) = directory.class_attributes(&mapping.object_class);
+            let (mut must, mut may) = directory.class_attributes(&mapping.object_class);
+            for auxiliary in &mapping.auxiliary_classes {
+                if !directory.has_class(auxiliary) {
+                    return Err(ConnectorError::Config(format!(
+                        "{}: the directory's schema has no object class {auxiliary} (object type {})",
+                        self.settings.url, mapping.object_type
+                    )));
+                }
+                let (aux_must, aux_may) = directory.class_attributes(auxiliary);
+                // The attribute list below is made unique, so duplicates do no harm here.
+                must.extend(aux_must);
+                may.extend(aux_may);
+            }
             let mut attributes = vec![
                 AttributeSchema::single("dn", Syntax::String).required(),
                 directory.attribute_schema(&self.settings.anchor, false),
@@ -381,7 +398,10 @@ impl Connector for LdapConnector {
             let anchor = self.settings.anchor.clone();
             for (names, required) in [(must, true), (may, false)] {
                 for name in names {
-                    if !name.eq_ignore_ascii_case(&anchor) {
+                    let listed = attributes
+                        .iter()
+                        .any(|a| a.name.as_str().eq_ignore_ascii_case(&name));
+                    if !listed && !name.eq_ignore_ascii_case(&anchor) {
                         attributes.push(directory.attribute_schema(&name, required));
                     }
                 }

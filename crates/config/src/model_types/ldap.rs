@@ -44,7 +44,11 @@ pub struct LdapSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LdapObjectType {
     pub object_type: ObjectType,
+    /// The structural class: an entry holding it is of this type.
     pub object_class: String,
+    /// Auxiliary classes whose attributes the type also has (the schema lists them, and a
+    /// create gets them).
+    pub auxiliary_classes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

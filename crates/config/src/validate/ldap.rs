@@ -144,16 +144,19 @@ impl Validator<'_> {
                 return None;
             }
             let mut types = Vec::new();
-            for (name, class) in &mapping.value {
-                if class.value.trim().is_empty() {
+            for (name, classes) in &mapping.value {
+                let empty = classes.value.iter().find(|c| c.value.trim().is_empty());
+                if classes.value.is_empty() || empty.is_some() {
+                    let loc = empty.map_or(&classes.loc, |c| &c.loc);
                     self.problems
-                        .error(&class.loc, format!("object type \"{}\" names no object class", name.value))
-                        .help("such as \"inetOrgPerson\", \"groupOfNames\" or, for Active Directory, \"user\"");
+                        .error(loc, format!("object type \"{}\" names no object class", name.value))
+                        .help("such as \"inetOrgPerson\", \"groupOfNames\" or, for Active Directory, \"user\"; auxiliary classes follow the structural one in a list");
                     continue;
                 }
                 types.push(LdapObjectType {
                     object_type: ObjectType::new(name.value.as_str()),
-                    object_class: class.value.clone(),
+                    object_class: classes.value[0].value.clone(),
+                    auxiliary_classes: classes.value[1..].iter().map(|c| c.value.clone()).collect(),
                 });
             }
             (types.len() == mapping.value.len()).then_some(types)

@@ -23,6 +23,7 @@ async fn a_dirsync_delta_has_only_changed_attributes_incremental_members_and_del
     settings.object_types.push(config::LdapObjectType {
         object_type: ObjectType::new("group"),
         object_class: "group".to_owned(),
+        auxiliary_classes: Vec::new(),
     });
     let full = import_all(
         &mut LdapConnector::new(settings.clone()),
@@ -288,6 +289,7 @@ async fn a_group_with_1600_members_imports_whole() {
     settings.object_types.push(config::LdapObjectType {
         object_type: ObjectType::new("group"),
         object_class: "group".to_owned(),
+        auxiliary_classes: Vec::new(),
     });
     let pages = import_all(&mut LdapConnector::new(settings), ImportMode::Full, None).await;
     let group = pages

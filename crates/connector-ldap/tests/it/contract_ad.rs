@@ -34,6 +34,7 @@ pub fn settings(dc: &SambaAd) -> LdapSettings {
         object_types: vec![LdapObjectType {
             object_type: ObjectType::new("user"),
             object_class: "user".to_owned(),
+            auxiliary_classes: Vec::new(),
         }],
         anchor: "objectGUID".to_owned(),
         delta: LdapDelta::DirSync,

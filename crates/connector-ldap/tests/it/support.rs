@@ -31,10 +31,12 @@ pub fn settings(slapd: &Slapd) -> LdapSettings {
             LdapObjectType {
                 object_type: ObjectType::new("person"),
                 object_class: "inetOrgPerson".to_owned(),
+                auxiliary_classes: Vec::new(),
             },
             LdapObjectType {
                 object_type: ObjectType::new("group"),
                 object_class: "groupOfNames".to_owned(),
+                auxiliary_classes: Vec::new(),
             },
         ],
         anchor: "entryUUID".to_owned(),

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod crash;
+mod forests;
 mod guard;
 mod ldap;
 mod lifecycle;
