@@ -416,6 +416,12 @@ async fn to_object(
         AttributeName::new("dn"),
         vec![Value::String(entry.dn.clone())],
     );
+    if let Some(source_anchor) = source_anchor(&entry) {
+        attributes.set(
+            AttributeName::new(SOURCE_ANCHOR),
+            vec![Value::String(source_anchor)],
+        );
+    }
     let mut modified = None;
     let dn = entry.dn;
     for (name, raw_values) in entry.attributes {
@@ -469,6 +475,20 @@ async fn to_object(
         },
         modified,
     ))
+}
+
+/// The computed attribute holding an AD object's source anchor for hybrid identity.
+pub const SOURCE_ANCHOR: &str = "sourceAnchor";
+
+/// What Entra Connect uses as `onPremisesImmutableId`: the base64 of `ms-DS-ConsistencyGuid`
+/// when it is set, else of `objectGUID` (as stored: 16 bytes in AD's byte order).
+fn source_anchor(entry: &RawEntry) -> Option<String> {
+    let bytes = entry
+        .values("mS-DS-ConsistencyGuid")
+        .and_then(|v| v.first())
+        .filter(|v| v.len() == 16)
+        .or_else(|| entry.values("objectGUID").and_then(|v| v.first()))?;
+    Some(BASE64.encode(bytes))
 }
 
 /// `member;range=0-1499` → (`member`, 1500): AD returns a large multi-valued attribute in

@@ -395,6 +395,16 @@ impl Connector for LdapConnector {
                 AttributeSchema::single("dn", Syntax::String).required(),
                 directory.attribute_schema(&self.settings.anchor, false),
             ];
+            if schema::GUID_ATTRIBUTES
+                .iter()
+                .any(|g| g.eq_ignore_ascii_case(&self.settings.anchor))
+            {
+                // Computed on import: base64 of ms-DS-ConsistencyGuid, else of objectGUID.
+                attributes.push(AttributeSchema::single(
+                    import::SOURCE_ANCHOR,
+                    Syntax::String,
+                ));
+            }
             let anchor = self.settings.anchor.clone();
             for (names, required) in [(must, true), (may, false)] {
                 for name in names {

@@ -41,6 +41,21 @@ async fn a_dirsync_delta_has_only_changed_attributes_incremental_members_and_del
             .unwrap_or_else(|| panic!("{name} not imported"))
     };
     let (ada, alan, team) = (anchor_of("ada"), anchor_of("alan"), anchor_of("team"));
+    // The hybrid source anchor: base64 of the objectGUID as stored (AD's byte order).
+    let ada_object = objects
+        .iter()
+        .find_map(|e| match e {
+            ImportEntry::Upsert(o) if o.anchor == ada => Some(o),
+            _ => None,
+        })
+        .unwrap();
+    let guid = uuid_bytes_in_ad_order(ada.as_str());
+    assert_eq!(
+        ada_object
+            .attributes
+            .first(&AttributeName::new("sourceAnchor")),
+        Some(&Value::String(base64(&guid)))
+    );
     let watermark = full.last().unwrap().watermark.clone().expect("watermark");
 
     dc.ldapmodify(&format!(
@@ -307,4 +322,21 @@ async fn a_group_with_1600_members_imports_whole() {
     let distinct: std::collections::BTreeSet<&Value> = members.iter().collect();
     assert_eq!(distinct.len(), count, "every member, once");
     assert!(members.iter().all(|m| matches!(m, Value::Reference(_))));
+}
+
+/// The 16 bytes of a GUID string in AD's storage order.
+fn uuid_bytes_in_ad_order(guid: &str) -> Vec<u8> {
+    let hex: String = guid.chars().filter(|c| *c != '-').collect();
+    let raw: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15]
+        .iter()
+        .map(|&i| raw[i])
+        .collect()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
