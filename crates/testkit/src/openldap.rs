@@ -214,6 +214,13 @@ impl Slapd {
         self.dir.path().join("tls/ca.pem")
     }
 
+    /// A client certificate (PEM) from the same CA, whose SASL EXTERNAL identity slapd maps
+    /// to the root DN, and its key.
+    pub fn client_certificate(&self) -> (PathBuf, PathBuf) {
+        let tls = self.dir.path().join("tls");
+        (tls.join("client.pem"), tls.join("client.key"))
+    }
+
     /// The server's directory (configuration, databases, log).
     pub fn dir(&self) -> &Path {
         self.dir.path()
@@ -427,6 +434,18 @@ pub(crate) fn write_tls(dir: &Path) {
         .push(DnType::CommonName, "idsync test slapd");
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let cert = params.signed_by(&key, &ca).expect("server certificate");
+    // A client certificate for SASL EXTERNAL; slapd maps its subject to the root DN.
+    let client_key = KeyPair::generate().expect("client key");
+    let mut client_params = CertificateParams::new(Vec::<String>::new()).expect("client params");
+    client_params
+        .distinguished_name
+        .push(DnType::CommonName, "idsync-client");
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client = client_params
+        .signed_by(&client_key, &ca)
+        .expect("client certificate");
+    std::fs::write(dir.join("client.pem"), client.pem()).expect("write client.pem");
+    std::fs::write(dir.join("client.key"), client_key.serialize_pem()).expect("write client.key");
     std::fs::write(dir.join("ca.pem"), ca.pem()).expect("write ca.pem");
     std::fs::write(dir.join("server.pem"), cert.pem()).expect("write server.pem");
     std::fs::write(dir.join("server.key"), key.serialize_pem()).expect("write server.key");
@@ -465,6 +484,8 @@ olcToolThreads: 2
 olcTLSCACertificateFile: {d}/tls/ca.pem
 olcTLSCertificateFile: {d}/tls/server.pem
 olcTLSCertificateKeyFile: {d}/tls/server.key
+olcTLSVerifyClient: try
+olcAuthzRegexp: {{0}}\"^cn=idsync-client$\" \"{ADMIN_DN}\"
 
 dn: cn=module{{0}},cn=config
 objectClass: olcModuleList

@@ -17,6 +17,11 @@ pub struct LdapSettings {
     /// The DN of the simple bind; `None` binds anonymously.
     pub bind_dn: Option<String>,
     pub password: Option<SecretSource>,
+    /// A client certificate (PEM) for TLS; with it, the bind is SASL EXTERNAL: the server
+    /// takes the identity from the certificate.
+    pub client_certificate: Option<PathBuf>,
+    /// The client certificate's private key (PEM), a secret.
+    pub client_key: Option<SecretSource>,
     /// PEM certificates of the authorities trusted for the server's certificate, instead of
     /// the system's. Verification is always on.
     pub ca_file: Option<PathBuf>,

@@ -9,6 +9,8 @@ pub(crate) const LDAP_KEYS: &[&str] = &[
     "starttls",
     "bind_dn",
     "password",
+    "client_certificate",
+    "client_key",
     "ca_file",
     "timeout",
     "base",
@@ -30,6 +32,8 @@ pub(crate) struct RawLdap {
     pub starttls: Option<Sp<bool>>,
     pub bind_dn: Option<Sp<String>>,
     pub password: Option<Sp<RawSecret>>,
+    pub client_certificate: Option<Sp<String>>,
+    pub client_key: Option<Sp<RawSecret>>,
     pub ca_file: Option<Sp<String>>,
     pub timeout: Option<Sp<String>>,
     pub base: Option<Sp<Vec<Sp<String>>>>,
@@ -96,6 +100,10 @@ pub(crate) fn read_ldap(table: &Table<'_, '_>, problems: &mut Problems) -> RawLd
         bind_dn: table.str("bind_dn", problems),
         password: table
             .get("password")
+            .and_then(|item| read_secret(&item, problems)),
+        client_certificate: table.str("client_certificate", problems),
+        client_key: table
+            .get("client_key")
             .and_then(|item| read_secret(&item, problems)),
         ca_file: table.str("ca_file", problems),
         timeout: table.str("timeout", problems),

@@ -71,6 +71,43 @@ impl Validator<'_> {
             _ => {}
         }
         let password = raw.password.map(|p| self.secret(p));
+        let tls = starttls
+            || url
+                .as_deref()
+                .is_some_and(|u| u.to_ascii_lowercase().starts_with("ldaps://"));
+        let client_certificate = match (&raw.client_certificate, &raw.client_key) {
+            (Some(cert), Some(_)) => {
+                if let Some(dn) = &raw.bind_dn {
+                    self.problems
+                        .error(&dn.loc, "a client certificate binds with SASL EXTERNAL: no bind DN")
+                        .help("the server takes the identity from the certificate; remove bind_dn and password");
+                    ok = false;
+                }
+                if !tls && url.is_some() {
+                    self.problems
+                        .error(&cert.loc, "a client certificate needs TLS")
+                        .help("use an ldaps:// url, or starttls = true");
+                    ok = false;
+                }
+                self.path(cert)
+            }
+            (Some(cert), None) => {
+                self.problems
+                    .error(&cert.loc, "a client certificate needs its key")
+                    .help("add client_key = { file = \"/etc/idsync/ldap-client.key\" }");
+                ok = false;
+                None
+            }
+            (None, Some(key)) => {
+                self.problems
+                    .error(&key.loc, "a client key needs its certificate")
+                    .help("add client_certificate = \"/etc/idsync/ldap-client.pem\"");
+                ok = false;
+                None
+            }
+            (None, None) => None,
+        };
+        let client_key = raw.client_key.map(|k| self.secret(k));
         let ca_file = match &raw.ca_file {
             Some(path) => Some(self.path(path)?),
             None => None,
@@ -201,6 +238,8 @@ impl Validator<'_> {
             starttls,
             bind_dn: raw.bind_dn.map(|d| d.value),
             password,
+            client_certificate,
+            client_key,
             ca_file,
             timeout,
             base_dns: base_dns?,

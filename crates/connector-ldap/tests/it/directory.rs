@@ -551,3 +551,35 @@ async fn an_update_finds_an_entry_renamed_outside_idsync_since_it_was_read() {
         BTreeSet::from(["King".to_owned()])
     );
 }
+
+#[tokio::test]
+async fn sasl_external_binds_with_the_client_certificate() {
+    let slapd = Slapd::start();
+    slapd
+        .ldapadd(&person_ldif("ada", "Lovelace", "1"))
+        .expect("seed");
+    let (cert, key) = slapd.client_certificate();
+    let mut settings = settings(&slapd);
+    settings.bind_dn = None;
+    settings.password = None;
+    settings.starttls = true;
+    settings.ca_file = Some(slapd.ca_file());
+    settings.client_certificate = Some(cert);
+    settings.client_key = Some(config::SecretSource::File(key));
+    let mut connector = LdapConnector::new(settings);
+    let health = connector.check().await.expect("check");
+    assert!(health.is_healthy(), "{:?}", health.problems);
+    // Bound as the certificate's identity (mapped to the root DN): it may write.
+    let create = ObjectChange::Create {
+        attributes: Attributes::new()
+            .with("dn", format!("uid=alan,{PEOPLE}"))
+            .with("uid", "alan")
+            .with("cn", "Alan Turing")
+            .with("sn", "Turing"),
+    };
+    let result = export_one(&mut connector, "person", None, create).await;
+    assert!(
+        matches!(result, ExportResult::Applied { anchor: Some(_) }),
+        "{result:?}"
+    );
+}

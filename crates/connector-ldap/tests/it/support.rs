@@ -21,6 +21,8 @@ pub fn settings(slapd: &Slapd) -> LdapSettings {
         starttls: false,
         bind_dn: Some(ADMIN_DN.to_owned()),
         password: Some(SecretSource::File(password)),
+        client_certificate: None,
+        client_key: None,
         ca_file: None,
         timeout: Duration::from_secs(10),
         base_dns: vec![SUFFIX.to_owned()],
