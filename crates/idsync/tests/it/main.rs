@@ -1,6 +1,7 @@
 //! End-to-end tests of the `idsync` binary on real files and a real SQLite store in a
 //! temporary directory.
 
+mod active_directory;
 mod bad_input;
 mod crash;
 mod forests;
