@@ -340,3 +340,55 @@ fn base64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[tokio::test]
+async fn ad_group_members_are_added_and_removed_by_reference() {
+    let dc = SambaAd::start();
+    let ou = ou();
+    dc.ldapadd(&format!(
+        "dn: {ou}\nobjectClass: organizationalUnit\nou: idsync\n\n\
+         dn: CN=ada,{ou}\nobjectClass: user\nsAMAccountName: ada\n\n\
+         dn: CN=alan,{ou}\nobjectClass: user\nsAMAccountName: alan\n\n\
+         dn: CN=team,{ou}\nobjectClass: group\nsAMAccountName: team\nmember: CN=ada,{ou}\n"
+    ))
+    .expect("seed");
+    let mut settings = settings(&dc);
+    settings.object_types.push(config::LdapObjectType {
+        object_type: ObjectType::new("group"),
+        object_class: "group".to_owned(),
+        auxiliary_classes: Vec::new(),
+    });
+    let mut connector = LdapConnector::new(settings);
+    let full = import_all(&mut connector, ImportMode::Full, None).await;
+    let anchor_of = |name: &str| {
+        full.iter()
+            .flat_map(|p| &p.entries)
+            .find(|e| matches!(e, ImportEntry::Upsert(o) if o.attributes.first(&AttributeName::new("sAMAccountName")) == Some(&Value::from(name))))
+            .map(|e| e.anchor().clone())
+            .unwrap()
+    };
+    let change = model::ObjectChange::Update {
+        changes: vec![
+            model::AttributeChange::add(
+                AttributeName::new("member"),
+                vec![Value::Reference(anchor_of("alan").to_string())],
+            ),
+            model::AttributeChange::remove(
+                AttributeName::new("member"),
+                vec![Value::Reference(anchor_of("ada").to_string())],
+            ),
+        ],
+    };
+    assert_eq!(
+        export_one(&mut connector, Some(anchor_of("team")), change).await,
+        connector::ExportResult::Applied { anchor: None }
+    );
+    let members = dc
+        .ldapsearch(&["-b", &format!("CN=team,{ou}"), "-s", "base", "member"])
+        .unwrap();
+    assert!(
+        members.contains(&format!("member: CN=alan,{ou}")),
+        "{members}"
+    );
+    assert!(!members.contains("CN=ada"), "{members}");
+}
