@@ -115,6 +115,7 @@ async fn start_full(connector: &mut LdapConnector) -> Result<(), ConnectorError>
             }
         },
         LdapDelta::DirSync => crate::dirsync::current_watermark(connector).await?,
+        LdapDelta::Usn => crate::usn::current_watermark(connector).await?,
         // Completed from the entries seen, on the last page.
         LdapDelta::Timestamp => Watermark(String::new()),
         LdapDelta::None => Watermark(FULL_ONLY.to_owned()),
@@ -665,6 +666,14 @@ async fn start_delta(
             }
         }
         (entries, problems, syncrepl_watermark(&next_cookies))
+    } else if let Some(rest) = text.strip_prefix(crate::usn::PREFIX) {
+        if connector.settings.delta != LdapDelta::Usn {
+            return Ok(None);
+        }
+        match crate::usn::delta(connector, rest).await? {
+            Some(found) => found,
+            None => return Ok(None),
+        }
     } else if let Some(rest) = text.strip_prefix(crate::dirsync::PREFIX) {
         if connector.settings.delta != LdapDelta::DirSync {
             return Ok(None);

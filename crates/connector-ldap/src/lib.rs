@@ -28,6 +28,7 @@ mod error;
 mod export;
 mod import;
 mod schema;
+mod usn;
 mod values;
 
 use std::collections::HashMap;
@@ -473,7 +474,7 @@ impl Connector for LdapConnector {
                 "content synchronization (syncrepl, RFC 4533)",
             )),
             LdapDelta::DirSync => Some((DIRSYNC_OID, "DirSync")),
-            LdapDelta::Timestamp | LdapDelta::None => None,
+            LdapDelta::Usn | LdapDelta::Timestamp | LdapDelta::None => None,
         };
         if let Some((oid, what)) = wanted {
             let root = self

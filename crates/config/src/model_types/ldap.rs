@@ -73,6 +73,10 @@ pub enum LdapDelta {
     /// Active Directory's DirSync control, the cookie as watermark: only changed attributes,
     /// member adds and removes as incremental values, tombstones as deletes.
     DirSync,
+    /// Active Directory without the replication right DirSync needs: objects whose
+    /// `uSNChanged` passed the last import's `highestCommittedUSN`, and tombstones read with
+    /// the Show Deleted control.
+    Usn,
     /// Entries whose `modifyTimestamp` is at or after the last import's, for servers
     /// without syncprov; cannot see deletes, so a full import must run to find them.
     Timestamp,

@@ -11,7 +11,7 @@ use crate::reader::url_has_password;
 use crate::suggest;
 
 const SCOPES: &[&str] = &["sub", "one"];
-const DELTAS: &[&str] = &["syncrepl", "dirsync", "timestamp", "none"];
+const DELTAS: &[&str] = &["syncrepl", "dirsync", "usn", "timestamp", "none"];
 /// Operations and connecting time out after this unless `timeout` says otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_PAGE_SIZE: u32 = 500;
@@ -220,6 +220,7 @@ impl Validator<'_> {
             Some(d) => match d.value.as_str() {
                 "syncrepl" => Some(LdapDelta::Syncrepl),
                 "dirsync" => Some(LdapDelta::DirSync),
+                "usn" => Some(LdapDelta::Usn),
                 "timestamp" => Some(LdapDelta::Timestamp),
                 "none" => Some(LdapDelta::None),
                 other => {

@@ -392,3 +392,58 @@ async fn ad_group_members_are_added_and_removed_by_reference() {
     );
     assert!(!members.contains("CN=ada"), "{members}");
 }
+
+#[tokio::test]
+async fn a_usn_delta_sees_changes_and_tombstones_without_dirsync() {
+    let dc = SambaAd::start();
+    let ou = ou();
+    dc.ldapadd(&format!(
+        "dn: {ou}\nobjectClass: organizationalUnit\nou: idsync\n\n\
+         dn: CN=ada,{ou}\nobjectClass: user\nsAMAccountName: ada\ndisplayName: Ada\n\n\
+         dn: CN=alan,{ou}\nobjectClass: user\nsAMAccountName: alan\n"
+    ))
+    .expect("seed");
+    let mut settings = settings(&dc);
+    settings.delta = config::LdapDelta::Usn;
+    let full = import_all(
+        &mut LdapConnector::new(settings.clone()),
+        ImportMode::Full,
+        None,
+    )
+    .await;
+    let alan = full
+        .iter()
+        .flat_map(|p| &p.entries)
+        .find(|e| matches!(e, ImportEntry::Upsert(o) if o.attributes.first(&AttributeName::new("sAMAccountName")) == Some(&Value::from("alan"))))
+        .map(|e| e.anchor().clone())
+        .unwrap();
+    let watermark = full.last().unwrap().watermark.clone().expect("watermark");
+    let quiet = import_all(
+        &mut LdapConnector::new(settings.clone()),
+        ImportMode::Delta,
+        Some(watermark.clone()),
+    )
+    .await;
+    assert_eq!(quiet[0].mode, ImportMode::Delta);
+    assert!(quiet.iter().all(|p| p.entries.is_empty()), "{quiet:?}");
+    dc.ldapmodify(&format!(
+        "dn: CN=ada,{ou}\nchangetype: modify\nreplace: displayName\ndisplayName: Ada King\n"
+    ))
+    .expect("modify");
+    dc.ldapdelete(&[&format!("CN=alan,{ou}")]).expect("delete");
+    let delta = import_all(
+        &mut LdapConnector::new(settings),
+        ImportMode::Delta,
+        Some(watermark),
+    )
+    .await;
+    let entries: Vec<&ImportEntry> = delta.iter().flat_map(|p| &p.entries).collect();
+    assert!(entries.iter().any(|e| matches!(e, ImportEntry::Upsert(o)
+        if o.attributes.first(&AttributeName::new("displayName")) == Some(&Value::from("Ada King")))), "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| matches!(e, ImportEntry::Delete { anchor, .. } if *anchor == alan)),
+        "{entries:?}"
+    );
+}
