@@ -67,6 +67,9 @@ pub struct LdapConnector {
     dns_by_anchor: HashMap<Anchor, Dn>,
     /// The import being served, between pages.
     import: Option<ImportState>,
+    /// Counts the connections opened: a paging cookie is valid only on the connection
+    /// that got it.
+    generation: u64,
 }
 
 impl fmt::Debug for LdapConnector {
@@ -90,6 +93,7 @@ impl LdapConnector {
             anchors_by_dn: HashMap::new(),
             dns_by_anchor: HashMap::new(),
             import: None,
+            generation: 0,
         }
     }
 
@@ -104,6 +108,7 @@ impl LdapConnector {
         }
         if self.ldap.is_none() {
             self.ldap = Some(connection::connect(&self.settings).await?);
+            self.generation += 1;
         }
         let timeout = self.settings.timeout;
         let ldap = self.ldap.as_mut().expect("connected above");

@@ -110,8 +110,12 @@ impl Slapd {
         // Another process may take a port between our probe and slapd's bind; slapd then
         // exits and we try other ports.
         let mut last_error = String::new();
-        for _ in 0..5 {
-            let (port, ldaps_port) = (free_port(), free_port());
+        for attempt in 0..5 {
+            let (port, ldaps_port) = match (attempt, self.port, self.ldaps_port) {
+                // Back on the same ports after a restart, as a real server comes back.
+                (0, p, l) if p != 0 && l != 0 => (p, l),
+                _ => (free_port(), free_port()),
+            };
             let log = std::fs::File::create(self.dir.path().join("slapd.log")).expect("slapd log");
             let urls = format!(
                 "ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{ldaps_port}/ {}",
@@ -262,7 +266,8 @@ impl Slapd {
             .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
-    /// Starts the stopped server again with the same data, on new ports.
+    /// Starts the stopped server again with the same data, on the same ports when they
+    /// are still free.
     pub fn restart(&mut self) {
         self.stop();
         self.launch(&binary("slapd"));

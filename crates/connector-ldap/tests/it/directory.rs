@@ -583,3 +583,57 @@ async fn sasl_external_binds_with_the_client_certificate() {
         "{result:?}"
     );
 }
+
+#[tokio::test]
+async fn a_server_restart_mid_import_reads_again_and_misses_nothing() {
+    let mut slapd = Slapd::start();
+    let ldif: String = (0..8)
+        .map(|i| person_ldif(&format!("u{i}"), "Surname", &i.to_string()))
+        .collect();
+    slapd.ldapadd(&ldif).expect("seed");
+    let port = slapd.port();
+    let mut connector = LdapConnector::new(settings(&slapd));
+    let first = connector
+        .import(connector::ImportRequest {
+            mode: ImportMode::Full,
+            watermark: None,
+            cursor: None,
+        })
+        .await
+        .expect("first page");
+    let mut cursor = first.next.clone().expect("more pages");
+    let mut uids: BTreeSet<String> = BTreeSet::new();
+    let mut collect = |page: &connector::ImportPage| {
+        for entry in &page.entries {
+            if let ImportEntry::Upsert(o) = entry {
+                uids.insert(
+                    o.attributes
+                        .first(&AttributeName::new("uid"))
+                        .unwrap()
+                        .to_text(),
+                );
+            }
+        }
+    };
+    collect(&first);
+    slapd.restart();
+    assert_eq!(slapd.port(), port, "the server came back on its port");
+    let last = loop {
+        let page = connector
+            .import(connector::ImportRequest {
+                mode: ImportMode::Full,
+                watermark: None,
+                cursor: Some(cursor.clone()),
+            })
+            .await
+            .expect("the import goes on after the restart");
+        collect(&page);
+        match page.next.clone() {
+            Some(next) => cursor = next,
+            None => break page,
+        }
+    };
+    assert!(last.watermark.is_some());
+    let expected: BTreeSet<String> = (0..8).map(|i| format!("u{i}")).collect();
+    assert_eq!(uids, expected, "every entry, none missed");
+}
