@@ -253,7 +253,8 @@ pub(crate) fn secret_spans(table: &DeTable<'_>) -> Vec<Range<usize>> {
     spans
 }
 
-const SECRET_WORDS: [&str; 4] = ["password", "secret", "token", "credential"];
+// `client_key`: the LDAP connector's TLS client key.
+const SECRET_WORDS: [&str; 5] = ["password", "secret", "token", "credential", "client_key"];
 
 fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();

@@ -67,6 +67,8 @@ fn settings(slapd: &Slapd) -> LdapSettings {
         starttls: false,
         bind_dn: Some(ADMIN_DN.to_owned()),
         password: Some(SecretSource::File(password)),
+        client_certificate: None,
+        client_key: None,
         ca_file: None,
         timeout: Duration::from_secs(300),
         base_dns: vec![SUFFIX.to_owned()],
@@ -76,6 +78,7 @@ fn settings(slapd: &Slapd) -> LdapSettings {
         object_types: vec![LdapObjectType {
             object_type: ObjectType::new("person"),
             object_class: "inetOrgPerson".to_owned(),
+            auxiliary_classes: Vec::new(),
         }],
         anchor: "entryUUID".to_owned(),
         delta: LdapDelta::Syncrepl,

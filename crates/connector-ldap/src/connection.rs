@@ -50,7 +50,21 @@ pub async fn connect(settings: &LdapSettings) -> Result<Ldap, ConnectorError> {
         .map_err(|e| ConnectorError::unavailable(format!("{}: {e}", settings.url)))?;
     let mut ldap = opened.map_err(|e| connect_error(settings, e))?;
     ldap.with_timeout(settings.timeout);
-    if let Some(dn) = &settings.bind_dn {
+    if settings.client_certificate.is_some() {
+        // SASL EXTERNAL: the identity is the TLS client certificate's.
+        ldap.with_timeout(settings.timeout);
+        let result = ldap
+            .sasl_external_bind()
+            .await
+            .map_err(|e| connect_error(settings, e))?;
+        if result.rc != 0 {
+            return Err(ConnectorError::Denied(format!(
+                "{}: SASL EXTERNAL bind with the client certificate refused: {}",
+                settings.url,
+                crate::error::describe(&result)
+            )));
+        }
+    } else if let Some(dn) = &settings.bind_dn {
         let password = match &settings.password {
             Some(source) => source.read().map_err(ConnectorError::Config)?,
             None => config::Secret::new(String::new()),
@@ -138,10 +152,35 @@ fn tls_config(settings: &LdapSettings) -> Result<Arc<rustls::ClientConfig>, Conn
             }
         }
     }
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ConnectorError::Config(format!("TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let config = match (&settings.client_certificate, &settings.client_key) {
+        (Some(cert), Some(key)) => {
+            let chain: Vec<rustls_pki_types::CertificateDer<'static>> =
+                rustls_pki_types::CertificateDer::pem_file_iter(cert)
+                    .and_then(|certs| certs.collect::<Result<_, _>>())
+                    .map_err(|e| {
+                        ConnectorError::Config(format!(
+                            "client certificate {}: {e}",
+                            cert.display()
+                        ))
+                    })?;
+            let pem = key.read().map_err(ConnectorError::Config)?;
+            // The key's text is never part of a message.
+            let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(pem.expose().as_bytes())
+                .map_err(|_| {
+                    ConnectorError::Config(format!(
+                        "the client key for {} is not a PEM private key",
+                        cert.display()
+                    ))
+                })?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| ConnectorError::Config(format!("client certificate: {e}")))?
+        }
+        _ => builder.with_no_client_auth(),
+    };
     Ok(Arc::new(config))
 }

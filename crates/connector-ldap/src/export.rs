@@ -161,10 +161,10 @@ async fn create(
         entry.push((name_bytes(name), encoded));
     }
     if !has_class {
-        match connector.object_class_for(object_type) {
-            Some(class) => entry.push((
+        match connector.object_classes_for(object_type) {
+            Some(classes) => entry.push((
                 b"objectClass".to_vec(),
-                HashSet::from([class.as_bytes().to_vec()]),
+                classes.iter().map(|c| c.as_bytes().to_vec()).collect(),
             )),
             None => {
                 return permanent(format!(

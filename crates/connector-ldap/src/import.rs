@@ -42,6 +42,10 @@ pub enum ImportState {
         cookie: Vec<u8>,
         /// The search for this page, already running (sent when the previous page came).
         ahead: Option<PageSearch>,
+        /// How often the search started over after losing the server.
+        restarts: u8,
+        /// The connection the cookie came from.
+        generation: u64,
         /// Where the next delta starts, learned before the first page so that a change
         /// made during the import is seen again, never missed.
         watermark: Watermark,
@@ -115,6 +119,7 @@ async fn start_full(connector: &mut LdapConnector) -> Result<(), ConnectorError>
             }
         },
         LdapDelta::DirSync => crate::dirsync::current_watermark(connector).await?,
+        LdapDelta::Usn => crate::usn::current_watermark(connector).await?,
         // Completed from the entries seen, on the last page.
         LdapDelta::Timestamp => Watermark(String::new()),
         LdapDelta::None => Watermark(FULL_ONLY.to_owned()),
@@ -124,6 +129,8 @@ async fn start_full(connector: &mut LdapConnector) -> Result<(), ConnectorError>
         base: 0,
         cookie: Vec::new(),
         ahead: None,
+        restarts: 0,
+        generation: connector.generation,
         watermark,
         newest: None,
         at_newest: BTreeSet::new(),
@@ -138,24 +145,56 @@ async fn next_page(connector: &mut LdapConnector) -> Result<ImportPage, Connecto
             base,
             cookie,
             ahead,
+            mut restarts,
+            generation,
             watermark,
             mut newest,
             mut at_newest,
         }) => {
+            let mut base = base;
             let base_dn = connector.settings.base_dns[base].clone();
             let running = match ahead {
-                Some(running) => running,
-                None => start_page(connector, &base_dn, cookie).await?,
+                Some(running) => Ok(running),
+                None => start_page(connector, &base_dn, cookie, generation).await,
             };
-            let (entries, next_cookie) = finish_page(connector, &base_dn, running).await?;
+            let page_read = match running {
+                Ok(running) => finish_page(connector, &base_dn, running).await,
+                Err(e) => Err(e),
+            };
+            let (entries, next_cookie) = match page_read {
+                Ok(read) => read,
+                // The server went away mid-import (a restart, a failover): the paging
+                // cookie died with the connection. Read again from the first page on a new
+                // connection. Objects already served come again (upserts of the same
+                // images, harmless); none is skipped, so none is taken for deleted.
+                Err(e) if e.is_transient() && restarts < MAX_RESTARTS => {
+                    restarts += 1;
+                    tracing::warn!(url = %connector.settings.url, error = %e, attempt = restarts, "lost the server during a paged import; reading again from the first page");
+                    connector.drop_connection();
+                    base = 0;
+                    let first = connector.settings.base_dns[0].clone();
+                    let running = reconnected_page(connector, &first).await?;
+                    finish_page(connector, &first, running).await?
+                }
+                Err(e) => return Err(e),
+            };
             let (next_base, next_cookie) = match next_cookie {
                 Some(c) if !c.is_empty() => (base, c),
                 _ => (base + 1, Vec::new()),
             };
             // Ask for the next page now, so the server and the driver thread work on it
             // while this one is converted.
+            // The cookie just came on the current connection.
+            let current = connector.generation;
             let ahead = match connector.settings.base_dns.get(next_base).cloned() {
-                Some(next_dn) => Some(start_page(connector, &next_dn, next_cookie.clone()).await?),
+                Some(next_dn) => {
+                    match start_page(connector, &next_dn, next_cookie.clone(), current).await {
+                        Ok(running) => Some(running),
+                        // Lost already: the next call starts over.
+                        Err(e) if e.is_transient() => None,
+                        Err(e) => return Err(e),
+                    }
+                }
                 None => None,
             };
             let (imported, problems) = convert(connector, entries).await?;
@@ -194,6 +233,8 @@ async fn next_page(connector: &mut LdapConnector) -> Result<ImportPage, Connecto
                 base,
                 cookie,
                 ahead,
+                restarts,
+                generation: current,
                 watermark,
                 newest,
                 at_newest,
@@ -244,6 +285,32 @@ async fn next_page(connector: &mut LdapConnector) -> Result<ImportPage, Connecto
     }
 }
 
+/// Times a paged import starts over after losing the server, before it fails.
+const MAX_RESTARTS: u8 = 3;
+
+/// The first page's search on a new connection, trying to connect for a while: a
+/// restarting server takes a moment to listen again.
+async fn reconnected_page(
+    connector: &mut LdapConnector,
+    base: &str,
+) -> Result<PageSearch, ConnectorError> {
+    let mut delay = std::time::Duration::from_millis(100);
+    let mut last = None;
+    for _ in 0..8 {
+        match start_page(connector, base, Vec::new(), 0).await {
+            Ok(running) => return Ok(running),
+            Err(e) if e.is_transient() => {
+                last = Some(e);
+                connector.drop_connection();
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| ConnectorError::unavailable("cannot reconnect")))
+}
+
 /// A paged search request running on the driver thread.
 pub struct PageSearch(tokio::task::JoinHandle<ldap3::result::Result<ldap3::SearchResult>>);
 
@@ -252,6 +319,7 @@ async fn start_page(
     connector: &mut LdapConnector,
     base: &str,
     cookie: Vec<u8>,
+    cookie_generation: u64,
 ) -> Result<PageSearch, ConnectorError> {
     let (scope, filter, attributes) = (
         connector.scope(),
@@ -261,6 +329,13 @@ async fn start_page(
     let size = i32::try_from(connector.settings.page_size).unwrap_or(i32::MAX);
     let timeout = connector.settings.timeout;
     let mut ldap = connector.ldap().await?.clone();
+    // A cookie from a connection that is gone means nothing to the new one.
+    if !cookie.is_empty() && connector.generation != cookie_generation {
+        return Err(ConnectorError::unavailable(format!(
+            "{}: the connection was lost during the paged import of {base}",
+            connector.settings.url
+        )));
+    }
     let base = base.to_owned();
     Ok(PageSearch(crate::connection::driver().spawn(async move {
         ldap.with_timeout(timeout);
@@ -416,6 +491,12 @@ async fn to_object(
         AttributeName::new("dn"),
         vec![Value::String(entry.dn.clone())],
     );
+    if let Some(source_anchor) = source_anchor(&entry) {
+        attributes.set(
+            AttributeName::new(SOURCE_ANCHOR),
+            vec![Value::String(source_anchor)],
+        );
+    }
     let mut modified = None;
     let dn = entry.dn;
     for (name, raw_values) in entry.attributes {
@@ -469,6 +550,20 @@ async fn to_object(
         },
         modified,
     ))
+}
+
+/// The computed attribute holding an AD object's source anchor for hybrid identity.
+pub const SOURCE_ANCHOR: &str = "sourceAnchor";
+
+/// What Entra Connect uses as `onPremisesImmutableId`: the base64 of `ms-DS-ConsistencyGuid`
+/// when it is set, else of `objectGUID` (as stored: 16 bytes in AD's byte order).
+fn source_anchor(entry: &RawEntry) -> Option<String> {
+    let bytes = entry
+        .values("mS-DS-ConsistencyGuid")
+        .and_then(|v| v.first())
+        .filter(|v| v.len() == 16)
+        .or_else(|| entry.values("objectGUID").and_then(|v| v.first()))?;
+    Some(BASE64.encode(bytes))
 }
 
 /// `member;range=0-1499` → (`member`, 1500): AD returns a large multi-valued attribute in
@@ -645,6 +740,14 @@ async fn start_delta(
             }
         }
         (entries, problems, syncrepl_watermark(&next_cookies))
+    } else if let Some(rest) = text.strip_prefix(crate::usn::PREFIX) {
+        if connector.settings.delta != LdapDelta::Usn {
+            return Ok(None);
+        }
+        match crate::usn::delta(connector, rest).await? {
+            Some(found) => found,
+            None => return Ok(None),
+        }
     } else if let Some(rest) = text.strip_prefix(crate::dirsync::PREFIX) {
         if connector.settings.delta != LdapDelta::DirSync {
             return Ok(None);

@@ -28,6 +28,7 @@ mod error;
 mod export;
 mod import;
 mod schema;
+mod usn;
 mod values;
 
 use std::collections::HashMap;
@@ -66,6 +67,9 @@ pub struct LdapConnector {
     dns_by_anchor: HashMap<Anchor, Dn>,
     /// The import being served, between pages.
     import: Option<ImportState>,
+    /// Counts the connections opened: a paging cookie is valid only on the connection
+    /// that got it.
+    generation: u64,
 }
 
 impl fmt::Debug for LdapConnector {
@@ -89,6 +93,7 @@ impl LdapConnector {
             anchors_by_dn: HashMap::new(),
             dns_by_anchor: HashMap::new(),
             import: None,
+            generation: 0,
         }
     }
 
@@ -103,6 +108,7 @@ impl LdapConnector {
         }
         if self.ldap.is_none() {
             self.ldap = Some(connection::connect(&self.settings).await?);
+            self.generation += 1;
         }
         let timeout = self.settings.timeout;
         let ldap = self.ldap.as_mut().expect("connected above");
@@ -351,12 +357,17 @@ impl LdapConnector {
             .map(|t| t.object_type.clone())
     }
 
-    fn object_class_for(&self, object_type: &ObjectType) -> Option<&str> {
+    /// The classes a new object of this type gets: the structural one, then the auxiliary.
+    fn object_classes_for(&self, object_type: &ObjectType) -> Option<Vec<&str>> {
         self.settings
             .object_types
             .iter()
             .find(|t| &t.object_type == object_type)
-            .map(|t| t.object_class.as_str())
+            .map(|t| {
+                std::iter::once(t.object_class.as_str())
+                    .chain(t.auxiliary_classes.iter().map(String::as_str))
+                    .collect()
+            })
     }
 }
 
@@ -373,15 +384,40 @@ impl Connector for LdapConnector {
                     self.settings.url, mapping.object_class, mapping.object_type
                 )));
             }
-            let (must, may) = directory.class_attributes(&mapping.object_class);
+            let (mut must, mut may) = directory.class_attributes(&mapping.object_class);
+            for auxiliary in &mapping.auxiliary_classes {
+                if !directory.has_class(auxiliary) {
+                    return Err(ConnectorError::Config(format!(
+                        "{}: the directory's schema has no object class {auxiliary} (object type {})",
+                        self.settings.url, mapping.object_type
+                    )));
+                }
+                let (aux_must, aux_may) = directory.class_attributes(auxiliary);
+                // The attribute list below is made unique, so duplicates do no harm here.
+                must.extend(aux_must);
+                may.extend(aux_may);
+            }
             let mut attributes = vec![
                 AttributeSchema::single("dn", Syntax::String).required(),
                 directory.attribute_schema(&self.settings.anchor, false),
             ];
+            if schema::GUID_ATTRIBUTES
+                .iter()
+                .any(|g| g.eq_ignore_ascii_case(&self.settings.anchor))
+            {
+                // Computed on import: base64 of ms-DS-ConsistencyGuid, else of objectGUID.
+                attributes.push(AttributeSchema::single(
+                    import::SOURCE_ANCHOR,
+                    Syntax::String,
+                ));
+            }
             let anchor = self.settings.anchor.clone();
             for (names, required) in [(must, true), (may, false)] {
                 for name in names {
-                    if !name.eq_ignore_ascii_case(&anchor) {
+                    let listed = attributes
+                        .iter()
+                        .any(|a| a.name.as_str().eq_ignore_ascii_case(&name));
+                    if !listed && !name.eq_ignore_ascii_case(&anchor) {
                         attributes.push(directory.attribute_schema(&name, required));
                     }
                 }
@@ -443,7 +479,7 @@ impl Connector for LdapConnector {
                 "content synchronization (syncrepl, RFC 4533)",
             )),
             LdapDelta::DirSync => Some((DIRSYNC_OID, "DirSync")),
-            LdapDelta::Timestamp | LdapDelta::None => None,
+            LdapDelta::Usn | LdapDelta::Timestamp | LdapDelta::None => None,
         };
         if let Some((oid, what)) = wanted {
             let root = self

@@ -110,8 +110,12 @@ impl Slapd {
         // Another process may take a port between our probe and slapd's bind; slapd then
         // exits and we try other ports.
         let mut last_error = String::new();
-        for _ in 0..5 {
-            let (port, ldaps_port) = (free_port(), free_port());
+        for attempt in 0..5 {
+            let (port, ldaps_port) = match (attempt, self.port, self.ldaps_port) {
+                // Back on the same ports after a restart, as a real server comes back.
+                (0, p, l) if p != 0 && l != 0 => (p, l),
+                _ => (free_port(), free_port()),
+            };
             let log = std::fs::File::create(self.dir.path().join("slapd.log")).expect("slapd log");
             let urls = format!(
                 "ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{ldaps_port}/ {}",
@@ -214,6 +218,13 @@ impl Slapd {
         self.dir.path().join("tls/ca.pem")
     }
 
+    /// A client certificate (PEM) from the same CA, whose SASL EXTERNAL identity slapd maps
+    /// to the root DN, and its key.
+    pub fn client_certificate(&self) -> (PathBuf, PathBuf) {
+        let tls = self.dir.path().join("tls");
+        (tls.join("client.pem"), tls.join("client.key"))
+    }
+
     /// The server's directory (configuration, databases, log).
     pub fn dir(&self) -> &Path {
         self.dir.path()
@@ -255,7 +266,8 @@ impl Slapd {
             .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
-    /// Starts the stopped server again with the same data, on new ports.
+    /// Starts the stopped server again with the same data, on the same ports when they
+    /// are still free.
     pub fn restart(&mut self) {
         self.stop();
         self.launch(&binary("slapd"));
@@ -427,6 +439,18 @@ pub(crate) fn write_tls(dir: &Path) {
         .push(DnType::CommonName, "idsync test slapd");
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let cert = params.signed_by(&key, &ca).expect("server certificate");
+    // A client certificate for SASL EXTERNAL; slapd maps its subject to the root DN.
+    let client_key = KeyPair::generate().expect("client key");
+    let mut client_params = CertificateParams::new(Vec::<String>::new()).expect("client params");
+    client_params
+        .distinguished_name
+        .push(DnType::CommonName, "idsync-client");
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let client = client_params
+        .signed_by(&client_key, &ca)
+        .expect("client certificate");
+    std::fs::write(dir.join("client.pem"), client.pem()).expect("write client.pem");
+    std::fs::write(dir.join("client.key"), client_key.serialize_pem()).expect("write client.key");
     std::fs::write(dir.join("ca.pem"), ca.pem()).expect("write ca.pem");
     std::fs::write(dir.join("server.pem"), cert.pem()).expect("write server.pem");
     std::fs::write(dir.join("server.key"), key.serialize_pem()).expect("write server.key");
@@ -465,6 +489,8 @@ olcToolThreads: 2
 olcTLSCACertificateFile: {d}/tls/ca.pem
 olcTLSCertificateFile: {d}/tls/server.pem
 olcTLSCertificateKeyFile: {d}/tls/server.key
+olcTLSVerifyClient: try
+olcAuthzRegexp: {{0}}\"^cn=idsync-client$\" \"{ADMIN_DN}\"
 
 dn: cn=module{{0}},cn=config
 objectClass: olcModuleList

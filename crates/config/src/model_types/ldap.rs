@@ -17,6 +17,11 @@ pub struct LdapSettings {
     /// The DN of the simple bind; `None` binds anonymously.
     pub bind_dn: Option<String>,
     pub password: Option<SecretSource>,
+    /// A client certificate (PEM) for TLS; with it, the bind is SASL EXTERNAL: the server
+    /// takes the identity from the certificate.
+    pub client_certificate: Option<PathBuf>,
+    /// The client certificate's private key (PEM), a secret.
+    pub client_key: Option<SecretSource>,
     /// PEM certificates of the authorities trusted for the server's certificate, instead of
     /// the system's. Verification is always on.
     pub ca_file: Option<PathBuf>,
@@ -44,7 +49,11 @@ pub struct LdapSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LdapObjectType {
     pub object_type: ObjectType,
+    /// The structural class: an entry holding it is of this type.
     pub object_class: String,
+    /// Auxiliary classes whose attributes the type also has (the schema lists them, and a
+    /// create gets them).
+    pub auxiliary_classes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +73,10 @@ pub enum LdapDelta {
     /// Active Directory's DirSync control, the cookie as watermark: only changed attributes,
     /// member adds and removes as incremental values, tombstones as deletes.
     DirSync,
+    /// Active Directory without the replication right DirSync needs: objects whose
+    /// `uSNChanged` passed the last import's `highestCommittedUSN`, and tombstones read with
+    /// the Show Deleted control.
+    Usn,
     /// Entries whose `modifyTimestamp` is at or after the last import's, for servers
     /// without syncprov; cannot see deletes, so a full import must run to find them.
     Timestamp,

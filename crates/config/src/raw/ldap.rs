@@ -9,6 +9,8 @@ pub(crate) const LDAP_KEYS: &[&str] = &[
     "starttls",
     "bind_dn",
     "password",
+    "client_certificate",
+    "client_key",
     "ca_file",
     "timeout",
     "base",
@@ -21,8 +23,8 @@ pub(crate) const LDAP_KEYS: &[&str] = &[
     "attributes",
 ];
 
-/// An object type and the object class written for it.
-pub(crate) type ClassMapping = (Sp<String>, Sp<String>);
+/// An object type and the object classes written for it (structural first).
+pub(crate) type ClassMapping = (Sp<String>, Sp<Vec<Sp<String>>>);
 
 #[derive(Debug)]
 pub(crate) struct RawLdap {
@@ -30,13 +32,15 @@ pub(crate) struct RawLdap {
     pub starttls: Option<Sp<bool>>,
     pub bind_dn: Option<Sp<String>>,
     pub password: Option<Sp<RawSecret>>,
+    pub client_certificate: Option<Sp<String>>,
+    pub client_key: Option<Sp<RawSecret>>,
     pub ca_file: Option<Sp<String>>,
     pub timeout: Option<Sp<String>>,
     pub base: Option<Sp<Vec<Sp<String>>>>,
     pub scope: Option<Sp<String>>,
     pub filter: Option<Sp<String>>,
     pub page_size: Option<Sp<i64>>,
-    /// `object_types = { person = "inetOrgPerson", group = "groupOfNames" }`, in order.
+    /// `object_types = { person = ["inetOrgPerson", "posixAccount"], group = "groupOfNames" }`, in order.
     pub object_types: Option<Sp<Vec<ClassMapping>>>,
     pub anchor: Option<Sp<String>>,
     pub delta: Option<Sp<String>>,
@@ -79,8 +83,13 @@ pub(crate) fn read_ldap(table: &Table<'_, '_>, problems: &mut Problems) -> RawLd
         let mapping = item.table("object_types", problems)?;
         let mut pairs = Vec::new();
         for entry in mapping.entries() {
-            if let Some(class) = entry.str(problems) {
-                pairs.push((Sp::new(entry.key.to_owned(), entry.key_loc()), class));
+            // A class, or the structural class followed by auxiliary classes.
+            let classes = match entry.value() {
+                toml::de::DeValue::Array(_) => entry.strings(problems),
+                _ => entry.str(problems).map(|c| Sp::new(vec![c.clone()], c.loc)),
+            };
+            if let Some(classes) = classes {
+                pairs.push((Sp::new(entry.key.to_owned(), entry.key_loc()), classes));
             }
         }
         Some(Sp::new(pairs, loc))
@@ -91,6 +100,10 @@ pub(crate) fn read_ldap(table: &Table<'_, '_>, problems: &mut Problems) -> RawLd
         bind_dn: table.str("bind_dn", problems),
         password: table
             .get("password")
+            .and_then(|item| read_secret(&item, problems)),
+        client_certificate: table.str("client_certificate", problems),
+        client_key: table
+            .get("client_key")
             .and_then(|item| read_secret(&item, problems)),
         ca_file: table.str("ca_file", problems),
         timeout: table.str("timeout", problems),

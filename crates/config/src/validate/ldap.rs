@@ -11,7 +11,7 @@ use crate::reader::url_has_password;
 use crate::suggest;
 
 const SCOPES: &[&str] = &["sub", "one"];
-const DELTAS: &[&str] = &["syncrepl", "dirsync", "timestamp", "none"];
+const DELTAS: &[&str] = &["syncrepl", "dirsync", "usn", "timestamp", "none"];
 /// Operations and connecting time out after this unless `timeout` says otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_PAGE_SIZE: u32 = 500;
@@ -71,6 +71,43 @@ impl Validator<'_> {
             _ => {}
         }
         let password = raw.password.map(|p| self.secret(p));
+        let tls = starttls
+            || url
+                .as_deref()
+                .is_some_and(|u| u.to_ascii_lowercase().starts_with("ldaps://"));
+        let client_certificate = match (&raw.client_certificate, &raw.client_key) {
+            (Some(cert), Some(_)) => {
+                if let Some(dn) = &raw.bind_dn {
+                    self.problems
+                        .error(&dn.loc, "a client certificate binds with SASL EXTERNAL: no bind DN")
+                        .help("the server takes the identity from the certificate; remove bind_dn and password");
+                    ok = false;
+                }
+                if !tls && url.is_some() {
+                    self.problems
+                        .error(&cert.loc, "a client certificate needs TLS")
+                        .help("use an ldaps:// url, or starttls = true");
+                    ok = false;
+                }
+                self.path(cert)
+            }
+            (Some(cert), None) => {
+                self.problems
+                    .error(&cert.loc, "a client certificate needs its key")
+                    .help("add client_key = { file = \"/etc/idsync/ldap-client.key\" }");
+                ok = false;
+                None
+            }
+            (None, Some(key)) => {
+                self.problems
+                    .error(&key.loc, "a client key needs its certificate")
+                    .help("add client_certificate = \"/etc/idsync/ldap-client.pem\"");
+                ok = false;
+                None
+            }
+            (None, None) => None,
+        };
+        let client_key = raw.client_key.map(|k| self.secret(k));
         let ca_file = match &raw.ca_file {
             Some(path) => Some(self.path(path)?),
             None => None,
@@ -144,16 +181,19 @@ impl Validator<'_> {
                 return None;
             }
             let mut types = Vec::new();
-            for (name, class) in &mapping.value {
-                if class.value.trim().is_empty() {
+            for (name, classes) in &mapping.value {
+                let empty = classes.value.iter().find(|c| c.value.trim().is_empty());
+                if classes.value.is_empty() || empty.is_some() {
+                    let loc = empty.map_or(&classes.loc, |c| &c.loc);
                     self.problems
-                        .error(&class.loc, format!("object type \"{}\" names no object class", name.value))
-                        .help("such as \"inetOrgPerson\", \"groupOfNames\" or, for Active Directory, \"user\"");
+                        .error(loc, format!("object type \"{}\" names no object class", name.value))
+                        .help("such as \"inetOrgPerson\", \"groupOfNames\" or, for Active Directory, \"user\"; auxiliary classes follow the structural one in a list");
                     continue;
                 }
                 types.push(LdapObjectType {
                     object_type: ObjectType::new(name.value.as_str()),
-                    object_class: class.value.clone(),
+                    object_class: classes.value[0].value.clone(),
+                    auxiliary_classes: classes.value[1..].iter().map(|c| c.value.clone()).collect(),
                 });
             }
             (types.len() == mapping.value.len()).then_some(types)
@@ -180,6 +220,7 @@ impl Validator<'_> {
             Some(d) => match d.value.as_str() {
                 "syncrepl" => Some(LdapDelta::Syncrepl),
                 "dirsync" => Some(LdapDelta::DirSync),
+                "usn" => Some(LdapDelta::Usn),
                 "timestamp" => Some(LdapDelta::Timestamp),
                 "none" => Some(LdapDelta::None),
                 other => {
@@ -198,6 +239,8 @@ impl Validator<'_> {
             starttls,
             bind_dn: raw.bind_dn.map(|d| d.value),
             password,
+            client_certificate,
+            client_key,
             ca_file,
             timeout,
             base_dns: base_dns?,

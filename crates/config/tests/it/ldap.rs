@@ -15,7 +15,7 @@ bind_dn = "cn=admin,dc=example,dc=com"
 password = { env = "IDSYNC_LDAP_PASSWORD" }
 ca_file = "tls/ca.pem"
 base = "dc=example,dc=com"
-object_types = { person = "inetOrgPerson", group = "groupOfNames" }
+object_types = { person = ["inetOrgPerson", "posixAccount"], group = "groupOfNames" }
 
 [[outbound]]
 name = "groups"

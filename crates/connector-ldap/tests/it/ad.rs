@@ -23,6 +23,7 @@ async fn a_dirsync_delta_has_only_changed_attributes_incremental_members_and_del
     settings.object_types.push(config::LdapObjectType {
         object_type: ObjectType::new("group"),
         object_class: "group".to_owned(),
+        auxiliary_classes: Vec::new(),
     });
     let full = import_all(
         &mut LdapConnector::new(settings.clone()),
@@ -40,6 +41,21 @@ async fn a_dirsync_delta_has_only_changed_attributes_incremental_members_and_del
             .unwrap_or_else(|| panic!("{name} not imported"))
     };
     let (ada, alan, team) = (anchor_of("ada"), anchor_of("alan"), anchor_of("team"));
+    // The hybrid source anchor: base64 of the objectGUID as stored (AD's byte order).
+    let ada_object = objects
+        .iter()
+        .find_map(|e| match e {
+            ImportEntry::Upsert(o) if o.anchor == ada => Some(o),
+            _ => None,
+        })
+        .unwrap();
+    let guid = uuid_bytes_in_ad_order(ada.as_str());
+    assert_eq!(
+        ada_object
+            .attributes
+            .first(&AttributeName::new("sourceAnchor")),
+        Some(&Value::String(base64(&guid)))
+    );
     let watermark = full.last().unwrap().watermark.clone().expect("watermark");
 
     dc.ldapmodify(&format!(
@@ -288,6 +304,7 @@ async fn a_group_with_1600_members_imports_whole() {
     settings.object_types.push(config::LdapObjectType {
         object_type: ObjectType::new("group"),
         object_class: "group".to_owned(),
+        auxiliary_classes: Vec::new(),
     });
     let pages = import_all(&mut LdapConnector::new(settings), ImportMode::Full, None).await;
     let group = pages
@@ -305,4 +322,128 @@ async fn a_group_with_1600_members_imports_whole() {
     let distinct: std::collections::BTreeSet<&Value> = members.iter().collect();
     assert_eq!(distinct.len(), count, "every member, once");
     assert!(members.iter().all(|m| matches!(m, Value::Reference(_))));
+}
+
+/// The 16 bytes of a GUID string in AD's storage order.
+fn uuid_bytes_in_ad_order(guid: &str) -> Vec<u8> {
+    let hex: String = guid.chars().filter(|c| *c != '-').collect();
+    let raw: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15]
+        .iter()
+        .map(|&i| raw[i])
+        .collect()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn ad_group_members_are_added_and_removed_by_reference() {
+    let dc = SambaAd::start();
+    let ou = ou();
+    dc.ldapadd(&format!(
+        "dn: {ou}\nobjectClass: organizationalUnit\nou: idsync\n\n\
+         dn: CN=ada,{ou}\nobjectClass: user\nsAMAccountName: ada\n\n\
+         dn: CN=alan,{ou}\nobjectClass: user\nsAMAccountName: alan\n\n\
+         dn: CN=team,{ou}\nobjectClass: group\nsAMAccountName: team\nmember: CN=ada,{ou}\n"
+    ))
+    .expect("seed");
+    let mut settings = settings(&dc);
+    settings.object_types.push(config::LdapObjectType {
+        object_type: ObjectType::new("group"),
+        object_class: "group".to_owned(),
+        auxiliary_classes: Vec::new(),
+    });
+    let mut connector = LdapConnector::new(settings);
+    let full = import_all(&mut connector, ImportMode::Full, None).await;
+    let anchor_of = |name: &str| {
+        full.iter()
+            .flat_map(|p| &p.entries)
+            .find(|e| matches!(e, ImportEntry::Upsert(o) if o.attributes.first(&AttributeName::new("sAMAccountName")) == Some(&Value::from(name))))
+            .map(|e| e.anchor().clone())
+            .unwrap()
+    };
+    let change = model::ObjectChange::Update {
+        changes: vec![
+            model::AttributeChange::add(
+                AttributeName::new("member"),
+                vec![Value::Reference(anchor_of("alan").to_string())],
+            ),
+            model::AttributeChange::remove(
+                AttributeName::new("member"),
+                vec![Value::Reference(anchor_of("ada").to_string())],
+            ),
+        ],
+    };
+    assert_eq!(
+        export_one(&mut connector, Some(anchor_of("team")), change).await,
+        connector::ExportResult::Applied { anchor: None }
+    );
+    let members = dc
+        .ldapsearch(&["-b", &format!("CN=team,{ou}"), "-s", "base", "member"])
+        .unwrap();
+    assert!(
+        members.contains(&format!("member: CN=alan,{ou}")),
+        "{members}"
+    );
+    assert!(!members.contains("CN=ada"), "{members}");
+}
+
+#[tokio::test]
+async fn a_usn_delta_sees_changes_and_tombstones_without_dirsync() {
+    let dc = SambaAd::start();
+    let ou = ou();
+    dc.ldapadd(&format!(
+        "dn: {ou}\nobjectClass: organizationalUnit\nou: idsync\n\n\
+         dn: CN=ada,{ou}\nobjectClass: user\nsAMAccountName: ada\ndisplayName: Ada\n\n\
+         dn: CN=alan,{ou}\nobjectClass: user\nsAMAccountName: alan\n"
+    ))
+    .expect("seed");
+    let mut settings = settings(&dc);
+    settings.delta = config::LdapDelta::Usn;
+    let full = import_all(
+        &mut LdapConnector::new(settings.clone()),
+        ImportMode::Full,
+        None,
+    )
+    .await;
+    let alan = full
+        .iter()
+        .flat_map(|p| &p.entries)
+        .find(|e| matches!(e, ImportEntry::Upsert(o) if o.attributes.first(&AttributeName::new("sAMAccountName")) == Some(&Value::from("alan"))))
+        .map(|e| e.anchor().clone())
+        .unwrap();
+    let watermark = full.last().unwrap().watermark.clone().expect("watermark");
+    let quiet = import_all(
+        &mut LdapConnector::new(settings.clone()),
+        ImportMode::Delta,
+        Some(watermark.clone()),
+    )
+    .await;
+    assert_eq!(quiet[0].mode, ImportMode::Delta);
+    assert!(quiet.iter().all(|p| p.entries.is_empty()), "{quiet:?}");
+    dc.ldapmodify(&format!(
+        "dn: CN=ada,{ou}\nchangetype: modify\nreplace: displayName\ndisplayName: Ada King\n"
+    ))
+    .expect("modify");
+    dc.ldapdelete(&[&format!("CN=alan,{ou}")]).expect("delete");
+    let delta = import_all(
+        &mut LdapConnector::new(settings),
+        ImportMode::Delta,
+        Some(watermark),
+    )
+    .await;
+    let entries: Vec<&ImportEntry> = delta.iter().flat_map(|p| &p.entries).collect();
+    assert!(entries.iter().any(|e| matches!(e, ImportEntry::Upsert(o)
+        if o.attributes.first(&AttributeName::new("displayName")) == Some(&Value::from("Ada King")))), "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| matches!(e, ImportEntry::Delete { anchor, .. } if *anchor == alan)),
+        "{entries:?}"
+    );
 }

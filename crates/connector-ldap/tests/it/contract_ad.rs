@@ -25,6 +25,8 @@ pub fn settings(dc: &SambaAd) -> LdapSettings {
         starttls: false,
         bind_dn: Some(ADMIN.to_owned()),
         password: Some(SecretSource::File(password)),
+        client_certificate: None,
+        client_key: None,
         ca_file: None,
         timeout: Duration::from_secs(20),
         base_dns: vec![ou()],
@@ -34,6 +36,7 @@ pub fn settings(dc: &SambaAd) -> LdapSettings {
         object_types: vec![LdapObjectType {
             object_type: ObjectType::new("user"),
             object_class: "user".to_owned(),
+            auxiliary_classes: Vec::new(),
         }],
         anchor: "objectGUID".to_owned(),
         delta: LdapDelta::DirSync,

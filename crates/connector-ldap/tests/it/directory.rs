@@ -551,3 +551,89 @@ async fn an_update_finds_an_entry_renamed_outside_idsync_since_it_was_read() {
         BTreeSet::from(["King".to_owned()])
     );
 }
+
+#[tokio::test]
+async fn sasl_external_binds_with_the_client_certificate() {
+    let slapd = Slapd::start();
+    slapd
+        .ldapadd(&person_ldif("ada", "Lovelace", "1"))
+        .expect("seed");
+    let (cert, key) = slapd.client_certificate();
+    let mut settings = settings(&slapd);
+    settings.bind_dn = None;
+    settings.password = None;
+    settings.starttls = true;
+    settings.ca_file = Some(slapd.ca_file());
+    settings.client_certificate = Some(cert);
+    settings.client_key = Some(config::SecretSource::File(key));
+    let mut connector = LdapConnector::new(settings);
+    let health = connector.check().await.expect("check");
+    assert!(health.is_healthy(), "{:?}", health.problems);
+    // Bound as the certificate's identity (mapped to the root DN): it may write.
+    let create = ObjectChange::Create {
+        attributes: Attributes::new()
+            .with("dn", format!("uid=alan,{PEOPLE}"))
+            .with("uid", "alan")
+            .with("cn", "Alan Turing")
+            .with("sn", "Turing"),
+    };
+    let result = export_one(&mut connector, "person", None, create).await;
+    assert!(
+        matches!(result, ExportResult::Applied { anchor: Some(_) }),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_restart_mid_import_reads_again_and_misses_nothing() {
+    let mut slapd = Slapd::start();
+    let ldif: String = (0..8)
+        .map(|i| person_ldif(&format!("u{i}"), "Surname", &i.to_string()))
+        .collect();
+    slapd.ldapadd(&ldif).expect("seed");
+    let port = slapd.port();
+    let mut connector = LdapConnector::new(settings(&slapd));
+    let first = connector
+        .import(connector::ImportRequest {
+            mode: ImportMode::Full,
+            watermark: None,
+            cursor: None,
+        })
+        .await
+        .expect("first page");
+    let mut cursor = first.next.clone().expect("more pages");
+    let mut uids: BTreeSet<String> = BTreeSet::new();
+    let mut collect = |page: &connector::ImportPage| {
+        for entry in &page.entries {
+            if let ImportEntry::Upsert(o) = entry {
+                uids.insert(
+                    o.attributes
+                        .first(&AttributeName::new("uid"))
+                        .unwrap()
+                        .to_text(),
+                );
+            }
+        }
+    };
+    collect(&first);
+    slapd.restart();
+    assert_eq!(slapd.port(), port, "the server came back on its port");
+    let last = loop {
+        let page = connector
+            .import(connector::ImportRequest {
+                mode: ImportMode::Full,
+                watermark: None,
+                cursor: Some(cursor.clone()),
+            })
+            .await
+            .expect("the import goes on after the restart");
+        collect(&page);
+        match page.next.clone() {
+            Some(next) => cursor = next,
+            None => break page,
+        }
+    };
+    assert!(last.watermark.is_some());
+    let expected: BTreeSet<String> = (0..8).map(|i| format!("u{i}")).collect();
+    assert_eq!(uids, expected, "every entry, none missed");
+}

@@ -21,6 +21,8 @@ pub fn settings(slapd: &Slapd) -> LdapSettings {
         starttls: false,
         bind_dn: Some(ADMIN_DN.to_owned()),
         password: Some(SecretSource::File(password)),
+        client_certificate: None,
+        client_key: None,
         ca_file: None,
         timeout: Duration::from_secs(10),
         base_dns: vec![SUFFIX.to_owned()],
@@ -31,10 +33,12 @@ pub fn settings(slapd: &Slapd) -> LdapSettings {
             LdapObjectType {
                 object_type: ObjectType::new("person"),
                 object_class: "inetOrgPerson".to_owned(),
+                auxiliary_classes: Vec::new(),
             },
             LdapObjectType {
                 object_type: ObjectType::new("group"),
                 object_class: "groupOfNames".to_owned(),
+                auxiliary_classes: Vec::new(),
             },
         ],
         anchor: "entryUUID".to_owned(),

@@ -201,6 +201,39 @@ fn hr_provisions_openldap_renames_moves_disables_deletes_and_corrects_direct_cha
         ["E3", "person", "Grace", "Hopper", "Research", "Active", ""],
     ];
     hr(&ws, &people);
+    // `idsync check` reaches the directory, binds, and checks the rules against its schema.
+    let check = idsync(BIN, ws.path(), &["check", "-c", "idsync.toml"], &[]);
+    assert_eq!(check.code, Some(0), "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains(&format!(
+            "directory (ldap): ok: connected to {} and bound as {ADMIN_DN}",
+            slapd.url()
+        )),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check
+            .stdout
+            .contains("directory (ldap): ok: the server offers content synchronization"),
+        "{}",
+        check.stdout
+    );
+    // A wrong password is a problem named without the password.
+    ws.write("bind-password", "not-the-password-42\n");
+    let denied = idsync(BIN, ws.path(), &["check", "-c", "idsync.toml"], &[]);
+    assert_ne!(denied.code, Some(0));
+    assert!(
+        denied.stdout.contains("invalid credentials (49)"),
+        "{}",
+        denied.stdout
+    );
+    assert!(
+        !format!("{}{}", denied.stdout, denied.stderr).contains("not-the-password-42"),
+        "the password leaked"
+    );
+    ws.write("bind-password", format!("{ADMIN_PASSWORD}\n"));
+
     let first = run(&ws, None);
     assert!(first.stdout.contains("3 projected"), "{}", first.stdout);
     let ada = format!("cn=Ada Lovelace,ou=Research,{PEOPLE}");
