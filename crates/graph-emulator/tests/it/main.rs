@@ -7,6 +7,7 @@ mod certificate;
 mod consistency;
 mod deleted;
 mod delta;
+mod exchange;
 mod expiry;
 mod extensions;
 mod faults;
