@@ -113,6 +113,7 @@ pub struct ConnectorConfig {
 pub enum ConnectorKind {
     Csv(CsvSettings),
     Graph(Box<crate::GraphSettings>),
+    Exchange(Box<crate::ExchangeSettings>),
 }
 
 impl ConnectorKind {
@@ -120,13 +121,14 @@ impl ConnectorKind {
         match self {
             ConnectorKind::Csv(_) => "csv",
             ConnectorKind::Graph(_) => "graph",
+            ConnectorKind::Exchange(_) => "exchange",
         }
     }
 
     /// Whether this kind of connector can be the target of an outbound rule.
     pub fn can_export(&self) -> bool {
         match self {
-            ConnectorKind::Csv(_) | ConnectorKind::Graph(_) => true,
+            ConnectorKind::Csv(_) | ConnectorKind::Graph(_) | ConnectorKind::Exchange(_) => true,
         }
     }
 }

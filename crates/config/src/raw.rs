@@ -6,6 +6,7 @@ use crate::diagnostic::{Loc, Problems};
 use crate::reader::{Item, Sp, Table};
 use crate::suggest;
 
+pub(crate) mod exchange;
 pub(crate) mod graph;
 
 const TOP_KEYS: &[&str] = &[
@@ -27,7 +28,7 @@ const SCHEDULE_KEYS: &[&str] = &["interval"];
 const SYNC_KEYS: &[&str] = &["batch_size"];
 const SECRET_KEYS: &[&str] = &["env", "file"];
 /// The connector types this build knows; a closed set, one `match` each.
-pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv", "graph"];
+pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv", "exchange", "graph"];
 const CONNECTOR_KEYS: &[&str] = &["name", "type", "deletion_threshold", "disable_threshold"];
 const CSV_KEYS: &[&str] = &[
     "path",
@@ -136,6 +137,7 @@ pub(crate) struct RawConnector {
 pub(crate) enum RawSettings {
     Csv(RawCsv),
     Graph(graph::RawGraph),
+    Exchange(exchange::RawExchange),
 }
 
 #[derive(Debug)]
@@ -471,6 +473,17 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
             );
             Some(RawSettings::Graph(graph::read_graph(table, problems)))
         }
+        Some("exchange") => {
+            check_keys_with(
+                table,
+                &[CONNECTOR_KEYS, exchange::EXCHANGE_KEYS].concat(),
+                exchange::exchange_hint,
+                problems,
+            );
+            Some(RawSettings::Exchange(exchange::read_exchange(
+                table, problems,
+            )))
+        }
         Some(other) => {
             let kind = kind.as_ref().expect("matched Some");
             problems
@@ -482,7 +495,13 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
         None => {
             check_keys_with(
                 table,
-                &[CONNECTOR_KEYS, CSV_KEYS, graph::GRAPH_KEYS].concat(),
+                &[
+                    CONNECTOR_KEYS,
+                    CSV_KEYS,
+                    graph::GRAPH_KEYS,
+                    exchange::EXCHANGE_KEYS,
+                ]
+                .concat(),
                 connector_hint,
                 problems,
             );

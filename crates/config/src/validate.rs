@@ -15,6 +15,7 @@ use crate::model_types::*;
 use crate::raw::*;
 use crate::reader::{Sp, url_has_password};
 
+mod exchange;
 mod graph;
 use crate::strspan::StringMap;
 use crate::suggest;
@@ -301,6 +302,9 @@ impl Validator<'_> {
             Some(RawSettings::Graph(graph)) => {
                 self.graph(graph).map(|g| ConnectorKind::Graph(Box::new(g)))
             }
+            Some(RawSettings::Exchange(exchange)) => self
+                .exchange(exchange)
+                .map(|e| ConnectorKind::Exchange(Box::new(e))),
             None => None,
         };
         let Some(name) = name else {
@@ -323,7 +327,7 @@ impl Validator<'_> {
         }
         let object_type = kind.as_ref().and_then(|kind| match kind {
             ConnectorKind::Csv(csv) => Some(csv.object_type.clone()),
-            ConnectorKind::Graph(_) => None,
+            ConnectorKind::Graph(_) | ConnectorKind::Exchange(_) => None,
         });
         known.insert(
             name.value.clone(),
