@@ -9,6 +9,7 @@ use connector::{
     ImportRequest,
 };
 use connector_csv::CsvConnector;
+use connector_exchange::ExchangeConnector;
 use connector_graph::GraphConnector;
 use model::{Anchor, AttributeName, Attributes, Schema};
 
@@ -18,6 +19,7 @@ use model::{Anchor, AttributeName, Attributes, Schema};
 pub enum AnyConnector {
     Csv(CsvConnector),
     Graph(GraphConnector),
+    Exchange(ExchangeConnector),
 }
 
 impl AnyConnector {
@@ -41,6 +43,9 @@ impl AnyConnector {
             ConnectorKind::Graph(settings) => Ok(AnyConnector::Graph(GraphConnector::new(
                 (**settings).clone(),
             ))),
+            ConnectorKind::Exchange(settings) => Ok(AnyConnector::Exchange(
+                ExchangeConnector::new((**settings).clone()),
+            )),
         }
     }
 
@@ -48,6 +53,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.schema().await,
             AnyConnector::Graph(c) => c.schema().await,
+            AnyConnector::Exchange(c) => c.schema().await,
         }
     }
 
@@ -55,6 +61,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.check().await,
             AnyConnector::Graph(c) => c.check().await,
+            AnyConnector::Exchange(c) => c.check().await,
         }
     }
 
@@ -62,6 +69,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.import(request).await,
             AnyConnector::Graph(c) => c.import(request).await,
+            AnyConnector::Exchange(c) => c.import(request).await,
         }
     }
 
@@ -70,6 +78,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => Some(c.batch_size()),
             AnyConnector::Graph(c) => Some(c.batch_size()),
+            AnyConnector::Exchange(c) => Some(c.batch_size()),
         }
     }
 
@@ -80,6 +89,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.export(batch).await,
             AnyConnector::Graph(c) => c.export(batch).await,
+            AnyConnector::Exchange(c) => c.export(batch).await,
         }
     }
 
@@ -88,6 +98,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.counted_attributes(),
             AnyConnector::Graph(c) => c.counted_attributes(),
+            AnyConnector::Exchange(c) => c.counted_attributes(),
         }
     }
 
@@ -99,6 +110,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.capacity_problems(additions).await,
             AnyConnector::Graph(c) => c.capacity_problems(additions).await,
+            AnyConnector::Exchange(c) => c.capacity_problems(additions).await,
         }
     }
 
@@ -106,6 +118,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(c) => c.finish().await,
             AnyConnector::Graph(c) => c.finish().await,
+            AnyConnector::Exchange(c) => c.finish().await,
         }
     }
 }
@@ -118,7 +131,7 @@ pub fn mastered_elsewhere(
     cs: &store::CsObject,
 ) -> Option<(Vec<AttributeName>, &'static str)> {
     match &config.connector(connector)?.kind {
-        ConnectorKind::Csv(_) => None,
+        ConnectorKind::Csv(_) | ConnectorKind::Exchange(_) => None,
         ConnectorKind::Graph(_) => {
             let attributes =
                 connector_graph::properties::mastered_on_premises(&cs.object_type, &cs.attributes);
@@ -153,6 +166,12 @@ pub fn multi_valued(
             .filter(|p| p.multi)
             .map(|p| AttributeName::new(p.name))
             .collect(),
+        ConnectorKind::Exchange(_) => {
+            connector_exchange::schema::multi_valued(object_type.as_str())
+                .iter()
+                .map(|name| AttributeName::new(*name))
+                .collect()
+        }
     }
 }
 
@@ -176,5 +195,7 @@ pub fn planned_anchor(config: &ConnectorConfig, attributes: &Attributes) -> Opti
         }
         // Graph assigns the object id.
         ConnectorKind::Graph(_) => None,
+        // Exchange assigns the Guid; a mailbox's anchor is its user's Entra id.
+        ConnectorKind::Exchange(_) => None,
     }
 }
