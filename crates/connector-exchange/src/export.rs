@@ -3,7 +3,7 @@
 //! land. Mailboxes are made by licences, so a mailbox that does not exist yet is a wait.
 
 use connector::{ConnectorError, ExportOutcome, ExportRequest, ExportResult};
-use model::{AttributeChange, AttributeName, Attributes, ObjectChange, Value, ValueChange};
+use model::{AttributeChange, AttributeName, Attributes, ObjectChange, Syntax, Value, ValueChange};
 use serde_json::{Map, Value as Json, json};
 
 use crate::client::{CmdletFailure, ExchangeClient};
@@ -195,10 +195,19 @@ fn values(values: &[Value]) -> Vec<String> {
     values.iter().map(Value::to_text).collect()
 }
 
-fn single(values: &[Value]) -> Json {
+/// A flow's `"True"` and a boolean `true` mean the same (the engine compares them as text).
+fn truthy(value: &Value) -> bool {
+    value.to_text().eq_ignore_ascii_case("true")
+}
+
+fn switched_on(change: &ValueChange) -> bool {
+    matches!(change, ValueChange::Replace(v) | ValueChange::Add(v) if v.first().is_some_and(truthy))
+}
+
+fn single(values: &[Value], syntax: Syntax) -> Json {
     match values.first() {
         None => Json::Null,
-        Some(Value::Boolean(b)) => Json::Bool(*b),
+        Some(v) if syntax == Syntax::Boolean => Json::Bool(truthy(v)),
         Some(v) => Json::String(v.to_text()),
     }
 }
@@ -229,11 +238,11 @@ async fn create(
                 if p.exchange == "HiddenFromAddressListsEnabled" {
                     later.push(p);
                 } else {
-                    parameters.insert(p.exchange.to_owned(), single(v));
+                    parameters.insert(p.exchange.to_owned(), single(v, p.syntax));
                 }
             }
             if object_type == DISTRIBUTION_GROUP {
-                if get("security").first() == Some(&Value::Boolean(true)) {
+                if get("security").first().is_some_and(truthy) {
                     parameters.insert("Type".to_owned(), json!("Security"));
                 }
                 let members = values(get("members"));
@@ -268,7 +277,7 @@ async fn create(
                     Step::new(
                         set,
                         &[&name],
-                        json!({"Identity": anchor.as_str(), p.exchange: single(get(p.name))}),
+                        json!({"Identity": anchor.as_str(), p.exchange: single(get(p.name), p.syntax)}),
                     )
                 })
                 .collect();
@@ -437,7 +446,7 @@ async fn update_steps(
                 continue;
             }
             let value = match &change.change {
-                ValueChange::Replace(v) | ValueChange::Add(v) => single(v),
+                ValueChange::Replace(v) | ValueChange::Add(v) => single(v, p.syntax),
                 ValueChange::Remove(_) => Json::Null,
             };
             set.insert(p.exchange.to_owned(), value);
@@ -446,7 +455,7 @@ async fn update_steps(
         }
         match (object_type, name) {
             (MAILBOX, "shared") => {
-                let shared = matches!(&change.change, ValueChange::Replace(v) | ValueChange::Add(v) if v.first() == Some(&Value::Boolean(true)));
+                let shared = switched_on(&change.change);
                 set.insert(
                     "Type".to_owned(),
                     json!(if shared { "Shared" } else { "Regular" }),
@@ -454,7 +463,7 @@ async fn update_steps(
                 set_attributes.push(change.name.clone());
             }
             (MAILBOX, "archive") => {
-                let on = matches!(&change.change, ValueChange::Replace(v) | ValueChange::Add(v) if v.first() == Some(&Value::Boolean(true)));
+                let on = switched_on(&change.change);
                 let cmdlet = if on {
                     "Enable-Mailbox"
                 } else {
