@@ -4,6 +4,7 @@
 mod bad_input;
 mod crash;
 mod entra;
+mod exchange;
 mod guard;
 mod lifecycle;
 mod precedence;
