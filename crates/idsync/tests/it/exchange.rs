@@ -321,3 +321,214 @@ async fn exchange_get(emulator: &RunningEmulator, cmdlet: &str) -> Vec<serde_jso
         .unwrap();
     body["value"].as_array().cloned().unwrap_or_default()
 }
+
+/// HR lists departments' mailing lists beside the people; each becomes a distribution
+/// group whose members are the people's mailboxes, and follows HR's changes by adds and
+/// removes.
+fn group_config(emulator: &RunningEmulator) -> String {
+    format!(
+        r#"
+[store]
+path = "idsync.db"
+
+[[connector]]
+name = "hr"
+type = "csv"
+path = "hr.csv"
+anchor = "EmployeeID"
+object_type = "person"
+columns = {{ Members = {{ type = "reference", multi = ";" }} }}
+
+[[connector]]
+name = "exchange"
+type = "exchange"
+tenant = "{tenant}"
+client_id = "{client}"
+client_secret = {{ file = "app-secret" }}
+login_url = "{login}"
+exchange_url = "{login}"
+object_types = ["mailbox", "distributionGroup"]
+
+[[inbound]]
+name = "hr-people"
+connector = "hr"
+scope = '[Kind] = "Person"'
+project = true
+join = [ {{ vault = "employeeId", expr = "[EmployeeID]" }} ]
+[inbound.flows]
+employeeId = "[EmployeeID]"
+upn = "[Upn]"
+
+[[inbound]]
+name = "hr-lists"
+connector = "hr"
+vault_type = "list"
+scope = '[Kind] = "List"'
+project = true
+join = [ {{ vault = "listId", expr = "[EmployeeID]" }} ]
+[inbound.flows]
+listId = "[EmployeeID]"
+listName = "[Upn]"
+members = "[Members]"
+
+[[outbound]]
+name = "exchange-mailboxes"
+connector = "exchange"
+object_type = "mailbox"
+provision = true
+deprovision = {{ action = "disconnect" }}
+join = [ {{ vault = "upn", expr = "[userPrincipalName]" }} ]
+[outbound.flows]
+userPrincipalName = {{ expr = "[upn]", when = "create" }}
+
+[[outbound]]
+name = "exchange-lists"
+connector = "exchange"
+vault_type = "list"
+object_type = "distributionGroup"
+provision = true
+join = [ {{ vault = "listName", expr = "[name]" }} ]
+[outbound.flows]
+name = {{ expr = "[listName]", when = "create" }}
+displayName = "[listName]"
+members = "[members]"
+"#,
+        tenant = emulator.info.tenant_id,
+        client = emulator.info.client_id,
+        login = emulator.login_url(),
+    )
+}
+
+fn hr_with_lists(rows: &[(&str, &str, &str, &str)]) -> Csv {
+    let mut csv = Csv::new(&["EmployeeID", "Kind", "Upn", "Members"]);
+    for (id, kind, upn, members) in rows {
+        csv = csv.row(&[id, kind, upn, members]);
+    }
+    csv
+}
+
+#[test]
+fn a_department_list_becomes_a_distribution_group_kept_in_step_with_hr() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let domain = emulator.info.initial_domain.clone();
+    // Two licensed users with mailboxes, made in Entra beforehand.
+    let mut ids = Vec::new();
+    for name in ["ada", "alan"] {
+        let state = emulator.state();
+        let mut dir = state.directory();
+        let now = state.clock.now();
+        let body = serde_json::json!({
+            "accountEnabled": true,
+            "displayName": name,
+            "mailNickname": name,
+            "userPrincipalName": format!("{name}@{domain}"),
+            "usageLocation": "US",
+            "assignedLicenses": [{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}],
+        });
+        let id = state.ids.guid();
+        dir.seed_user(body.as_object().cloned().unwrap(), id.clone(), now)
+            .unwrap();
+        ids.push(id);
+    }
+    let ws = Workspace::new();
+    ws.write("idsync.toml", group_config(&emulator));
+    ws.write("app-secret", &emulator.info.client_secret);
+    let ada = format!("ada@{domain}");
+    let alan = format!("alan@{domain}");
+    ws.write(
+        "hr.csv",
+        hr_with_lists(&[
+            ("E1", "Person", &ada, ""),
+            ("E2", "Person", &alan, ""),
+            ("L1", "List", "engineering", "E1;E2"),
+        ])
+        .render(),
+    );
+    // The first run adopts the mailboxes; the group's members follow once they are linked.
+    for hour in ["08", "09"] {
+        let r = idsync(
+            BIN,
+            ws.path(),
+            &["run", "-c", "idsync.toml"],
+            &[("IDSYNC_NOW", &format!("2030-01-01T{hour}:00:00Z"))],
+        );
+        assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    }
+    let members = runtime.block_on(group_members(&emulator, "engineering"));
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(members, expected, "both people are members");
+
+    // Alan leaves the list: one remove, Ada stays.
+    ws.write(
+        "hr.csv",
+        hr_with_lists(&[
+            ("E1", "Person", &ada, ""),
+            ("E2", "Person", &alan, ""),
+            ("L1", "List", "engineering", "E1"),
+        ])
+        .render(),
+    );
+    let r = idsync(
+        BIN,
+        ws.path(),
+        &["run", "-c", "idsync.toml"],
+        &[("IDSYNC_NOW", "2030-01-01T10:00:00Z")],
+    );
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    let members = runtime.block_on(group_members(&emulator, "engineering"));
+    assert_eq!(members, vec![ids[0].clone()]);
+    // The group is a mail-enabled group in Graph too.
+    let dump = emulator.state().directory().dump();
+    let group = dump["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["displayName"] == "engineering")
+        .expect("the group is in Graph");
+    assert_eq!(group["mailEnabled"], true);
+}
+
+async fn group_members(emulator: &RunningEmulator, group: &str) -> Vec<String> {
+    let http = reqwest::Client::new();
+    let info = &emulator.info;
+    let token: serde_json::Value = http
+        .post(emulator.token_url())
+        .form(&[
+            ("client_id", info.client_id.as_str()),
+            ("client_secret", info.client_secret.as_str()),
+            ("scope", "https://outlook.office365.com/.default"),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body: serde_json::Value = http
+        .post(format!(
+            "{}/adminapi/beta/{}/InvokeCommand",
+            emulator.login_url(),
+            info.tenant_id
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&serde_json::json!({"CmdletInput": {"CmdletName": "Get-DistributionGroupMember", "Parameters": {"Identity": group}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ids: Vec<String> = body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .filter_map(|m| m["ExternalDirectoryObjectId"].as_str().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids
+}
