@@ -319,3 +319,55 @@ async fn a_rejected_contact_names_the_object_and_the_reason() {
         "{reason}"
     );
 }
+
+#[tokio::test]
+async fn throttled_cmdlets_are_sat_out_with_no_lost_or_repeated_writes() {
+    let mut tenant = Tenant::start().await;
+    // A budget of 3 cmdlets, refilled at 20 a second: most creates meet a 429 first.
+    tenant
+        .emulator
+        .state()
+        .exchange
+        .set_throttle(graph_emulator::exchange::ExchangeThrottle {
+            burst: 3.0,
+            per_second: 20.0,
+        });
+    let mut connector = tenant.connector(&["mailContact"], 1000);
+    let batch: Vec<ExportRequest> = (0..30)
+        .map(|i| {
+            request(
+                i,
+                "mailContact",
+                None,
+                ObjectChange::Create {
+                    attributes: Attributes::new()
+                        .with("name", format!("t{i}"))
+                        .with("externalEmailAddress", format!("t{i}@partner.example")),
+                },
+            )
+        })
+        .collect();
+    let outcomes = connector.export(batch).await.unwrap();
+    assert_eq!(outcomes.len(), 30);
+    for outcome in &outcomes {
+        assert!(
+            matches!(outcome.result, ExportResult::Applied { anchor: Some(_) }),
+            "{outcome:?}"
+        );
+    }
+    let traffic = connector.traffic().unwrap();
+    assert!(
+        traffic.throttled > 0,
+        "the budget was never hit: {traffic:?}"
+    );
+    let stats = tenant.emulator.state().exchange.stats();
+    assert_eq!(stats.throttled, traffic.throttled);
+    // Every create ran exactly once: 30 contacts, no duplicate-name rejections.
+    tenant
+        .emulator
+        .state()
+        .exchange
+        .set_throttle(graph_emulator::exchange::ExchangeThrottle::default());
+    let contacts = tenant.cmdlet("Get-MailContact", json!({})).await.unwrap();
+    assert_eq!(contacts["value"].as_array().unwrap().len(), 30);
+}

@@ -253,6 +253,20 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
         "SMTP:linus@partner.example"
     );
 
+    // check proves the Exchange token and a cmdlet, and prints no secret.
+    let check = idsync(BIN, ws.path(), &["check", "-c", "idsync.toml"], &[]);
+    assert_eq!(check.code, Some(0), "{}\n{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("ran Get-Recipient"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        !check.stdout.contains(&emulator.info.client_secret)
+            && !check.stderr.contains(&emulator.info.client_secret),
+        "no secret in the output"
+    );
+
     // Nothing new: no cmdlet writes (reads only).
     let before = emulator.state().exchange.stats().cmdlets;
     let third = run_exchange(&ws, "2030-01-01T10:00:00Z");
