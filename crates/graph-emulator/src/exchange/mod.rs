@@ -414,6 +414,26 @@ async fn invoke_command(
         Err(Refusal::UnknownCmdlet) => return StatusCode::FORBIDDEN.into_response(),
         Err(Refusal::Failed(error)) => return error.response(),
     };
+    let mut output = output;
+    // Eventual consistency (the emulator's `eventual_consistency` option): what a New-*
+    // made is missing from reads for a while, as in Graph.
+    let ids_of = |o: &Map<String, Value>| -> Vec<String> {
+        ["Guid", "ExternalDirectoryObjectId"]
+            .iter()
+            .filter_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    };
+    if name.to_ascii_lowercase().starts_with("new-") {
+        for object in &output.objects {
+            for id in ids_of(object) {
+                state.note_created(&id);
+            }
+        }
+    } else if name.to_ascii_lowercase().starts_with("get-") {
+        output
+            .objects
+            .retain(|o| !ids_of(o).iter().any(|id| state.not_yet_visible(id)));
+    }
     let select: Option<Vec<String>> = query
         .iter()
         .find(|(k, _)| k == "$select")

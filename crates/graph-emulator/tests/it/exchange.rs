@@ -275,3 +275,29 @@ async fn the_cmdlet_budget_answers_429_with_retry_after() {
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(throttled.headers().get("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn a_new_contact_is_missing_from_reads_during_the_consistency_delay() {
+    let clock = crate::support::frozen_clock();
+    let g = crate::support::start_with(graph_emulator::EmulatorOptions {
+        seed: Some(42),
+        clock: clock.clone(),
+        eventual_consistency: std::time::Duration::from_secs(5),
+        ..graph_emulator::EmulatorOptions::default()
+    })
+    .await;
+    let token = exchange_token(&g).await;
+    ok(invoke(
+        &g,
+        &token,
+        "New-MailContact",
+        json!({"Name": "Eve", "ExternalEmailAddress": "eve@partner.example"}),
+    )
+    .await)
+    .await;
+    let soon = ok(invoke(&g, &token, "Get-MailContact", json!({})).await).await;
+    assert_eq!(soon["value"], json!([]), "not visible yet");
+    clock.advance(jiff::SignedDuration::from_secs(6));
+    let later = ok(invoke(&g, &token, "Get-MailContact", json!({})).await).await;
+    assert_eq!(later["value"][0]["Name"], "Eve");
+}
