@@ -10,6 +10,7 @@
 
 mod diagnostic;
 mod duration;
+mod exchange_types;
 mod graph_types;
 mod include;
 mod load;
@@ -23,6 +24,7 @@ mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use duration::{DurationError, parse_duration};
+pub use exchange_types::*;
 pub use graph_types::*;
 pub use load::{load, load_str};
 pub use model_types::*;

@@ -117,6 +117,7 @@ pub enum ConnectorKind {
     Csv(CsvSettings),
     Graph(Box<crate::GraphSettings>),
     Ldap(LdapSettings),
+    Exchange(Box<crate::ExchangeSettings>),
 }
 
 impl ConnectorKind {
@@ -125,13 +126,14 @@ impl ConnectorKind {
             ConnectorKind::Csv(_) => "csv",
             ConnectorKind::Graph(_) => "graph",
             ConnectorKind::Ldap(_) => "ldap",
+            ConnectorKind::Exchange(_) => "exchange",
         }
     }
 
     /// Whether this kind of connector can be the target of an outbound rule.
     pub fn can_export(&self) -> bool {
         match self {
-            ConnectorKind::Csv(_) | ConnectorKind::Graph(_) => true,
+            ConnectorKind::Csv(_) | ConnectorKind::Graph(_) | ConnectorKind::Exchange(_) => true,
             ConnectorKind::Ldap(_) => true,
         }
     }
@@ -142,6 +144,7 @@ impl ConnectorKind {
         match self {
             ConnectorKind::Csv(csv) => Some(vec![csv.object_type.clone()]),
             ConnectorKind::Graph(graph) => Some(graph.object_types.clone()),
+            ConnectorKind::Exchange(_) => None,
             ConnectorKind::Ldap(ldap) => Some(
                 ldap.object_types
                     .iter()

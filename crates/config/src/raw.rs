@@ -6,6 +6,7 @@ use crate::diagnostic::{Loc, Problems};
 use crate::reader::{Item, Sp, Table};
 use crate::suggest;
 
+pub(crate) mod exchange;
 pub(crate) mod graph;
 mod ldap;
 pub(crate) use ldap::RawLdap;
@@ -29,7 +30,7 @@ const SCHEDULE_KEYS: &[&str] = &["interval"];
 const SYNC_KEYS: &[&str] = &["batch_size"];
 const SECRET_KEYS: &[&str] = &["env", "file"];
 /// The connector types this build knows; a closed set, one `match` each.
-pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv", "graph", "ldap"];
+pub(crate) const CONNECTOR_TYPES: &[&str] = &["csv", "exchange", "graph", "ldap"];
 const CONNECTOR_KEYS: &[&str] = &["name", "type", "deletion_threshold", "disable_threshold"];
 const CSV_KEYS: &[&str] = &[
     "path",
@@ -139,6 +140,7 @@ pub(crate) enum RawSettings {
     Csv(RawCsv),
     Graph(graph::RawGraph),
     Ldap(RawLdap),
+    Exchange(exchange::RawExchange),
 }
 
 #[derive(Debug)]
@@ -479,6 +481,17 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
             ldap::check_ldap_keys(table, CONNECTOR_KEYS, problems);
             Some(RawSettings::Ldap(ldap::read_ldap(table, problems)))
         }
+        Some("exchange") => {
+            check_keys_with(
+                table,
+                &[CONNECTOR_KEYS, exchange::EXCHANGE_KEYS].concat(),
+                exchange::exchange_hint,
+                problems,
+            );
+            Some(RawSettings::Exchange(exchange::read_exchange(
+                table, problems,
+            )))
+        }
         Some(other) => {
             let kind = kind.as_ref().expect("matched Some");
             problems
@@ -490,7 +503,13 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
         None => {
             check_keys_with(
                 table,
-                &[CONNECTOR_KEYS, CSV_KEYS, graph::GRAPH_KEYS].concat(),
+                &[
+                    CONNECTOR_KEYS,
+                    CSV_KEYS,
+                    graph::GRAPH_KEYS,
+                    exchange::EXCHANGE_KEYS,
+                ]
+                .concat(),
                 connector_hint,
                 problems,
             );

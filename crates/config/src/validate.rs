@@ -15,6 +15,7 @@ use crate::model_types::*;
 use crate::raw::*;
 use crate::reader::{Sp, url_has_password};
 
+mod exchange;
 mod graph;
 use crate::strspan::StringMap;
 use crate::suggest;
@@ -327,6 +328,9 @@ impl Validator<'_> {
                 self.graph(graph).map(|g| ConnectorKind::Graph(Box::new(g)))
             }
             Some(RawSettings::Ldap(ldap)) => self.ldap(ldap).map(ConnectorKind::Ldap),
+            Some(RawSettings::Exchange(exchange)) => self
+                .exchange(exchange)
+                .map(|e| ConnectorKind::Exchange(Box::new(e))),
             None => None,
         };
         let Some(name) = name else {

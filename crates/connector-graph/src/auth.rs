@@ -24,7 +24,7 @@ const RENEW_BEFORE: Duration = Duration::from_secs(300);
 const ASSERTION_LIFETIME_SECS: i64 = 600;
 
 /// The app's proof of identity, loaded once.
-pub(crate) enum ClientProof {
+pub enum ClientProof {
     Secret(Secret),
     Certificate(Box<CertificateKey>),
 }
@@ -39,10 +39,16 @@ impl std::fmt::Debug for ClientProof {
 }
 
 /// A certificate registered on the app and its private key.
-pub(crate) struct CertificateKey {
+pub struct CertificateKey {
     key: RsaKeyPair,
     /// base64url of the SHA-256 of the certificate's DER: the `x5t#S256` header.
     thumbprint: String,
+}
+
+impl std::fmt::Debug for CertificateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CertificateKey({})", self.thumbprint)
+    }
 }
 
 impl ClientProof {
@@ -163,7 +169,7 @@ struct TokenErrorBody {
 
 /// Gets and caches access tokens.
 #[derive(Debug)]
-pub(crate) struct TokenSource {
+pub struct TokenSource {
     token_url: String,
     client_id: String,
     scope: String,

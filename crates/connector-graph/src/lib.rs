@@ -4,7 +4,7 @@
 //! property names plus `manager` (a reference) and `licenses` (SKU part numbers); groups
 //! carry `members` (references). See `docs/connectors.md` for what each attribute means.
 
-mod auth;
+pub mod auth;
 mod client;
 mod error;
 mod export;

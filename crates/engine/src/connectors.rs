@@ -9,6 +9,7 @@ use connector::{
     ImportRequest,
 };
 use connector_csv::CsvConnector;
+use connector_exchange::ExchangeConnector;
 use connector_graph::GraphConnector;
 use connector_ldap::LdapConnector;
 use model::{Anchor, AttributeName, Attributes, Schema};
@@ -20,6 +21,7 @@ pub enum AnyConnector {
     Csv(CsvConnector),
     Graph(GraphConnector),
     Ldap(LdapConnector),
+    Exchange(ExchangeConnector),
 }
 
 impl AnyConnector {
@@ -47,6 +49,9 @@ impl AnyConnector {
             ConnectorKind::Ldap(settings) => {
                 Ok(AnyConnector::Ldap(LdapConnector::new(settings.clone())))
             }
+            ConnectorKind::Exchange(settings) => Ok(AnyConnector::Exchange(
+                ExchangeConnector::new((**settings).clone()),
+            )),
         }
     }
 
@@ -56,7 +61,7 @@ impl AnyConnector {
         match self {
             AnyConnector::Csv(_) => {}
             AnyConnector::Graph(c) => c.read_only(attributes),
-            AnyConnector::Ldap(_) => {}
+            AnyConnector::Ldap(_) | AnyConnector::Exchange(_) => {}
         }
     }
 
@@ -65,6 +70,7 @@ impl AnyConnector {
             AnyConnector::Csv(c) => c.schema().await,
             AnyConnector::Graph(c) => c.schema().await,
             AnyConnector::Ldap(c) => c.schema().await,
+            AnyConnector::Exchange(c) => c.schema().await,
         }
     }
 
@@ -73,6 +79,7 @@ impl AnyConnector {
             AnyConnector::Csv(c) => c.check().await,
             AnyConnector::Graph(c) => c.check().await,
             AnyConnector::Ldap(c) => c.check().await,
+            AnyConnector::Exchange(c) => c.check().await,
         }
     }
 
@@ -81,6 +88,7 @@ impl AnyConnector {
             AnyConnector::Csv(c) => c.import(request).await,
             AnyConnector::Graph(c) => c.import(request).await,
             AnyConnector::Ldap(c) => c.import(request).await,
+            AnyConnector::Exchange(c) => c.import(request).await,
         }
     }
 
@@ -90,6 +98,7 @@ impl AnyConnector {
             AnyConnector::Csv(c) => Some(c.batch_size()),
             AnyConnector::Graph(c) => Some(c.batch_size()),
             AnyConnector::Ldap(c) => Some(c.batch_size()),
+            AnyConnector::Exchange(c) => Some(c.batch_size()),
         }
     }
 
@@ -101,6 +110,7 @@ impl AnyConnector {
             AnyConnector::Csv(c) => c.export(batch).await,
             AnyConnector::Graph(c) => c.export(batch).await,
             AnyConnector::Ldap(c) => c.export(batch).await,
+            AnyConnector::Exchange(c) => c.export(batch).await,
         }
     }
 
@@ -110,6 +120,7 @@ impl AnyConnector {
             AnyConnector::Csv(c) => c.counted_attributes(),
             AnyConnector::Graph(c) => c.counted_attributes(),
             AnyConnector::Ldap(c) => c.counted_attributes(),
+            AnyConnector::Exchange(c) => c.counted_attributes(),
         }
     }
 
@@ -122,6 +133,7 @@ impl AnyConnector {
             AnyConnector::Csv(c) => c.capacity_problems(additions).await,
             AnyConnector::Graph(c) => c.capacity_problems(additions).await,
             AnyConnector::Ldap(c) => c.capacity_problems(additions).await,
+            AnyConnector::Exchange(c) => c.capacity_problems(additions).await,
         }
     }
 
@@ -130,6 +142,7 @@ impl AnyConnector {
             AnyConnector::Csv(c) => c.finish().await,
             AnyConnector::Graph(c) => c.finish().await,
             AnyConnector::Ldap(c) => c.finish().await,
+            AnyConnector::Exchange(c) => c.finish().await,
         }
     }
 }
@@ -204,7 +217,7 @@ pub fn mastered_elsewhere(
     cs: &store::CsObject,
 ) -> Option<(Vec<AttributeName>, &'static str)> {
     match &config.connector(connector)?.kind {
-        ConnectorKind::Csv(_) | ConnectorKind::Ldap(_) => None,
+        ConnectorKind::Csv(_) | ConnectorKind::Ldap(_) | ConnectorKind::Exchange(_) => None,
         ConnectorKind::Graph(_) => {
             let attributes =
                 connector_graph::properties::mastered_on_premises(&cs.object_type, &cs.attributes);
@@ -244,6 +257,12 @@ pub fn multi_valued(
             AttributeName::new("member"),
             AttributeName::new("uniqueMember"),
         ],
+        ConnectorKind::Exchange(_) => {
+            connector_exchange::schema::multi_valued(object_type.as_str())
+                .iter()
+                .map(|name| AttributeName::new(*name))
+                .collect()
+        }
     }
 }
 
@@ -269,5 +288,7 @@ pub fn planned_anchor(config: &ConnectorConfig, attributes: &Attributes) -> Opti
         ConnectorKind::Graph(_) => None,
         // The directory assigns entryUUID and objectGUID.
         ConnectorKind::Ldap(_) => None,
+        // Exchange assigns the Guid; a mailbox's anchor is its user's Entra id.
+        ConnectorKind::Exchange(_) => None,
     }
 }

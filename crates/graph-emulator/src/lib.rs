@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod directory;
 pub mod error;
+pub mod exchange;
 pub mod extensions;
 pub mod licenses;
 pub mod odata;

@@ -148,6 +148,8 @@ pub struct AppState {
     fault_draws: IdGenerator,
     /// Draws for the order of `$batch` responses, likewise separate.
     batch_draws: IdGenerator,
+    /// The Exchange admin endpoint's own data and budget.
+    pub exchange: crate::exchange::ExchangeState,
 }
 
 /// Request and throttling counters, served at `/_emulator/stats`.
@@ -196,6 +198,7 @@ impl AppState {
             recently_created: Mutex::default(),
             fault_draws: IdGenerator::new(seed ^ 0xFA17_FA17_FA17_FA17),
             batch_draws: IdGenerator::new(seed ^ 0xBA7C_BA7C_BA7C_BA7C),
+            exchange: crate::exchange::ExchangeState::default(),
             identity,
             ids,
             clock: options.clock.clone(),
@@ -313,6 +316,7 @@ impl AppState {
         *self.directory() = Directory::new(self.domains.clone());
         *self.throttle() = Throttle::new(self.limits.clone(), self.time_scale);
         *self.stats() = Stats::default();
+        self.exchange.reset();
     }
 }
 
@@ -522,8 +526,13 @@ pub fn app(state: Arc<AppState>, scheme: &'static str) -> Router {
     routes::identity_routes()
         .merge(graph)
         .merge(routes::inspection_routes())
+        .merge(crate::exchange::routes())
         .fallback(routes::unknown_segment)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::exchange::token_scope,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_context,

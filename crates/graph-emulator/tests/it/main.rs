@@ -8,6 +8,7 @@ mod consistency;
 mod deleted;
 mod delta;
 mod domains;
+mod exchange;
 mod expiry;
 mod extensions;
 mod faults;

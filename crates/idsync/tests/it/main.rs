@@ -5,6 +5,7 @@ mod active_directory;
 mod bad_input;
 mod crash;
 mod entra;
+mod exchange;
 mod forests;
 mod guard;
 mod ldap;

@@ -1,0 +1,278 @@
+//! Full imports by paging `Get-Recipient` and `Get-Mailbox` with only the properties the
+//! schema has. Exchange offers no delta, so every import is full.
+
+use std::collections::BTreeMap;
+
+use connector::{
+    ConnectorError, ImportEntry, ImportMode, ImportPage, ImportProblem, ImportRequest,
+    ImportedObject, PageCursor,
+};
+use model::{Anchor, AttributeName, Attributes, ObjectType, Value};
+use serde_json::{Map, Value as Json, json};
+
+use crate::client::{CmdletFailure, ExchangeClient};
+use crate::connector_error;
+use crate::schema::{self, DISTRIBUTION_GROUP, MAIL_CONTACT, MAILBOX};
+
+/// The cursor: which object type, and the nextLink within it.
+fn encode(type_index: usize, next: Option<&str>) -> PageCursor {
+    PageCursor(format!("{type_index} {}", next.unwrap_or("")))
+}
+
+fn decode(cursor: &PageCursor) -> Result<(usize, Option<String>), ConnectorError> {
+    let (index, link) = cursor.0.split_once(' ').ok_or_else(|| {
+        ConnectorError::Protocol(format!("unreadable import cursor {:?}", cursor.0))
+    })?;
+    let index = index.parse().map_err(|_| {
+        ConnectorError::Protocol(format!("unreadable import cursor {:?}", cursor.0))
+    })?;
+    Ok((index, (!link.is_empty()).then(|| link.to_owned())))
+}
+
+pub async fn page(
+    client: &mut ExchangeClient,
+    types: &[ObjectType],
+    request: ImportRequest,
+) -> Result<ImportPage, ConnectorError> {
+    let (index, link) = match &request.cursor {
+        None => (0, None),
+        Some(c) => decode(c)?,
+    };
+    let Some(object_type) = types.get(index) else {
+        return Ok(ImportPage {
+            mode: ImportMode::Full,
+            entries: Vec::new(),
+            problems: Vec::new(),
+            next: None,
+            watermark: None,
+        });
+    };
+    let (cmdlet, parameters, select) = match object_type.as_str() {
+        MAIL_CONTACT => (
+            "Get-Recipient",
+            json!({"RecipientTypeDetails": ["MailContact"], "ResultSize": "Unlimited"}),
+            schema::CONTACT_SELECT,
+        ),
+        DISTRIBUTION_GROUP => (
+            "Get-Recipient",
+            json!({"RecipientTypeDetails": ["MailUniversalDistributionGroup", "MailUniversalSecurityGroup"], "ResultSize": "Unlimited"}),
+            schema::GROUP_SELECT,
+        ),
+        _ => (
+            "Get-Mailbox",
+            json!({"RecipientTypeDetails": ["UserMailbox", "SharedMailbox"], "ResultSize": "Unlimited"}),
+            schema::MAILBOX_SELECT,
+        ),
+    };
+    let fetched = client
+        .page(cmdlet, &parameters, Some(select), link.as_deref())
+        .await
+        .map_err(connector_error)?;
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    for object in &fetched.objects {
+        match read_object(client, object_type, object).await {
+            Ok(Some(o)) => entries.push(ImportEntry::Upsert(o)),
+            Ok(None) => {}
+            Err(ReadError::Problem(problem)) => problems.push(problem),
+            Err(ReadError::Failed(e)) => return Err(e),
+        }
+    }
+    let next = match fetched.next {
+        Some(link) => Some(encode(index, Some(&link))),
+        None if index + 1 < types.len() => Some(encode(index + 1, None)),
+        None => None,
+    };
+    Ok(ImportPage {
+        mode: ImportMode::Full,
+        entries,
+        problems,
+        next,
+        watermark: None,
+    })
+}
+
+enum ReadError {
+    Problem(ImportProblem),
+    Failed(ConnectorError),
+}
+
+fn text(object: &Map<String, Json>, key: &str) -> Option<String> {
+    object
+        .get(key)
+        .and_then(Json::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn strip_smtp(address: &str) -> &str {
+    address
+        .split_once(':')
+        .filter(|(p, _)| p.eq_ignore_ascii_case("smtp"))
+        .map_or(address, |(_, a)| a)
+}
+
+async fn read_object(
+    client: &mut ExchangeClient,
+    object_type: &ObjectType,
+    object: &Map<String, Json>,
+) -> Result<Option<ImportedObject>, ReadError> {
+    let name = object_type.as_str();
+    let anchor_key = if name == MAIL_CONTACT {
+        "Guid"
+    } else {
+        "ExternalDirectoryObjectId"
+    };
+    let Some(anchor) = text(object, anchor_key) else {
+        return Err(ReadError::Problem(ImportProblem {
+            location: format!("{name} {}", text(object, "Name").unwrap_or_default()),
+            anchor: None,
+            reason: format!("Exchange returned it without {anchor_key}"),
+        }));
+    };
+    let mut attributes = Attributes::new();
+    for p in schema::properties(name) {
+        let value = match object.get(p.exchange) {
+            Some(Json::Bool(b)) => Some(Value::Boolean(*b)),
+            Some(Json::String(s)) if !s.is_empty() => {
+                Some(Value::string(if p.exchange == "ExternalEmailAddress" {
+                    strip_smtp(s).to_owned()
+                } else {
+                    s.clone()
+                }))
+            }
+            _ => None,
+        };
+        if let Some(v) = value {
+            attributes.set(AttributeName::new(p.name), vec![v]);
+        }
+    }
+    let anchor_attribute = if name == MAIL_CONTACT {
+        "guid"
+    } else {
+        "externalDirectoryObjectId"
+    };
+    attributes.set(
+        AttributeName::new(anchor_attribute),
+        vec![Value::string(anchor.clone())],
+    );
+    match name {
+        DISTRIBUTION_GROUP => {
+            let security =
+                text(object, "RecipientTypeDetails").is_some_and(|d| d.contains("Security"));
+            attributes.set(
+                AttributeName::new("security"),
+                vec![Value::Boolean(security)],
+            );
+            let members = members(client, &anchor)
+                .await
+                .map_err(|e| ReadError::Failed(connector_error(e)))?;
+            attributes.set(AttributeName::new("members"), members);
+        }
+        MAILBOX => {
+            let archive =
+                text(object, "ArchiveStatus").is_some_and(|s| s.eq_ignore_ascii_case("Active"));
+            let shared = text(object, "RecipientTypeDetails").is_some_and(|s| s == "SharedMailbox");
+            attributes.set(AttributeName::new("archive"), vec![Value::Boolean(archive)]);
+            attributes.set(AttributeName::new("shared"), vec![Value::Boolean(shared)]);
+            // The primary address (upper-case SMTP:) is Entra's; the others are ours.
+            let secondary: Vec<Value> = object
+                .get("EmailAddresses")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .filter(|a| !a.starts_with("SMTP:"))
+                .map(Value::string)
+                .collect();
+            attributes.set(AttributeName::new("emailAddresses"), secondary);
+            let full = permissions(
+                client,
+                "Get-MailboxPermission",
+                &anchor,
+                "UserSid",
+                "FullAccess",
+            )
+            .await
+            .map_err(|e| ReadError::Failed(connector_error(e)))?;
+            let send_as = permissions(
+                client,
+                "Get-RecipientPermission",
+                &anchor,
+                "TrusteeSidString",
+                "SendAs",
+            )
+            .await
+            .map_err(|e| ReadError::Failed(connector_error(e)))?;
+            attributes.set(AttributeName::new("fullAccess"), full);
+            attributes.set(AttributeName::new("sendAs"), send_as);
+        }
+        _ => {}
+    }
+    Ok(Some(ImportedObject {
+        anchor: Anchor::new(anchor),
+        object_type: object_type.clone(),
+        attributes,
+    }))
+}
+
+/// A group's members as references: the Entra id of users and groups, the Guid of contacts.
+async fn members(client: &mut ExchangeClient, group: &str) -> Result<Vec<Value>, CmdletFailure> {
+    let parameters = json!({"Identity": group, "ResultSize": "Unlimited"});
+    let mut out = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = client
+            .page(
+                "Get-DistributionGroupMember",
+                &parameters,
+                Some(schema::MEMBER_SELECT),
+                next.as_deref(),
+            )
+            .await?;
+        for m in &page.objects {
+            let key = if text(m, "RecipientType").as_deref() == Some("MailContact") {
+                "Guid"
+            } else {
+                "ExternalDirectoryObjectId"
+            };
+            if let Some(anchor) = text(m, key) {
+                out.push(Value::Reference(anchor));
+            }
+        }
+        match page.next {
+            Some(link) => next = Some(link),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Explicit (not inherited) grants of one right on one mailbox, as references to the
+/// trustees' Entra ids.
+async fn permissions(
+    client: &mut ExchangeClient,
+    cmdlet: &str,
+    mailbox: &str,
+    trustee_key: &str,
+    right: &str,
+) -> Result<Vec<Value>, CmdletFailure> {
+    let page = client.run(cmdlet, json!({"Identity": mailbox})).await?;
+    let mut trustees = BTreeMap::new();
+    for row in &page.objects {
+        let granted = row
+            .get("AccessRights")
+            .and_then(Json::as_array)
+            .is_some_and(|r| r.iter().any(|x| x.as_str() == Some(right)));
+        let inherited = row
+            .get("IsInherited")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
+        if granted
+            && !inherited
+            && let Some(t) = text(row, trustee_key)
+        {
+            trustees.insert(t.clone(), Value::Reference(t));
+        }
+    }
+    Ok(trustees.into_values().collect())
+}

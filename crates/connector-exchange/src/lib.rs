@@ -1,0 +1,169 @@
+//! The Exchange Online connector, over the admin endpoint the ExchangeOnlineManagement
+//! module itself uses (`POST /adminapi/beta/{tenant}/InvokeCommand`): every cmdlet is one
+//! HTTPS call, so no Windows machine and no PowerShell are involved.
+//!
+//! Object types: `mailContact` (anchored by Exchange's `Guid`), `distributionGroup` and
+//! `mailbox` (anchored by `ExternalDirectoryObjectId`, the Entra object id, so they line up
+//! with the Graph connector's users and groups). Mailboxes are never created or deleted
+//! here: a licence makes them; this connector sets what Exchange alone holds.
+//!
+//! **No cmdlet that takes a password is used.**
+
+mod client;
+mod export;
+mod import;
+pub mod schema;
+
+use std::time::Duration;
+
+use config::ExchangeSettings;
+use connector::{
+    Connector, ConnectorError, ExportOutcome, ExportRequest, Exporter, Health, ImportPage,
+    ImportRequest,
+};
+use connector_graph::auth::{ClientProof, TokenSource};
+use model::Schema;
+use serde_json::json;
+
+pub use client::{CmdletFailure, ExchangeClient, Traffic};
+
+/// Requests per call to `export`.
+const EXPORT_BATCH: usize = 50;
+
+#[derive(Debug)]
+pub struct ExchangeConnector {
+    settings: ExchangeSettings,
+    client: Option<ExchangeClient>,
+}
+
+impl ExchangeConnector {
+    pub fn new(settings: ExchangeSettings) -> Self {
+        Self {
+            settings,
+            client: None,
+        }
+    }
+
+    /// Requests and throttling so far (`None` before the first call).
+    pub fn traffic(&self) -> Option<Traffic> {
+        self.client.as_ref().map(|c| c.traffic)
+    }
+
+    fn client(&mut self) -> Result<&mut ExchangeClient, ConnectorError> {
+        if self.client.is_none() {
+            let proof =
+                ClientProof::load(&self.settings.credential).map_err(ConnectorError::Config)?;
+            let mut http = reqwest::Client::builder()
+                // Cmdlets run up to 15 minutes on the server; the module waits 16.
+                .timeout(Duration::from_secs(960))
+                .connect_timeout(Duration::from_secs(15))
+                .user_agent(concat!("idsync/", env!("CARGO_PKG_VERSION")));
+            if let Some(ca) = &self.settings.ca_file {
+                let pem = std::fs::read(ca).map_err(|e| {
+                    ConnectorError::Config(format!("cannot read ca_file {}: {e}", ca.display()))
+                })?;
+                let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                    ConnectorError::Config(format!("{}: not a PEM certificate: {e}", ca.display()))
+                })?;
+                http = http.add_root_certificate(certificate);
+            }
+            let http = http
+                .build()
+                .map_err(|e| ConnectorError::Config(format!("cannot set up HTTPS: {e}")))?;
+            let token_url = format!(
+                "{}/{}/oauth2/v2.0/token",
+                self.settings.login_url(),
+                self.settings.tenant
+            );
+            let tokens = TokenSource::new(
+                token_url,
+                self.settings.client_id.clone(),
+                self.settings.scope(),
+                proof,
+            );
+            self.client = Some(ExchangeClient::new(
+                http,
+                tokens,
+                self.settings.invoke_url(),
+                &self.settings.tenant,
+                self.settings.page_size,
+            ));
+        }
+        Ok(self.client.as_mut().expect("set above"))
+    }
+}
+
+pub(crate) fn connector_error(failure: CmdletFailure) -> ConnectorError {
+    match failure {
+        CmdletFailure::Busy {
+            message,
+            retry_after,
+        } => ConnectorError::Unavailable {
+            message,
+            retry_after,
+        },
+        CmdletFailure::Denied(m) => ConnectorError::Denied(m),
+        CmdletFailure::NotFound(m) | CmdletFailure::Rejected(m) | CmdletFailure::Protocol(m) => {
+            ConnectorError::Protocol(m)
+        }
+    }
+}
+
+impl Connector for ExchangeConnector {
+    async fn schema(&mut self) -> Result<Schema, ConnectorError> {
+        Ok(Schema {
+            object_types: self
+                .settings
+                .object_types
+                .iter()
+                .filter_map(schema::object_type_schema)
+                .collect(),
+        })
+    }
+
+    async fn check(&mut self) -> Result<Health, ConnectorError> {
+        let url = self.settings.invoke_url();
+        let client = self.client()?;
+        let mut health = Health::default();
+        match client
+            .page(
+                "Get-Recipient",
+                &json!({"ResultSize": 1}),
+                Some("Guid"),
+                None,
+            )
+            .await
+        {
+            Ok(_) => health
+                .passed
+                .push(format!("ran Get-Recipient at {url} with an app-only token")),
+            Err(CmdletFailure::Busy { message, .. }) => health.problems.push(message),
+            Err(e) => health.problems.push(format!("Get-Recipient at {url}: {e}")),
+        }
+        Ok(health)
+    }
+
+    async fn import(&mut self, request: ImportRequest) -> Result<ImportPage, ConnectorError> {
+        let types = self.settings.object_types.clone();
+        let client = self.client()?;
+        import::page(client, &types, request).await
+    }
+}
+
+impl Exporter for ExchangeConnector {
+    fn batch_size(&self) -> usize {
+        EXPORT_BATCH
+    }
+
+    async fn export(
+        &mut self,
+        batch: Vec<ExportRequest>,
+    ) -> Result<Vec<ExportOutcome>, ConnectorError> {
+        let client = self.client()?;
+        export::export(client, batch).await
+    }
+
+    async fn finish(&mut self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+}

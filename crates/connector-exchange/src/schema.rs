@@ -1,0 +1,160 @@
+//! The object types and attributes, and how each maps to Exchange's properties.
+
+use model::{AttributeSchema, ObjectType, ObjectTypeSchema, Syntax};
+
+pub const MAIL_CONTACT: &str = "mailContact";
+pub const DISTRIBUTION_GROUP: &str = "distributionGroup";
+pub const MAILBOX: &str = "mailbox";
+
+/// A single-valued attribute and the Exchange property it reads and writes.
+#[derive(Debug)]
+pub struct Property {
+    pub name: &'static str,
+    pub exchange: &'static str,
+    pub syntax: Syntax,
+}
+
+pub const CONTACT_PROPERTIES: &[Property] = &[
+    Property {
+        name: "name",
+        exchange: "Name",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "displayName",
+        exchange: "DisplayName",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "alias",
+        exchange: "Alias",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "externalEmailAddress",
+        exchange: "ExternalEmailAddress",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "hiddenFromAddressLists",
+        exchange: "HiddenFromAddressListsEnabled",
+        syntax: Syntax::Boolean,
+    },
+];
+
+pub const GROUP_PROPERTIES: &[Property] = &[
+    Property {
+        name: "name",
+        exchange: "Name",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "displayName",
+        exchange: "DisplayName",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "alias",
+        exchange: "Alias",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "primarySmtpAddress",
+        exchange: "PrimarySmtpAddress",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "hiddenFromAddressLists",
+        exchange: "HiddenFromAddressListsEnabled",
+        syntax: Syntax::Boolean,
+    },
+];
+
+pub const MAILBOX_PROPERTIES: &[Property] = &[
+    Property {
+        name: "userPrincipalName",
+        exchange: "UserPrincipalName",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "displayName",
+        exchange: "DisplayName",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "primarySmtpAddress",
+        exchange: "PrimarySmtpAddress",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "hiddenFromAddressLists",
+        exchange: "HiddenFromAddressListsEnabled",
+        syntax: Syntax::Boolean,
+    },
+    Property {
+        name: "litigationHold",
+        exchange: "LitigationHoldEnabled",
+        syntax: Syntax::Boolean,
+    },
+];
+
+/// Exchange properties each import asks for (`$select`), beyond the table above.
+pub const CONTACT_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,ExternalEmailAddress,HiddenFromAddressListsEnabled";
+pub const GROUP_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,PrimarySmtpAddress,HiddenFromAddressListsEnabled,RecipientTypeDetails";
+pub const MAILBOX_SELECT: &str = "Guid,ExternalDirectoryObjectId,UserPrincipalName,DisplayName,PrimarySmtpAddress,HiddenFromAddressListsEnabled,LitigationHoldEnabled,ArchiveStatus,RecipientTypeDetails,EmailAddresses";
+pub const MEMBER_SELECT: &str = "Guid,ExternalDirectoryObjectId,RecipientType";
+
+pub fn properties(object_type: &str) -> &'static [Property] {
+    match object_type {
+        MAIL_CONTACT => CONTACT_PROPERTIES,
+        DISTRIBUTION_GROUP => GROUP_PROPERTIES,
+        MAILBOX => MAILBOX_PROPERTIES,
+        _ => &[],
+    }
+}
+
+/// The multi-valued attributes of each type (changed by adds and removes).
+pub fn multi_valued(object_type: &str) -> &'static [&'static str] {
+    match object_type {
+        DISTRIBUTION_GROUP => &["members"],
+        MAILBOX => &["emailAddresses", "fullAccess", "sendAs"],
+        _ => &[],
+    }
+}
+
+pub fn object_type_schema(object_type: &ObjectType) -> Option<ObjectTypeSchema> {
+    let name = object_type.as_str();
+    let mut attributes: Vec<AttributeSchema> = properties(name)
+        .iter()
+        .map(|p| AttributeSchema::single(p.name, p.syntax))
+        .collect();
+    let anchor = match name {
+        MAIL_CONTACT => {
+            attributes[0] = AttributeSchema::single("name", Syntax::String).required();
+            attributes[3] =
+                AttributeSchema::single("externalEmailAddress", Syntax::String).required();
+            "guid"
+        }
+        DISTRIBUTION_GROUP => {
+            attributes[0] = AttributeSchema::single("name", Syntax::String).required();
+            attributes.push(AttributeSchema::single("security", Syntax::Boolean));
+            attributes.push(AttributeSchema::multi("members", Syntax::Reference));
+            "externalDirectoryObjectId"
+        }
+        MAILBOX => {
+            attributes.push(AttributeSchema::single("archive", Syntax::Boolean));
+            attributes.push(AttributeSchema::single("shared", Syntax::Boolean));
+            attributes.push(AttributeSchema::multi("emailAddresses", Syntax::String));
+            attributes.push(AttributeSchema::multi("fullAccess", Syntax::Reference));
+            attributes.push(AttributeSchema::multi("sendAs", Syntax::Reference));
+            "externalDirectoryObjectId"
+        }
+        _ => return None,
+    };
+    attributes.push(AttributeSchema::single(anchor, Syntax::String));
+    Some(ObjectTypeSchema {
+        name: object_type.clone(),
+        anchor: vec![model::AttributeName::new(anchor)],
+        attributes,
+    })
+}

@@ -1,0 +1,548 @@
+//! HR to Entra to Exchange Online: a hire gets a licensed Entra user; once Exchange has made
+//! the mailbox, an Exchange rule puts it on litigation hold with an archive. Contractors
+//! become mail contacts. Until the mailbox exists, the mailbox settings wait (pending), and
+//! nothing is written twice.
+
+use std::time::Duration;
+
+use graph_emulator::{Emulator, EmulatorOptions, RunningEmulator};
+use testkit::{Csv, Workspace, idsync};
+
+use crate::support::*;
+
+fn exchange_config(emulator: &RunningEmulator) -> String {
+    format!(
+        r#"
+[store]
+path = "idsync.db"
+
+[retry]
+max_attempts = 10
+backoff = "1m"
+
+[[connector]]
+name = "hr"
+type = "csv"
+path = "hr.csv"
+anchor = "EmployeeID"
+object_type = "person"
+
+[[connector]]
+name = "contractors"
+type = "csv"
+path = "contractors.csv"
+anchor = "ContractorId"
+object_type = "person"
+
+[[connector]]
+name = "entra"
+type = "graph"
+tenant = "{tenant}"
+client_id = "{client}"
+client_secret = {{ file = "app-secret" }}
+login_url = "{login}"
+graph_url = "{graph}"
+object_types = ["user"]
+
+[[connector]]
+name = "exchange"
+type = "exchange"
+tenant = "{tenant}"
+client_id = "{client}"
+client_secret = {{ file = "app-secret" }}
+login_url = "{login}"
+exchange_url = "{login}"
+object_types = ["mailbox", "mailContact"]
+page_size = 2
+
+[[inbound]]
+name = "hr-people"
+connector = "hr"
+project = true
+join = [ {{ vault = "employeeId", expr = "[EmployeeID]" }} ]
+[inbound.flows]
+employeeId = "[EmployeeID]"
+givenName = "[FirstName]"
+surname = "[LastName]"
+department = "[Department]"
+status = "[Status]"
+upn = 'Join("", ToLower([FirstName]), ".", ToLower([LastName]), "@{domain}")'
+
+[[inbound]]
+name = "contractor-people"
+connector = "contractors"
+vault_type = "contractor"
+project = true
+join = [ {{ vault = "mail", expr = "[Email]" }} ]
+[inbound.flows]
+givenName = "[GivenName]"
+surname = "[FamilyName]"
+mail = "[Email]"
+status = "[Status]"
+
+[[outbound]]
+name = "entra-users"
+connector = "entra"
+object_type = "user"
+scope = '[status] = "Active"'
+provision = true
+deprovision = {{ action = "disable", attribute = "accountEnabled", value = "False", delete_after = "30d" }}
+join = [ {{ vault = "employeeId", expr = "[employeeId]" }} ]
+[outbound.flows]
+userPrincipalName = {{ expr = "[upn]", when = "create" }}
+displayName = 'Join(" ", [givenName], [surname])'
+employeeId = "[employeeId]"
+department = "[department]"
+usageLocation = '"US"'
+licenses = '"ENTERPRISEPACK"'
+accountEnabled = '"True"'
+
+[[outbound]]
+name = "exchange-mailboxes"
+connector = "exchange"
+object_type = "mailbox"
+scope = '[status] = "Active"'
+provision = true
+deprovision = {{ action = "disconnect" }}
+join = [ {{ vault = "upn", expr = "[userPrincipalName]" }} ]
+[outbound.flows]
+userPrincipalName = {{ expr = "[upn]", when = "create" }}
+litigationHold = '"True"'
+archive = '"True"'
+
+[[outbound]]
+name = "exchange-contacts"
+connector = "exchange"
+vault_type = "contractor"
+object_type = "mailContact"
+scope = '[status] = "Active"'
+provision = true
+join = [ {{ vault = "mail", expr = "[externalEmailAddress]" }} ]
+[outbound.flows]
+name = {{ expr = 'Join("-", ToLower([givenName]), ToLower([surname]))', when = "create" }}
+displayName = 'Join(" ", [givenName], [surname], "(contractor)")'
+externalEmailAddress = "[mail]"
+"#,
+        tenant = emulator.info.tenant_id,
+        client = emulator.info.client_id,
+        login = emulator.login_url(),
+        graph = emulator.graph_url(),
+        domain = emulator.info.initial_domain,
+    )
+}
+
+fn run_exchange(ws: &Workspace, now: &str) -> testkit::Run {
+    let r = idsync(
+        BIN,
+        ws.path(),
+        &["run", "-c", "idsync.toml"],
+        &[("IDSYNC_NOW", now)],
+    );
+    assert_eq!(
+        r.code,
+        Some(0),
+        "run failed:\nstdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    r
+}
+
+fn hr_rows(rows: &[(&str, &str, &str, &str, &str)]) -> Csv {
+    let mut csv = Csv::new(&[
+        "EmployeeID",
+        "FirstName",
+        "LastName",
+        "Department",
+        "Status",
+    ]);
+    for (id, first, last, dept, status) in rows {
+        csv = csv.row(&[id, first, last, dept, status]);
+    }
+    csv
+}
+
+fn entra_user(emulator: &RunningEmulator, upn: &str) -> Option<serde_json::Value> {
+    let state = emulator.state();
+    let dir = state.directory();
+    let users = dir.dump();
+    let user = users["users"]
+        .as_array()?
+        .iter()
+        .find(|u| u["userPrincipalName"].as_str() == Some(upn))?
+        .clone();
+    Some(user)
+}
+
+#[test]
+fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_become_contacts() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    // Exchange takes its time to make the mailbox of a newly licensed user.
+    emulator
+        .state()
+        .exchange
+        .set_mailbox_delay(Duration::from_secs(3600));
+    let domain = emulator.info.initial_domain.clone();
+    let ws = Workspace::new();
+    ws.write("idsync.toml", exchange_config(&emulator));
+    ws.write("app-secret", &emulator.info.client_secret);
+    ws.write(
+        "hr.csv",
+        hr_rows(&[("E1", "Ada", "Lovelace", "Engineering", "Active")]).render(),
+    );
+    ws.write(
+        "contractors.csv",
+        Csv::new(CONTRACTOR_HEADER)
+            .row(&[
+                "C1",
+                "Linus",
+                "Pauling",
+                "linus@partner.example",
+                "Chemist",
+                "Active",
+                "",
+            ])
+            .render(),
+    );
+
+    // The mailbox settings wait: the run reports them as retrying, with the reason.
+    let first = idsync(
+        BIN,
+        ws.path(),
+        &["run", "-c", "idsync.toml"],
+        &[("IDSYNC_NOW", "2030-01-01T08:00:00Z")],
+    );
+    assert!(
+        first.stdout.contains("1 applied, 1 retrying"),
+        "{}",
+        first.stdout
+    );
+    let upn = format!("ada.lovelace@{domain}");
+    assert!(
+        entra_user(&emulator, &upn).is_some(),
+        "the Entra user exists"
+    );
+    assert!(
+        first.stdout.contains("waiting for the mailbox")
+            || first.stderr.contains("waiting for the mailbox"),
+        "the mailbox settings wait, with the reason:\nstdout:\n{}\nstderr:\n{}",
+        first.stdout,
+        first.stderr
+    );
+
+    // Exchange has made the mailbox now; the next run after the retry delay sets it up.
+    emulator.state().exchange.set_mailbox_delay(Duration::ZERO);
+    let second = run_exchange(&ws, "2030-01-01T09:00:00Z");
+    let output = runtime.block_on(exchange_get(&emulator, "Get-Mailbox"));
+    let ada = output
+        .iter()
+        .find(|m| m["UserPrincipalName"].as_str() == Some(upn.as_str()))
+        .unwrap_or_else(|| panic!("no mailbox for {upn}: {output:?}\n{}", second.stdout));
+    assert_eq!(ada["LitigationHoldEnabled"], true, "{ada}");
+    assert_eq!(ada["ArchiveStatus"], "Active", "{ada}");
+
+    let contacts = runtime.block_on(exchange_get(&emulator, "Get-MailContact"));
+    assert_eq!(contacts.len(), 1, "{contacts:?}");
+    assert_eq!(contacts[0]["Name"], "linus-pauling");
+    assert_eq!(contacts[0]["DisplayName"], "Linus Pauling (contractor)");
+    assert_eq!(
+        contacts[0]["ExternalEmailAddress"],
+        "SMTP:linus@partner.example"
+    );
+
+    // check proves the Exchange token and a cmdlet, and prints no secret.
+    let check = idsync(BIN, ws.path(), &["check", "-c", "idsync.toml"], &[]);
+    assert_eq!(check.code, Some(0), "{}\n{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("ran Get-Recipient"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        !check.stdout.contains(&emulator.info.client_secret)
+            && !check.stderr.contains(&emulator.info.client_secret),
+        "no secret in the output"
+    );
+
+    // Nothing new: no cmdlet writes (reads only).
+    let before = emulator.state().exchange.stats().cmdlets;
+    let third = run_exchange(&ws, "2030-01-01T10:00:00Z");
+    let reads = emulator.state().exchange.stats().cmdlets - before;
+    let written = runtime.block_on(exchange_get(&emulator, "Get-MailContact"));
+    assert_eq!(written.len(), 1, "no second contact:\n{}", third.stdout);
+    // One import reads mailboxes (and their two permission lists) and contacts; an export
+    // would add Set-/New- cmdlets on top.
+    assert!(
+        reads <= 6,
+        "a run with nothing new ran {reads} cmdlets:\n{}",
+        third.stdout
+    );
+
+    // The contractor leaves: the contact is removed.
+    ws.write(
+        "contractors.csv",
+        Csv::new(CONTRACTOR_HEADER)
+            .row(&[
+                "C1",
+                "Linus",
+                "Pauling",
+                "linus@partner.example",
+                "Chemist",
+                "Inactive",
+                "",
+            ])
+            .render(),
+    );
+    run_exchange(&ws, "2030-01-01T11:00:00Z");
+    let contacts = runtime.block_on(exchange_get(&emulator, "Get-MailContact"));
+    assert!(contacts.is_empty(), "{contacts:?}");
+}
+
+/// Runs a read cmdlet directly against the emulator.
+async fn exchange_get(emulator: &RunningEmulator, cmdlet: &str) -> Vec<serde_json::Value> {
+    let http = reqwest::Client::new();
+    let info = &emulator.info;
+    let token: serde_json::Value = http
+        .post(emulator.token_url())
+        .form(&[
+            ("client_id", info.client_id.as_str()),
+            ("client_secret", info.client_secret.as_str()),
+            ("scope", "https://outlook.office365.com/.default"),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body: serde_json::Value = http
+        .post(format!(
+            "{}/adminapi/beta/{}/InvokeCommand",
+            emulator.login_url(),
+            info.tenant_id
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&serde_json::json!({"CmdletInput": {"CmdletName": cmdlet, "Parameters": {}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["value"].as_array().cloned().unwrap_or_default()
+}
+
+/// HR lists departments' mailing lists beside the people; each becomes a distribution
+/// group whose members are the people's mailboxes, and follows HR's changes by adds and
+/// removes.
+fn group_config(emulator: &RunningEmulator) -> String {
+    format!(
+        r#"
+[store]
+path = "idsync.db"
+
+[[connector]]
+name = "hr"
+type = "csv"
+path = "hr.csv"
+anchor = "EmployeeID"
+object_type = "person"
+columns = {{ Members = {{ type = "reference", multi = ";" }} }}
+
+[[connector]]
+name = "exchange"
+type = "exchange"
+tenant = "{tenant}"
+client_id = "{client}"
+client_secret = {{ file = "app-secret" }}
+login_url = "{login}"
+exchange_url = "{login}"
+object_types = ["mailbox", "distributionGroup"]
+
+[[inbound]]
+name = "hr-people"
+connector = "hr"
+scope = '[Kind] = "Person"'
+project = true
+join = [ {{ vault = "employeeId", expr = "[EmployeeID]" }} ]
+[inbound.flows]
+employeeId = "[EmployeeID]"
+upn = "[Upn]"
+
+[[inbound]]
+name = "hr-lists"
+connector = "hr"
+vault_type = "list"
+scope = '[Kind] = "List"'
+project = true
+join = [ {{ vault = "listId", expr = "[EmployeeID]" }} ]
+[inbound.flows]
+listId = "[EmployeeID]"
+listName = "[Upn]"
+members = "[Members]"
+
+[[outbound]]
+name = "exchange-mailboxes"
+connector = "exchange"
+object_type = "mailbox"
+provision = true
+deprovision = {{ action = "disconnect" }}
+join = [ {{ vault = "upn", expr = "[userPrincipalName]" }} ]
+[outbound.flows]
+userPrincipalName = {{ expr = "[upn]", when = "create" }}
+
+[[outbound]]
+name = "exchange-lists"
+connector = "exchange"
+vault_type = "list"
+object_type = "distributionGroup"
+provision = true
+join = [ {{ vault = "listName", expr = "[name]" }} ]
+[outbound.flows]
+name = {{ expr = "[listName]", when = "create" }}
+displayName = "[listName]"
+members = "[members]"
+"#,
+        tenant = emulator.info.tenant_id,
+        client = emulator.info.client_id,
+        login = emulator.login_url(),
+    )
+}
+
+fn hr_with_lists(rows: &[(&str, &str, &str, &str)]) -> Csv {
+    let mut csv = Csv::new(&["EmployeeID", "Kind", "Upn", "Members"]);
+    for (id, kind, upn, members) in rows {
+        csv = csv.row(&[id, kind, upn, members]);
+    }
+    csv
+}
+
+#[test]
+fn a_department_list_becomes_a_distribution_group_kept_in_step_with_hr() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let domain = emulator.info.initial_domain.clone();
+    // Two licensed users with mailboxes, made in Entra beforehand.
+    let mut ids = Vec::new();
+    for name in ["ada", "alan"] {
+        let state = emulator.state();
+        let mut dir = state.directory();
+        let now = state.clock.now();
+        let body = serde_json::json!({
+            "accountEnabled": true,
+            "displayName": name,
+            "mailNickname": name,
+            "userPrincipalName": format!("{name}@{domain}"),
+            "usageLocation": "US",
+            "assignedLicenses": [{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}],
+        });
+        let id = state.ids.guid();
+        dir.seed_user(body.as_object().cloned().unwrap(), id.clone(), now)
+            .unwrap();
+        ids.push(id);
+    }
+    let ws = Workspace::new();
+    ws.write("idsync.toml", group_config(&emulator));
+    ws.write("app-secret", &emulator.info.client_secret);
+    let ada = format!("ada@{domain}");
+    let alan = format!("alan@{domain}");
+    ws.write(
+        "hr.csv",
+        hr_with_lists(&[
+            ("E1", "Person", &ada, ""),
+            ("E2", "Person", &alan, ""),
+            ("L1", "List", "engineering", "E1;E2"),
+        ])
+        .render(),
+    );
+    // The first run adopts the mailboxes; the group's members follow once they are linked.
+    for hour in ["08", "09"] {
+        let r = idsync(
+            BIN,
+            ws.path(),
+            &["run", "-c", "idsync.toml"],
+            &[("IDSYNC_NOW", &format!("2030-01-01T{hour}:00:00Z"))],
+        );
+        assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    }
+    let members = runtime.block_on(group_members(&emulator, "engineering"));
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(members, expected, "both people are members");
+
+    // Alan leaves the list: one remove, Ada stays.
+    ws.write(
+        "hr.csv",
+        hr_with_lists(&[
+            ("E1", "Person", &ada, ""),
+            ("E2", "Person", &alan, ""),
+            ("L1", "List", "engineering", "E1"),
+        ])
+        .render(),
+    );
+    let r = idsync(
+        BIN,
+        ws.path(),
+        &["run", "-c", "idsync.toml"],
+        &[("IDSYNC_NOW", "2030-01-01T10:00:00Z")],
+    );
+    assert_eq!(r.code, Some(0), "{}\n{}", r.stdout, r.stderr);
+    let members = runtime.block_on(group_members(&emulator, "engineering"));
+    assert_eq!(members, vec![ids[0].clone()]);
+    // The group is a mail-enabled group in Graph too.
+    let dump = emulator.state().directory().dump();
+    let group = dump["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["displayName"] == "engineering")
+        .expect("the group is in Graph");
+    assert_eq!(group["mailEnabled"], true);
+}
+
+async fn group_members(emulator: &RunningEmulator, group: &str) -> Vec<String> {
+    let http = reqwest::Client::new();
+    let info = &emulator.info;
+    let token: serde_json::Value = http
+        .post(emulator.token_url())
+        .form(&[
+            ("client_id", info.client_id.as_str()),
+            ("client_secret", info.client_secret.as_str()),
+            ("scope", "https://outlook.office365.com/.default"),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body: serde_json::Value = http
+        .post(format!(
+            "{}/adminapi/beta/{}/InvokeCommand",
+            emulator.login_url(),
+            info.tenant_id
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&serde_json::json!({"CmdletInput": {"CmdletName": "Get-DistributionGroupMember", "Parameters": {"Identity": group}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ids: Vec<String> = body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .filter_map(|m| m["ExternalDirectoryObjectId"].as_str().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids
+}
