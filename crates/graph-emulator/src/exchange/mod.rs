@@ -153,10 +153,12 @@ impl ExchangeState {
 
 /// The Exchange routes (they authenticate on their own, outside Graph's gate).
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route(
-        "/adminapi/beta/{tenant}/InvokeCommand",
-        post(invoke_command),
-    )
+    Router::new()
+        .route(
+            "/adminapi/beta/{tenant}/InvokeCommand",
+            post(invoke_command),
+        )
+        .route("/adminapi/beta/{tenant}/$batch", post(batch))
 }
 
 /// Lets the token endpoint issue tokens for Exchange: a request for
@@ -319,6 +321,114 @@ async fn invoke_command(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let scheme = scheme.map_or("http", |s| s.0.0);
+    execute(&state, &tenant, &query, scheme, &headers, &body)
+}
+
+/// Most sub-requests one `$batch` takes.
+pub const MAX_BATCH: usize = 10;
+
+/// `POST /adminapi/beta/{tenant}/$batch`: up to ten InvokeCommand sub-requests, each
+/// authenticated and metered on its own; failures stay inside (the batch answers 200).
+async fn batch(
+    State(state): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+    scheme: Option<axum::Extension<Scheme>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let scheme = scheme.map_or("http", |s| s.0.0);
+    let Ok(input) = serde_json::from_slice::<Value>(&body) else {
+        return CmdletError::bad_request(
+            "System.ArgumentException",
+            "The batch body is not valid JSON.",
+        )
+        .response();
+    };
+    let requests = input["requests"].as_array().cloned().unwrap_or_default();
+    if requests.is_empty() || requests.len() > MAX_BATCH {
+        return CmdletError::bad_request(
+            "System.ArgumentException",
+            format!(
+                "A batch holds 1 to {MAX_BATCH} requests; this one holds {}.",
+                requests.len()
+            ),
+        )
+        .response();
+    }
+    let mut responses = Vec::new();
+    for item in requests {
+        let url = item["url"].as_str().unwrap_or_default();
+        let query: Vec<(String, String)> = url
+            .split_once('?')
+            .and_then(|(_, q)| serde_urlencoded::from_str(q).ok())
+            .unwrap_or_default();
+        let mut item_headers = HeaderMap::new();
+        if let Some(auth) = headers.get(header::AUTHORIZATION) {
+            item_headers.insert(header::AUTHORIZATION, auth.clone());
+        }
+        if let Some(h) = headers.get(header::HOST) {
+            item_headers.insert(header::HOST, h.clone());
+        }
+        for (name, value) in item["headers"].as_object().into_iter().flatten() {
+            if let (Ok(n), Some(Ok(v))) = (
+                axum::http::HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+                value.as_str().map(HeaderValue::from_str),
+            ) {
+                item_headers.insert(n, v);
+            }
+        }
+        let item_body = item["body"].to_string();
+        let response = if url.contains("/InvokeCommand") {
+            execute(
+                &state,
+                &tenant,
+                &query,
+                scheme,
+                &item_headers,
+                item_body.as_bytes(),
+            )
+        } else {
+            CmdletError::bad_request(
+                "System.ArgumentException",
+                format!("A batch item must call InvokeCommand, not {url}."),
+            )
+            .response()
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = to_bytes(response.into_body(), 64 << 20)
+            .await
+            .unwrap_or_default();
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let mut item_response_headers = Map::new();
+        if let Some(r) = retry_after {
+            item_response_headers.insert("Retry-After".to_owned(), json!(r));
+        }
+        responses.push(json!({
+            "id": item["id"],
+            "status": status,
+            "headers": item_response_headers,
+            "body": body,
+        }));
+    }
+    json_response(StatusCode::OK, &json!({ "responses": responses }))
+}
+
+/// Runs one InvokeCommand request (alone or as a batch item).
+fn execute(
+    state: &Arc<AppState>,
+    tenant: &str,
+    query: &[(String, String)],
+    scheme: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let tenant = tenant.to_owned();
     let now = state.clock.now();
     let exchange = &state.exchange;
     exchange.lock().stats.requests += 1;
@@ -362,7 +472,7 @@ async fn invoke_command(
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         return response;
     }
-    let Ok(input) = serde_json::from_slice::<Value>(&body) else {
+    let Ok(input) = serde_json::from_slice::<Value>(body) else {
         return CmdletError::bad_request(
             "System.ArgumentException",
             "The request body is not valid JSON.",
@@ -443,7 +553,7 @@ async fn invoke_command(
         .find(|(k, _)| k == "$skiptoken")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
-    let size = page_size(&headers);
+    let size = page_size(headers);
     let total = output.objects.len();
     let page: Vec<Value> = output
         .objects
@@ -464,7 +574,6 @@ async fn invoke_command(
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("localhost");
-    let scheme = scheme.map_or("http", |s| s.0.0);
     let root = format!("{scheme}://{host}/adminapi/beta/{tenant}");
     let mut body = json!({
         "@odata.context": format!("{root}/$metadata#Collection(Exchange.GenericHashTable)"),

@@ -301,3 +301,59 @@ async fn a_new_contact_is_missing_from_reads_during_the_consistency_delay() {
     let later = ok(invoke(&g, &token, "Get-MailContact", json!({})).await).await;
     assert_eq!(later["value"][0]["Name"], "Eve");
 }
+
+#[tokio::test]
+async fn a_batch_runs_up_to_ten_cmdlets_and_keeps_failures_inside() {
+    let g = start().await;
+    let token = exchange_token(&g).await;
+    let root = format!(
+        "{}/adminapi/beta/{}",
+        g.emulator.login_url(),
+        g.emulator.info.tenant_id
+    );
+    let item = |id: &str, name: &str| {
+        json!({
+            "id": id,
+            "method": "POST",
+            "url": format!("{root}/InvokeCommand"),
+            "headers": {"X-CmdletName": "New-MailContact"},
+            "body": {"CmdletInput": {"CmdletName": "New-MailContact", "Parameters": {"Name": name, "ExternalEmailAddress": format!("{name}@partner.example")}}},
+        })
+    };
+    let response = g
+        .http
+        .post(format!("{root}/$batch"))
+        .bearer_auth(&token)
+        .json(&json!({"requests": [item("0", "x"), item("1", "x"), item("2", "y")]}))
+        .send()
+        .await
+        .unwrap();
+    let body = ok(response).await;
+    let responses = body["responses"].as_array().unwrap();
+    let status = |id: &str| {
+        responses
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["status"].as_u64().unwrap())
+    };
+    assert_eq!(status("0"), Some(200));
+    assert_eq!(
+        status("1"),
+        Some(400),
+        "the duplicate name fails inside the batch"
+    );
+    assert_eq!(status("2"), Some(200));
+
+    let eleven: Vec<Value> = (0..11)
+        .map(|i| item(&i.to_string(), &format!("n{i}")))
+        .collect();
+    let response = g
+        .http
+        .post(format!("{root}/$batch"))
+        .bearer_auth(&token)
+        .json(&json!({ "requests": eleven }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
