@@ -73,6 +73,7 @@ impl DemoTenant {
             .replace("{client_id}", &info.client_id)
             .replace("{login_url}", self.emulator.login_url())
             .replace("{graph_url}", self.emulator.graph_url())
+            .replace("{initial_domain}", &info.initial_domain)
     }
 
     /// Users, licensed users, users with a manager, and groups with their member counts.
