@@ -318,6 +318,21 @@ async fn create(
                     true,
                 );
             };
+            // A mailbox whose user AD synchronizes takes its mail attributes from AD only:
+            // adopting it sets the mailbox settings and leaves those alone.
+            let mut found_image = model::Attributes::new();
+            if let Some(synced) = found
+                .objects
+                .first()
+                .and_then(|o| o.get("IsDirSynced"))
+                .and_then(Json::as_bool)
+            {
+                found_image.set(
+                    model::AttributeName::new(schema::IS_DIR_SYNCED),
+                    vec![model::Value::Boolean(synced)],
+                );
+            }
+            let mastered = schema::mastered_on_premises(&found_image);
             let changes: Vec<AttributeChange> = attributes
                 .iter()
                 .filter(|(n, _)| {
@@ -328,6 +343,7 @@ async fn create(
                         "displayName",
                     ]
                     .contains(&n.as_str())
+                        && !mastered.contains(n)
                 })
                 .map(|(n, v)| {
                     if schema::multi_valued(MAILBOX).contains(&n.as_str()) {

@@ -175,6 +175,14 @@ async fn read_object(
             let shared = text(object, "RecipientTypeDetails").is_some_and(|s| s == "SharedMailbox");
             attributes.set(AttributeName::new("archive"), vec![Value::Boolean(archive)]);
             attributes.set(AttributeName::new("shared"), vec![Value::Boolean(shared)]);
+            let synced = object
+                .get("IsDirSynced")
+                .and_then(Json::as_bool)
+                .unwrap_or(false);
+            attributes.set(
+                AttributeName::new(schema::IS_DIR_SYNCED),
+                vec![Value::Boolean(synced)],
+            );
             // The primary address (upper-case SMTP:) is Entra's; the others are ours.
             let secondary: Vec<Value> = object
                 .get("EmailAddresses")

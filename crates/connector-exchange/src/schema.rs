@@ -101,7 +101,7 @@ pub const MAILBOX_PROPERTIES: &[Property] = &[
 /// Exchange properties each import asks for (`$select`), beyond the table above.
 pub const CONTACT_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,ExternalEmailAddress,HiddenFromAddressListsEnabled";
 pub const GROUP_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,PrimarySmtpAddress,HiddenFromAddressListsEnabled,RecipientTypeDetails";
-pub const MAILBOX_SELECT: &str = "Guid,ExternalDirectoryObjectId,UserPrincipalName,DisplayName,PrimarySmtpAddress,HiddenFromAddressListsEnabled,LitigationHoldEnabled,ArchiveStatus,RecipientTypeDetails,EmailAddresses";
+pub const MAILBOX_SELECT: &str = "Guid,ExternalDirectoryObjectId,UserPrincipalName,DisplayName,PrimarySmtpAddress,HiddenFromAddressListsEnabled,LitigationHoldEnabled,ArchiveStatus,RecipientTypeDetails,EmailAddresses,IsDirSynced";
 pub const MEMBER_SELECT: &str = "Guid,ExternalDirectoryObjectId,RecipientType";
 
 pub fn properties(object_type: &str) -> &'static [Property] {
@@ -111,6 +111,31 @@ pub fn properties(object_type: &str) -> &'static [Property] {
         MAILBOX => MAILBOX_PROPERTIES,
         _ => &[],
     }
+}
+
+/// Read only: the mailbox's user is synchronized from on-premises AD.
+pub const IS_DIR_SYNCED: &str = "isDirSynced";
+
+/// The attributes of a synchronized recipient that on-premises AD masters (Exchange
+/// refuses to change them in the cloud); mailbox settings and permissions stay writable.
+pub fn mastered_on_premises(current: &model::Attributes) -> Vec<model::AttributeName> {
+    let synced = current
+        .first(&model::AttributeName::new(IS_DIR_SYNCED))
+        .is_some_and(|v| v.to_text().eq_ignore_ascii_case("true"));
+    if !synced {
+        return Vec::new();
+    }
+    [
+        "displayName",
+        "primarySmtpAddress",
+        "emailAddresses",
+        "hiddenFromAddressLists",
+        "name",
+        "alias",
+    ]
+    .iter()
+    .map(|name| model::AttributeName::new(*name))
+    .collect()
 }
 
 /// The multi-valued attributes of each type (changed by adds and removes).
@@ -147,6 +172,7 @@ pub fn object_type_schema(object_type: &ObjectType) -> Option<ObjectTypeSchema> 
             attributes.push(AttributeSchema::multi("emailAddresses", Syntax::String));
             attributes.push(AttributeSchema::multi("fullAccess", Syntax::Reference));
             attributes.push(AttributeSchema::multi("sendAs", Syntax::Reference));
+            attributes.push(AttributeSchema::single(IS_DIR_SYNCED, Syntax::Boolean));
             "externalDirectoryObjectId"
         }
         _ => return None,

@@ -217,7 +217,14 @@ pub fn mastered_elsewhere(
     cs: &store::CsObject,
 ) -> Option<(Vec<AttributeName>, &'static str)> {
     match &config.connector(connector)?.kind {
-        ConnectorKind::Csv(_) | ConnectorKind::Ldap(_) | ConnectorKind::Exchange(_) => None,
+        ConnectorKind::Csv(_) | ConnectorKind::Ldap(_) => None,
+        ConnectorKind::Exchange(_) => {
+            let attributes = connector_exchange::schema::mastered_on_premises(&cs.attributes);
+            (!attributes.is_empty()).then_some((
+                attributes,
+                "mastered on-premises: the recipient is synchronized from Active Directory",
+            ))
+        }
         ConnectorKind::Graph(_) => {
             let attributes =
                 connector_graph::properties::mastered_on_premises(&cs.object_type, &cs.attributes);

@@ -235,6 +235,8 @@ impl Recipients {
             "EmailAddresses": addresses,
             "RecipientType": "UserMailbox",
             "RecipientTypeDetails": details,
+            // A user synchronized from AD has its mail attributes mastered there.
+            "IsDirSynced": user.props.get("onPremisesSyncEnabled").and_then(Value::as_bool).unwrap_or(false),
             "HiddenFromAddressListsEnabled": settings.hidden,
             "LitigationHoldEnabled": settings.litigation_hold,
             "LitigationHoldDuration": "Unlimited",

@@ -546,3 +546,67 @@ async fn group_members(emulator: &RunningEmulator, group: &str) -> Vec<String> {
     ids.sort();
     ids
 }
+
+/// A user synchronized from AD: Exchange takes its mailbox settings from idsync, but the
+/// mail attributes AD masters are withheld, on adoption and on every update after.
+#[test]
+fn a_synchronized_users_mailbox_gets_its_settings_but_not_the_attributes_ad_masters() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let upn = format!("ada.lovelace@{}", emulator.info.initial_domain);
+    {
+        let state = emulator.state();
+        let now = state.clock.now();
+        let body = serde_json::json!({
+            "userPrincipalName": upn,
+            "displayName": "Ada Lovelace (from AD)",
+            "mailNickname": "ada.lovelace",
+            "onPremisesSyncEnabled": true,
+            "usageLocation": "GB",
+            "employeeId": "E1",
+        });
+        let serde_json::Value::Object(body) = body else {
+            unreachable!()
+        };
+        state
+            .directory()
+            .seed_user(body, state.ids.guid(), now)
+            .unwrap();
+    }
+    let config = exchange_config(&emulator)
+        .replace("page_size = 2\n", "")
+        .replace(
+            "litigationHold = '\"True\"'",
+            "litigationHold = '\"True\"'\nhiddenFromAddressLists = '\"True\"'",
+        );
+    let ws = Workspace::new();
+    ws.write("idsync.toml", config);
+    ws.write("app-secret", &emulator.info.client_secret);
+    hr(
+        &ws,
+        hr_rows(&[("E1", "Ada", "Lovelace", "Engineering", "Active")]),
+    );
+    ws.write(
+        "contractors.csv",
+        "ContractorId,GivenName,FamilyName,Email,Status\n",
+    );
+    // The first run licenses the (joined) user; Exchange makes the mailbox at once here.
+    run_exchange(&ws, "2030-01-01T08:00:00Z");
+    run_exchange(&ws, "2030-01-01T09:00:00Z");
+    let output = runtime.block_on(exchange_get(&emulator, "Get-Mailbox"));
+    let ada = output
+        .iter()
+        .find(|m| m["UserPrincipalName"].as_str() == Some(upn.as_str()))
+        .unwrap_or_else(|| panic!("no mailbox for {upn}: {output:?}"));
+    assert_eq!(ada["IsDirSynced"], true, "{ada}");
+    assert_eq!(
+        ada["LitigationHoldEnabled"], true,
+        "a setting is written: {ada}"
+    );
+    assert_eq!(
+        ada["HiddenFromAddressListsEnabled"], false,
+        "AD's attribute is not: {ada}"
+    );
+}
