@@ -127,6 +127,12 @@ impl ExchangeState {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether Exchange masters this group (a distribution list or mail-enabled security
+    /// group made with `New-DistributionGroup`): Graph then refuses to change it.
+    pub fn masters_group(&self, id: &str) -> bool {
+        self.lock().recipients.groups.contains_key(id)
+    }
+
     /// How long after a user is first licensed for Exchange the mailbox appears.
     pub fn set_mailbox_delay(&self, delay: Duration) {
         self.lock().mailbox_delay = delay;

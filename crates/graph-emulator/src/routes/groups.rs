@@ -59,8 +59,20 @@ pub(super) async fn update_group(
     body: Bytes,
 ) -> AppResult {
     let patch = parse_object(&body)?;
+    refuse_exchange_group(&state, &id)?;
     state.directory().update_group(&id, patch)?;
     Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// Graph reads distribution lists and mail-enabled security groups but changes them only
+/// through Exchange, with this 400.
+fn refuse_exchange_group(state: &crate::server::AppState, id: &str) -> Result<(), GraphError> {
+    if state.exchange.masters_group(id) {
+        return Err(GraphError::bad_request(
+            "Cannot Update a mail-enabled security groups and or distribution list.",
+        ));
+    }
+    Ok(())
 }
 
 pub(super) async fn delete_group(State(state): Shared, Path(id): Path<String>) -> AppResult {
@@ -228,6 +240,7 @@ pub(super) async fn add_member(
     body: Bytes,
 ) -> AppResult {
     let member = reference_in(&body)?;
+    refuse_exchange_group(&state, &id)?;
     state.directory().add_member(&id, &member)?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
@@ -236,6 +249,7 @@ pub(super) async fn remove_member(
     State(state): Shared,
     Path((id, member)): Path<(String, String)>,
 ) -> AppResult {
+    refuse_exchange_group(&state, &id)?;
     state.directory().remove_member(&id, &member)?;
     Ok(empty(StatusCode::NO_CONTENT))
 }

@@ -163,6 +163,23 @@ async fn a_distribution_group_is_mail_enabled_in_graph_and_a_repeated_add_is_an_
     assert_eq!(graph["mailEnabled"], true);
     assert_eq!(graph["securityEnabled"], true);
 
+    // Graph reads it but changes it only through Exchange.
+    for refused in [
+        g.patch(&format!("groups/{group_id}"), json!({"description": "x"})).await,
+        g.post(
+            &format!("groups/{group_id}/members/$ref"),
+            json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{member}")}),
+        )
+        .await,
+    ] {
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(
+            body["error"]["message"],
+            "Cannot Update a mail-enabled security groups and or distribution list."
+        );
+    }
+
     // A user without a mailbox cannot be a member; a contact can.
     let refused = invoke(
         &g,
