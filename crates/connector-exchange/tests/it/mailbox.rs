@@ -371,3 +371,32 @@ async fn throttled_cmdlets_are_sat_out_with_no_lost_or_repeated_writes() {
     let contacts = tenant.cmdlet("Get-MailContact", json!({})).await.unwrap();
     assert_eq!(contacts["value"].as_array().unwrap().len(), 30);
 }
+
+/// An app that lacks Exchange's grants is told which one, not left with a bare status.
+#[tokio::test]
+async fn check_names_the_missing_grant() {
+    use graph_emulator::exchange::Grants;
+    let tenant = Tenant::start().await;
+    let exchange = &tenant.emulator.state().exchange;
+    exchange.set_grants(Grants {
+        app_role: true,
+        directory_role: false,
+    });
+    let mut connector = tenant.connector(&["mailContact"], 100);
+    let outcome = connector.check().await;
+    let text = match outcome {
+        Ok(health) => health.problems.join("\n"),
+        Err(error) => error.to_string(),
+    };
+    assert!(text.contains("directory role"), "{text}");
+    exchange.set_grants(Grants {
+        app_role: false,
+        directory_role: false,
+    });
+    let mut connector = tenant.connector(&["mailContact"], 100);
+    let text = match connector.check().await {
+        Ok(health) => health.problems.join("\n"),
+        Err(error) => error.to_string(),
+    };
+    assert!(text.contains("Exchange.ManageAsApp"), "{text}");
+}

@@ -103,6 +103,9 @@ pub struct ExchangeState {
 struct Inner {
     recipients: Recipients,
     tokens: HashSet<String>,
+    /// What the app was granted: the `Exchange.ManageAsApp` app role, and an Entra
+    /// directory role (Exchange Administrator); Exchange needs both.
+    grants: Grants,
     mailbox_delay: Duration,
     bucket: Bucket,
     stats: ExchangeStats,
@@ -114,12 +117,23 @@ impl Default for ExchangeState {
             inner: Mutex::new(Inner {
                 recipients: Recipients::default(),
                 tokens: HashSet::new(),
+                grants: Grants {
+                    app_role: true,
+                    directory_role: true,
+                },
                 mailbox_delay: Duration::ZERO,
                 bucket: Bucket::new(ExchangeThrottle::default()),
                 stats: ExchangeStats::default(),
             }),
         }
     }
+}
+
+/// The two grants an app needs before Exchange runs its cmdlets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grants {
+    pub app_role: bool,
+    pub directory_role: bool,
 }
 
 impl ExchangeState {
@@ -131,6 +145,12 @@ impl ExchangeState {
     /// group made with `New-DistributionGroup`): Graph then refuses to change it.
     pub fn masters_group(&self, id: &str) -> bool {
         self.lock().recipients.groups.contains_key(id)
+    }
+
+    /// Takes grants away (or gives them back), to rehearse an app that is not fully
+    /// permissioned: without the app role Exchange answers 401, with only the app role 403.
+    pub fn set_grants(&self, grants: Grants) {
+        self.lock().grants = grants;
     }
 
     /// How long after a user is first licensed for Exchange the mailbox appears.
@@ -456,6 +476,15 @@ fn execute(
         return unauthorized(
             "The access token is missing, expired, or not issued for https://outlook.office365.com.",
         );
+    }
+    // "Neither grant → 401, app role only → 403, both → 200", as measured against the
+    // service; the 403 has no body, like the one for an unknown cmdlet.
+    let grants = exchange.lock().grants;
+    if !grants.app_role {
+        return unauthorized("The token carries no Exchange.ManageAsApp role.");
+    }
+    if !grants.directory_role {
+        return StatusCode::FORBIDDEN.into_response();
     }
     if !state.identity.names_tenant(&tenant) {
         return CmdletError {

@@ -75,6 +75,34 @@ async fn a_graph_token_is_refused_and_an_unknown_cmdlet_gets_a_bare_403() {
     );
 }
 
+/// Exchange needs two grants: without the app role 401, with only the app role a bare 403.
+#[tokio::test]
+async fn an_app_without_both_grants_is_refused_as_exchange_refuses_it() {
+    use graph_emulator::exchange::Grants;
+    let g = start().await;
+    let token = exchange_token(&g).await;
+    let exchange = &g.emulator.state().exchange;
+    exchange.set_grants(Grants {
+        app_role: false,
+        directory_role: false,
+    });
+    let response = invoke(&g, &token, "Get-Recipient", json!({})).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    exchange.set_grants(Grants {
+        app_role: true,
+        directory_role: false,
+    });
+    let response = invoke(&g, &token, "Get-Recipient", json!({})).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.bytes().await.unwrap().is_empty());
+    exchange.set_grants(Grants {
+        app_role: true,
+        directory_role: true,
+    });
+    let response = invoke(&g, &token, "Get-Recipient", json!({})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn a_licensed_user_gets_a_mailbox_anchored_on_its_graph_id() {
     let g = start().await;
