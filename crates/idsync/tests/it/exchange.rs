@@ -610,3 +610,77 @@ fn a_synchronized_users_mailbox_gets_its_settings_but_not_the_attributes_ad_mast
         "AD's attribute is not: {ada}"
     );
 }
+
+/// Exchange slow to show what it made and short of cmdlets: runs repeat until nothing is
+/// pending, and every contractor is a mail contact exactly once.
+#[test]
+fn under_a_replication_delay_and_a_tiny_cmdlet_budget_contacts_are_written_exactly_once() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions {
+            eventual_consistency: Duration::from_millis(1500),
+            ..EmulatorOptions::default()
+        }))
+        .unwrap();
+    emulator
+        .state()
+        .exchange
+        .set_throttle(graph_emulator::exchange::ExchangeThrottle {
+            burst: 5.0,
+            per_second: 10.0,
+        });
+    let ws = Workspace::new();
+    ws.write(
+        "idsync.toml",
+        exchange_config(&emulator).replace(
+            "max_attempts = 10\nbackoff = \"1m\"",
+            "max_attempts = 20\nbackoff = \"1s\"",
+        ),
+    );
+    ws.write("app-secret", &emulator.info.client_secret);
+    hr(&ws, hr_rows(&[]));
+    let mut contractors = Csv::new(CONTRACTOR_HEADER);
+    let rows: Vec<[String; 7]> = (0..25)
+        .map(|i| {
+            [
+                format!("C{i}"),
+                "Pat".into(),
+                format!("Partner{i}"),
+                format!("pat{i}@partner.example"),
+                "Consultant".into(),
+                "Active".into(),
+                String::new(),
+            ]
+        })
+        .collect();
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        contractors = contractors.row(&cells);
+    }
+    ws.write("contractors.csv", contractors.render());
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let run = idsync(BIN, ws.path(), &["run", "-c", "idsync.toml"], &[]);
+        // Settled: a run that found nothing to plan and nothing to export.
+        let settled = run.code == Some(0)
+            && !run.stdout.contains("outbound:")
+            && !run.stdout.contains("export:");
+        if settled {
+            break;
+        }
+        assert!(
+            runs < 15,
+            "did not converge:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        std::thread::sleep(Duration::from_millis(1600));
+    }
+    let contacts = runtime.block_on(exchange_get(&emulator, "Get-MailContact"));
+    let mut names: Vec<&str> = contacts.iter().filter_map(|c| c["Name"].as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 25, "{contacts:?}");
+    assert_eq!(contacts.len(), 25, "no contact twice");
+}
