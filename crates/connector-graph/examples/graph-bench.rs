@@ -185,7 +185,8 @@ async fn import_against_raw_paging(users: usize) {
     let select = "id,accountEnabled,userPrincipalName,displayName,givenName,surname,mail,mailNickname,otherMails,jobTitle,department,companyName,officeLocation,employeeId,employeeType,employeeHireDate,mobilePhone,businessPhones,streetAddress,city,state,postalCode,country,usageLocation,preferredLanguage,userType,onPremisesImmutableId,onPremisesSyncEnabled,onPremisesSamAccountName,externalUserState,proxyAddresses,createdDateTime,assignedLicenses";
     let started = Instant::now();
     let mut next = Some(format!(
-        "{}/users?$select={select}&$top=999",
+        // The very requests the connector sends, managers expanded.
+        "{}/users?$select={select}&$top=999&$expand=manager($select=id)",
         emulator.graph_url()
     ));
     let mut seen = 0;
