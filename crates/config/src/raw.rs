@@ -6,6 +6,7 @@ use crate::diagnostic::{Loc, Problems};
 use crate::reader::{Item, Sp, Table};
 use crate::suggest;
 
+pub(crate) mod app;
 pub(crate) mod exchange;
 pub(crate) mod graph;
 mod ldap;
@@ -471,8 +472,8 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
         Some("graph") => {
             check_keys_with(
                 table,
-                &[CONNECTOR_KEYS, graph::GRAPH_KEYS].concat(),
-                graph::graph_hint,
+                &[CONNECTOR_KEYS, app::APP_KEYS, graph::GRAPH_KEYS].concat(),
+                app::app_hint,
                 problems,
             );
             Some(RawSettings::Graph(graph::read_graph(table, problems)))
@@ -484,7 +485,7 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
         Some("exchange") => {
             check_keys_with(
                 table,
-                &[CONNECTOR_KEYS, exchange::EXCHANGE_KEYS].concat(),
+                &[CONNECTOR_KEYS, app::APP_KEYS, exchange::EXCHANGE_KEYS].concat(),
                 exchange::exchange_hint,
                 problems,
             );
@@ -506,6 +507,7 @@ fn read_connector(table: &Table<'_, '_>, problems: &mut Problems) -> RawConnecto
                 &[
                     CONNECTOR_KEYS,
                     CSV_KEYS,
+                    app::APP_KEYS,
                     graph::GRAPH_KEYS,
                     exchange::EXCHANGE_KEYS,
                 ]

@@ -15,6 +15,7 @@ use crate::model_types::*;
 use crate::raw::*;
 use crate::reader::{Sp, url_has_password};
 
+mod app;
 mod exchange;
 mod graph;
 use crate::strspan::StringMap;

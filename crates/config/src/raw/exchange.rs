@@ -1,64 +1,23 @@
 //! Reading a `type = "exchange"` connector table.
 
-use super::{RawSecret, read_secret};
+use super::app::{RawApp, app_hint, read_app};
 use crate::diagnostic::Problems;
 use crate::reader::{Sp, Table};
 
-pub(crate) const EXCHANGE_KEYS: &[&str] = &[
-    "tenant",
-    "client_id",
-    "client_secret",
-    "certificate",
-    "private_key",
-    "certificate_password",
-    "environment",
-    "login_url",
-    "exchange_url",
-    "ca_file",
-    "object_types",
-    "page_size",
-];
+/// Beyond the keys every Microsoft cloud connector has ([`super::app::APP_KEYS`]).
+pub(crate) const EXCHANGE_KEYS: &[&str] = &["exchange_url", "page_size"];
 
 #[derive(Debug)]
 pub(crate) struct RawExchange {
-    pub table: Sp<()>,
-    pub credential_written: bool,
-    pub tenant: Option<Sp<String>>,
-    pub client_id: Option<Sp<String>>,
-    pub client_secret: Option<Sp<RawSecret>>,
-    pub certificate: Option<Sp<String>>,
-    pub private_key: Option<Sp<String>>,
-    pub certificate_password: Option<Sp<RawSecret>>,
-    pub environment: Option<Sp<String>>,
-    pub login_url: Option<Sp<String>>,
+    pub app: RawApp,
     pub exchange_url: Option<Sp<String>>,
-    pub ca_file: Option<Sp<String>>,
-    pub object_types: Option<Sp<Vec<Sp<String>>>>,
     pub page_size: Option<Sp<i64>>,
 }
 
 pub(crate) fn read_exchange(table: &Table<'_, '_>, problems: &mut Problems) -> RawExchange {
     RawExchange {
-        table: Sp::new((), table.loc()),
-        credential_written: table.get("client_secret").is_some()
-            || table.get("certificate").is_some(),
-        tenant: table.required_str("tenant", problems),
-        client_id: table.required_str("client_id", problems),
-        client_secret: table
-            .get("client_secret")
-            .and_then(|item| read_secret(&item, problems)),
-        certificate: table.str("certificate", problems),
-        private_key: table.str("private_key", problems),
-        certificate_password: table
-            .get("certificate_password")
-            .and_then(|item| read_secret(&item, problems)),
-        environment: table.str("environment", problems),
-        login_url: table.str("login_url", problems),
+        app: read_app(table, problems),
         exchange_url: table.str("exchange_url", problems),
-        ca_file: table.str("ca_file", problems),
-        object_types: table
-            .get("object_types")
-            .and_then(|item| item.strings(problems)),
         page_size: table.int("page_size", problems),
     }
 }
@@ -68,10 +27,6 @@ pub(crate) fn exchange_hint(key: &str) -> Option<&'static str> {
         "graph_url" => {
             Some("an exchange connector talks to exchange_url (the host before /adminapi)")
         }
-        "secret" | "password" => Some(
-            "write client_secret = { env = \"...\" }, or certificate = \"app.pem\" for certificate credentials",
-        ),
-        "tenant_id" => Some("write tenant = \"<tenant id or verified domain>\""),
-        _ => None,
+        other => app_hint(other),
     }
 }

@@ -1,21 +1,12 @@
 //! Reading a `type = "graph"` connector table.
 
-use super::{RawSecret, read_secret};
+use super::app::{RawApp, read_app};
 use crate::diagnostic::Problems;
 use crate::reader::{Sp, Table};
 
+/// Beyond the keys every Microsoft cloud connector has ([`super::app::APP_KEYS`]).
 pub(crate) const GRAPH_KEYS: &[&str] = &[
-    "tenant",
-    "client_id",
-    "client_secret",
-    "certificate",
-    "private_key",
-    "certificate_password",
-    "environment",
-    "login_url",
     "graph_url",
-    "ca_file",
-    "object_types",
     "user_domain",
     "disabled_plans",
     "invite_redirect_url",
@@ -34,20 +25,8 @@ pub(crate) struct RawDisabledPlans {
 
 #[derive(Debug)]
 pub(crate) struct RawGraph {
-    pub table: Sp<()>,
-    /// Whether a credential key is written at all (a wrong one is reported already).
-    pub credential_written: bool,
-    pub tenant: Option<Sp<String>>,
-    pub client_id: Option<Sp<String>>,
-    pub client_secret: Option<Sp<RawSecret>>,
-    pub certificate: Option<Sp<String>>,
-    pub private_key: Option<Sp<String>>,
-    pub certificate_password: Option<Sp<RawSecret>>,
-    pub environment: Option<Sp<String>>,
-    pub login_url: Option<Sp<String>>,
+    pub app: RawApp,
     pub graph_url: Option<Sp<String>>,
-    pub ca_file: Option<Sp<String>>,
-    pub object_types: Option<Sp<Vec<Sp<String>>>>,
     pub user_domain: Option<Sp<String>>,
     pub disabled_plans: Vec<RawDisabledPlans>,
     pub invite_redirect_url: Option<Sp<String>>,
@@ -71,26 +50,8 @@ pub(crate) fn read_graph(table: &Table<'_, '_>, problems: &mut Problems) -> RawG
         }
     }
     RawGraph {
-        table: Sp::new((), table.loc()),
-        credential_written: table.get("client_secret").is_some()
-            || table.get("certificate").is_some(),
-        tenant: table.required_str("tenant", problems),
-        client_id: table.required_str("client_id", problems),
-        client_secret: table
-            .get("client_secret")
-            .and_then(|item| read_secret(&item, problems)),
-        certificate: table.str("certificate", problems),
-        private_key: table.str("private_key", problems),
-        certificate_password: table
-            .get("certificate_password")
-            .and_then(|item| read_secret(&item, problems)),
-        environment: table.str("environment", problems),
-        login_url: table.str("login_url", problems),
+        app: read_app(table, problems),
         graph_url: table.str("graph_url", problems),
-        ca_file: table.str("ca_file", problems),
-        object_types: table
-            .get("object_types")
-            .and_then(|item| item.strings(problems)),
         user_domain: table.str("user_domain", problems),
         disabled_plans,
         invite_redirect_url: table.str("invite_redirect_url", problems),
@@ -100,18 +61,5 @@ pub(crate) fn read_graph(table: &Table<'_, '_>, problems: &mut Problems) -> RawG
             .get("extensions")
             .and_then(|item| item.strings(problems)),
         send_invitations: table.bool("send_invitations", problems),
-    }
-}
-
-pub(crate) fn graph_hint(key: &str) -> Option<&'static str> {
-    match key {
-        "secret" | "password" => Some(
-            "write client_secret = { env = \"...\" }, or certificate = \"app.pem\" for certificate credentials",
-        ),
-        "tenant_id" => Some("write tenant = \"<tenant id or verified domain>\""),
-        "precedence" | "flows" | "join" => {
-            Some("this belongs in an [[inbound]] or [[outbound]] rule")
-        }
-        _ => None,
     }
 }
