@@ -21,7 +21,7 @@ use connector::{
     Connector, ConnectorError, ExportOutcome, ExportRequest, Exporter, Health, ImportPage,
     ImportRequest,
 };
-use connector_graph::auth::{ClientProof, TokenSource};
+use connector_graph::auth;
 use model::Schema;
 use serde_json::json;
 
@@ -51,36 +51,16 @@ impl ExchangeConnector {
 
     fn client(&mut self) -> Result<&mut ExchangeClient, ConnectorError> {
         if self.client.is_none() {
-            let proof =
-                ClientProof::load(&self.settings.credential).map_err(ConnectorError::Config)?;
-            let mut http = reqwest::Client::builder()
-                // Cmdlets run up to 15 minutes on the server; the module waits 16.
-                .timeout(Duration::from_secs(960))
-                .connect_timeout(Duration::from_secs(15))
-                .user_agent(concat!("idsync/", env!("CARGO_PKG_VERSION")));
-            if let Some(ca) = &self.settings.ca_file {
-                let pem = std::fs::read(ca).map_err(|e| {
-                    ConnectorError::Config(format!("cannot read ca_file {}: {e}", ca.display()))
-                })?;
-                let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-                    ConnectorError::Config(format!("{}: not a PEM certificate: {e}", ca.display()))
-                })?;
-                http = http.add_root_certificate(certificate);
-            }
-            let http = http
-                .build()
-                .map_err(|e| ConnectorError::Config(format!("cannot set up HTTPS: {e}")))?;
-            let token_url = format!(
-                "{}/{}/oauth2/v2.0/token",
-                self.settings.login_url(),
-                self.settings.tenant
-            );
-            let tokens = TokenSource::new(
-                token_url,
-                self.settings.client_id.clone(),
-                self.settings.scope(),
-                proof,
-            );
+            let settings = &self.settings;
+            let tokens = auth::token_source(
+                &settings.credential,
+                &settings.login_url(),
+                &settings.tenant,
+                &settings.client_id,
+                settings.scope(),
+            )?;
+            // Cmdlets run up to 15 minutes on the server; the module waits 16.
+            let http = auth::https_client(Duration::from_secs(960), settings.ca_file.as_deref())?;
             self.client = Some(ExchangeClient::new(
                 http,
                 tokens,

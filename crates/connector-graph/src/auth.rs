@@ -265,3 +265,46 @@ impl TokenSource {
         )))
     }
 }
+
+/// An HTTPS client for a Microsoft cloud endpoint that also trusts `ca_file` (an emulator,
+/// a TLS-inspecting proxy).
+pub fn https_client(
+    timeout: Duration,
+    ca_file: Option<&Path>,
+) -> Result<reqwest::Client, connector::ConnectorError> {
+    use connector::ConnectorError;
+    let mut http = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(15))
+        .user_agent(concat!("idsync/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = ca_file {
+        let pem = std::fs::read(ca).map_err(|e| {
+            ConnectorError::Config(format!("cannot read ca_file {}: {e}", ca.display()))
+        })?;
+        let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+            ConnectorError::Config(format!("{}: not a PEM certificate: {e}", ca.display()))
+        })?;
+        http = http.add_root_certificate(certificate);
+    }
+    http.build()
+        .map_err(|e| ConnectorError::Config(format!("cannot set up HTTPS: {e}")))
+}
+
+/// Client-credential tokens for `scope` from the tenant's token endpoint under `login_url`;
+/// the secret or certificate is read here, once.
+pub fn token_source(
+    credential: &GraphCredential,
+    login_url: &str,
+    tenant: &str,
+    client_id: &str,
+    scope: String,
+) -> Result<TokenSource, connector::ConnectorError> {
+    let proof = ClientProof::load(credential).map_err(connector::ConnectorError::Config)?;
+    let token_url = format!("{login_url}/{tenant}/oauth2/v2.0/token");
+    Ok(TokenSource::new(
+        token_url,
+        client_id.to_owned(),
+        scope,
+        proof,
+    ))
+}

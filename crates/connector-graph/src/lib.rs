@@ -31,7 +31,6 @@ pub use client::{GraphClient, Traffic};
 pub use error::GraphError;
 pub use licenses::SkuCatalogue;
 
-use crate::auth::{ClientProof, TokenSource};
 use crate::export::{ExportContext, Pacing};
 use crate::import::{Cursor, DeltaLinks, GROUP_PAGE, PageReader, Stage, USER_PAGE};
 use crate::properties::{GROUP, USER};
@@ -151,34 +150,15 @@ impl GraphConnector {
         if let Some(client) = &self.client {
             return Ok(client.clone());
         }
-        let proof = ClientProof::load(&self.settings.credential).map_err(ConnectorError::Config)?;
-        let mut http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(100))
-            .connect_timeout(Duration::from_secs(15))
-            .user_agent(concat!("idsync/", env!("CARGO_PKG_VERSION")));
-        if let Some(ca) = &self.settings.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| {
-                ConnectorError::Config(format!("cannot read ca_file {}: {e}", ca.display()))
-            })?;
-            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-                ConnectorError::Config(format!("{}: not a PEM certificate: {e}", ca.display()))
-            })?;
-            http = http.add_root_certificate(certificate);
-        }
-        let http = http
-            .build()
-            .map_err(|e| ConnectorError::Config(format!("cannot set up HTTPS: {e}")))?;
-        let token_url = format!(
-            "{}/{}/oauth2/v2.0/token",
-            self.settings.login_url(),
-            self.settings.tenant
-        );
-        let tokens = TokenSource::new(
-            token_url,
-            self.settings.client_id.clone(),
-            self.settings.scope(),
-            proof,
-        );
+        let settings = &self.settings;
+        let tokens = auth::token_source(
+            &settings.credential,
+            &settings.login_url(),
+            &settings.tenant,
+            &settings.client_id,
+            settings.scope(),
+        )?;
+        let http = auth::https_client(Duration::from_secs(100), settings.ca_file.as_deref())?;
         let client = GraphClient::new(http, self.settings.graph_url(), tokens);
         self.client = Some(client.clone());
         Ok(client)
