@@ -16,8 +16,6 @@ pub struct Desired {
     pub attributes: Attributes,
     /// The attributes the rule manages for this object (flows that were not dropped).
     pub managed: Vec<AttributeName>,
-    /// Attributes the target holds several values of: they change by adds and removes.
-    pub multi_valued: Vec<AttributeName>,
     /// Managed attributes the target refuses for this object, and why (a user synchronized
     /// from on-premises AD, whose names Entra only takes from AD).
     pub withheld: Option<Withheld>,
@@ -222,12 +220,14 @@ fn note(rule: &OutboundRule, text: String) -> Vec<ChangeReason> {
 }
 
 /// Decides what to do. `desired` is the image for the target as it is (for a create when
-/// there is no object yet); it is only read when the identity is in scope.
+/// there is no object yet); it is only read when the identity is in scope. The attributes
+/// in `multi_valued` (the target's, per rule) change by adds and removes.
 pub fn decide(
     rule: &OutboundRule,
     scope: &Scope,
     target: Target<'_>,
     desired: Option<&Desired>,
+    multi_valued: &[AttributeName],
 ) -> Decision {
     match (scope, target) {
         (Scope::In, Target::None | Target::Placeholder) => {
@@ -249,7 +249,7 @@ pub fn decide(
                 &cs.attributes,
                 &desired.attributes,
                 &desired.managed,
-                &desired.multi_valued,
+                multi_valued,
             );
             let reenable = cs.deprovisioned_at.is_some();
             if reenable

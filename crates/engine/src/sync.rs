@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use config::Config;
 use expr::EvalContext;
 use model::vault::Identity;
-use model::{AttributeName, ConnectorName, IdentityId, RunId, Timestamp};
+use model::{AttributeName, ConnectorName, IdentityId, RuleName, RunId, Timestamp};
 use store::{CsObject, HistoryEntry, IdentityRecord, LinkDirection, Store, Write, WriteBatch};
 
 use crate::EngineError;
@@ -18,6 +18,9 @@ pub(crate) struct RunContext<'c> {
     pub run: RunId,
     pub now: Timestamp,
     pub keys: Keys,
+    /// Per outbound rule, the attributes its target holds several values of (computed once
+    /// per run, not once per identity).
+    multi_valued: HashMap<RuleName, Vec<AttributeName>>,
 }
 
 impl<'c> RunContext<'c> {
@@ -27,7 +30,21 @@ impl<'c> RunContext<'c> {
             run,
             now,
             keys: Keys::from_config(config),
+            multi_valued: config
+                .outbound
+                .iter()
+                .map(|rule| {
+                    let names =
+                        crate::connectors::multi_valued(config, &rule.connector, &rule.target_type);
+                    (rule.name.clone(), names)
+                })
+                .collect(),
         }
+    }
+
+    /// The attributes the target of `rule` holds several values of.
+    pub fn multi_valued(&self, rule: &RuleName) -> &[AttributeName] {
+        self.multi_valued.get(rule).map_or(&[], Vec::as_slice)
     }
 
     /// The evaluation context of expressions in this run. The seed is the run id, so random

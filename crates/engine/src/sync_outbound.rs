@@ -358,8 +358,6 @@ fn evaluate_rule(
     let wanted = match (&scope, target) {
         (Scope::In, Target::Existing(cs)) => Some(
             desired(rule, &attributes, Purpose::Update, &eval, None).map(|mut wanted| {
-                wanted.multi_valued =
-                    crate::connectors::multi_valued(ctx.config, &rule.connector, &cs.object_type);
                 if let Some((attributes, reason)) =
                     crate::connectors::mastered_elsewhere(ctx.config, &rule.connector, cs)
                 {
@@ -385,7 +383,13 @@ fn evaluate_rule(
         identity: identity.id,
     };
     let counts = &mut report.connector(&rule.connector).outbound;
-    match decide(rule, &scope, target, wanted.as_ref()) {
+    match decide(
+        rule,
+        &scope,
+        target,
+        wanted.as_ref(),
+        ctx.multi_valued(&rule.name),
+    ) {
         Decision::Nothing => {
             if let Some(cs) = target_cs
                 && cs.anchor.is_some()
