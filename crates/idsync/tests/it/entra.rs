@@ -117,18 +117,6 @@ fn user<'a>(state: &'a Json, upn_prefix: &str) -> &'a Json {
         .unwrap_or_else(|| panic!("no user {upn_prefix}… in {state:#}"))
 }
 
-fn run_entra(ws: &Workspace) -> testkit::Run {
-    let r = idsync(BIN, ws.path(), &["run", "-c", "idsync.toml"], &[]);
-    assert_eq!(
-        r.code,
-        Some(0),
-        "run failed:\nstdout:\n{}\nstderr:\n{}",
-        r.stdout,
-        r.stderr
-    );
-    r
-}
-
 #[test]
 fn hr_provisions_licensed_users_with_managers_into_entra_and_disables_a_leaver() {
     let emulator = Tenant::start(EmulatorOptions::default());
@@ -144,7 +132,7 @@ fn hr_provisions_licensed_users_with_managers_into_entra_and_disables_a_leaver()
         ]),
     );
 
-    let first = run_entra(&ws);
+    let first = run_ok(&ws);
     assert!(first.stdout.contains("entra"), "{}", first.stdout);
     let tenant = state(&emulator);
     let ada = user(&tenant, "ada.lovelace@");
@@ -190,7 +178,7 @@ fn hr_provisions_licensed_users_with_managers_into_entra_and_disables_a_leaver()
 
     // Nothing changed: nothing is written.
     let writes_before = emulator.state().stats().writes;
-    run_entra(&ws);
+    run_ok(&ws);
     assert_eq!(
         emulator.state().stats().writes,
         writes_before,
@@ -206,7 +194,7 @@ fn hr_provisions_licensed_users_with_managers_into_entra_and_disables_a_leaver()
             ("E3", "Grace", "Hopper", "Research", "E1", "Inactive"),
         ]),
     );
-    run_entra(&ws);
+    run_ok(&ws);
     let tenant = state(&emulator);
     assert_eq!(user(&tenant, "grace.hopper@")["accountEnabled"], false);
     assert_eq!(user(&tenant, "ada.lovelace@")["accountEnabled"], true);
@@ -278,8 +266,8 @@ fn synchronized_users_are_joined_by_immutable_id_and_only_cloud_attributes_are_w
         preview.stdout,
         preview.stderr
     );
-    run_entra(&ws);
-    run_entra(&ws);
+    run_ok(&ws);
+    run_ok(&ws);
     let tenant = state(&emulator);
     let ada = user(&tenant, "ada@");
     assert_eq!(ada["displayName"], "ada (from AD)", "AD's value stays");
@@ -374,7 +362,7 @@ members = "[members]"
         ]),
     );
     ws.write("teams.csv", "TeamId,Name,Members\nT1,Engines,E1|E2|E3\n");
-    run_entra(&ws);
+    run_ok(&ws);
     let group_members = |emulator: &RunningEmulator| -> Vec<String> {
         let tenant = state(emulator);
         let group = tenant["groups"]
@@ -442,22 +430,11 @@ members = "[members]"
 
     // Grace leaves the team: she is removed; the service account stays.
     ws.write("teams.csv", "TeamId,Name,Members\nT1,Engines,E1|E2\n");
-    run_entra(&ws);
+    run_ok(&ws);
     assert_eq!(
         group_members(&emulator),
         ["ada.lovelace", "alan.turing", "svc-build"]
     );
-}
-
-fn run_entra_at(ws: &Workspace, now: &str) -> testkit::Run {
-    let r = idsync(
-        BIN,
-        ws.path(),
-        &["run", "-c", "idsync.toml"],
-        &[("IDSYNC_NOW", now)],
-    );
-    assert_eq!(r.code, Some(0), "run failed:\n{}\n{}", r.stdout, r.stderr);
-    r
 }
 
 /// A leaver is disabled, deleted when the grace period is over, and restored (same object,
@@ -475,18 +452,18 @@ fn a_leaver_is_disabled_then_deleted_after_the_grace_period_and_restored_on_rehi
         ])
     };
     hr(&ws, staff("Active"));
-    run_entra_at(&ws, "2026-11-01T09:00:00Z");
+    run_ok_at(&ws, "2026-11-01T09:00:00Z");
     let id = user(&state(&emulator), "grace.hopper@")["id"].clone();
 
     hr(&ws, staff("Inactive"));
-    run_entra_at(&ws, "2026-11-02T09:00:00Z");
+    run_ok_at(&ws, "2026-11-02T09:00:00Z");
     assert_eq!(
         user(&state(&emulator), "grace.hopper@")["accountEnabled"],
         false
     );
 
     // 31 days later the grace period (30 days) is over: the account is deleted (soft).
-    let deleted = run_entra_at(&ws, "2026-12-03T09:00:00Z");
+    let deleted = run_ok_at(&ws, "2026-12-03T09:00:00Z");
     assert!(deleted.stdout.contains("1 deletes"), "{}", deleted.stdout);
     let tenant = state(&emulator);
     assert!(
@@ -500,7 +477,7 @@ fn a_leaver_is_disabled_then_deleted_after_the_grace_period_and_restored_on_rehi
 
     // Rehired: the same account comes back from deleted items, enabled.
     hr(&ws, staff("Active"));
-    run_entra_at(&ws, "2026-12-10T09:00:00Z");
+    run_ok_at(&ws, "2026-12-10T09:00:00Z");
     let back = user(&state(&emulator), "grace.hopper@").clone();
     assert_eq!(back["id"], id, "restored, not created anew");
     assert_eq!(back["accountEnabled"], true);

@@ -131,23 +131,6 @@ externalEmailAddress = "[mail]"
     )
 }
 
-fn run_exchange(ws: &Workspace, now: &str) -> testkit::Run {
-    let r = idsync(
-        BIN,
-        ws.path(),
-        &["run", "-c", "idsync.toml"],
-        &[("IDSYNC_NOW", now)],
-    );
-    assert_eq!(
-        r.code,
-        Some(0),
-        "run failed:\nstdout:\n{}\nstderr:\n{}",
-        r.stdout,
-        r.stderr
-    );
-    r
-}
-
 fn hr_rows(rows: &[(&str, &str, &str, &str, &str)]) -> Csv {
     let mut csv = Csv::new(&[
         "EmployeeID",
@@ -235,7 +218,7 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
 
     // Exchange has made the mailbox now; the next run after the retry delay sets it up.
     emulator.state().exchange.set_mailbox_delay(Duration::ZERO);
-    let second = run_exchange(&ws, "2030-01-01T09:00:00Z");
+    let second = run_ok_at(&ws, "2030-01-01T09:00:00Z");
     let output = runtime.block_on(exchange_get(&emulator, "Get-Mailbox"));
     let ada = output
         .iter()
@@ -269,7 +252,7 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
 
     // Nothing new: no cmdlet writes (reads only).
     let before = emulator.state().exchange.stats().cmdlets;
-    let third = run_exchange(&ws, "2030-01-01T10:00:00Z");
+    let third = run_ok_at(&ws, "2030-01-01T10:00:00Z");
     let reads = emulator.state().exchange.stats().cmdlets - before;
     let written = runtime.block_on(exchange_get(&emulator, "Get-MailContact"));
     assert_eq!(written.len(), 1, "no second contact:\n{}", third.stdout);
@@ -296,7 +279,7 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
             ])
             .render(),
     );
-    run_exchange(&ws, "2030-01-01T11:00:00Z");
+    run_ok_at(&ws, "2030-01-01T11:00:00Z");
     let contacts = runtime.block_on(exchange_get(&emulator, "Get-MailContact"));
     assert!(contacts.is_empty(), "{contacts:?}");
 }
@@ -593,8 +576,8 @@ fn a_synchronized_users_mailbox_gets_its_settings_but_not_the_attributes_ad_mast
         "ContractorId,GivenName,FamilyName,Email,Status\n",
     );
     // The first run licenses the (joined) user; Exchange makes the mailbox at once here.
-    run_exchange(&ws, "2030-01-01T08:00:00Z");
-    run_exchange(&ws, "2030-01-01T09:00:00Z");
+    run_ok_at(&ws, "2030-01-01T08:00:00Z");
+    run_ok_at(&ws, "2030-01-01T09:00:00Z");
     let output = runtime.block_on(exchange_get(&emulator, "Get-Mailbox"));
     let ada = output
         .iter()

@@ -158,6 +158,19 @@ pub fn run_ok(ws: &Workspace) -> Run {
     r
 }
 
+/// Runs as if it were `now` and asserts a clean exit.
+pub fn run_ok_at(ws: &Workspace, now: &str) -> Run {
+    let r = run_at(ws, now, &[]);
+    assert_eq!(
+        r.code,
+        Some(0),
+        "run failed:\nstdout:\n{}\nstderr:\n{}",
+        r.stdout,
+        r.stderr
+    );
+    r
+}
+
 pub fn show(ws: &Workspace, target: &str) -> serde_json::Value {
     let r = idsync(
         BIN,
