@@ -46,6 +46,14 @@ pub enum ExportResult {
     },
     /// Not done and will not succeed as it is (rejected by the target's rules).
     Permanent { reason: String },
+    /// Not done because the target is still making something the change needs, on its own
+    /// schedule (Exchange provisions a mailbox some time after a licence). Nothing failed:
+    /// the engine tries again after `retry_after` without counting an attempt, so a wait
+    /// never ends in quarantine, and the run report lists it as waiting, not as an error.
+    Waiting {
+        reason: String,
+        retry_after: Duration,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use crate::connectors::AnyConnector;
 use crate::digest::digest;
 use crate::guard::ApprovedPlan;
 use crate::pipeline::{Progress, crash_point};
-use crate::report::{Phase, RunReport};
+use crate::report::{Phase, RunReport, Waiting};
 use crate::sync::RunContext;
 
 /// The delay before attempt `attempts + 1`: doubling from `backoff`, capped at `max_backoff`.
@@ -247,6 +247,22 @@ fn record_outcome(
         }
         ExportResult::Permanent { reason } => {
             return fail(ctx, export, reason, true, batch, report);
+        }
+        ExportResult::Waiting {
+            reason,
+            retry_after,
+        } => {
+            let until = later(ctx.now, retry_after);
+            report.waiting(Waiting {
+                connector: name,
+                object: describe(&export),
+                reason: reason.clone(),
+                until,
+            });
+            export.next_attempt_at = Some(until);
+            export.last_error = Some(reason);
+            export.state = ExportState::Pending;
+            batch.push(Write::PutExport(export));
         }
     }
     Ok(())

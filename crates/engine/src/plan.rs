@@ -110,6 +110,9 @@ impl Plan {
                         e.attempts,
                         e.last_error.as_deref().unwrap_or("")
                     )
+                } else if let Some(error) = &e.last_error {
+                    // Not quarantined but not landed yet: retrying, or waiting for the target.
+                    format!(" [{error}]")
                 } else {
                     String::new()
                 };

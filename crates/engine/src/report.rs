@@ -46,6 +46,9 @@ pub struct ExportCounts {
     pub quarantined: u64,
     /// Held back by the guard or staging mode.
     pub held: u64,
+    /// Waiting for the target to make something they need (a mailbox after a licence).
+    #[serde(default)]
+    pub waiting: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +88,16 @@ impl std::fmt::Display for ObjectError {
             self.phase, self.connector, self.object, self.message
         )
     }
+}
+
+/// One export that waits for the target, with what it waits for. Not an error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub connector: ConnectorName,
+    pub object: String,
+    pub reason: String,
+    /// When the engine will try again.
+    pub until: Timestamp,
 }
 
 /// What the guard held back, and why.
@@ -136,6 +149,9 @@ pub struct RunReport {
     pub errors: Vec<ObjectError>,
     /// Errors beyond the ones kept in `errors`.
     pub errors_not_kept: u64,
+    /// Exports waiting for the target (as many as `errors` keeps; the count is complete).
+    #[serde(default)]
+    pub waiting: Vec<Waiting>,
     /// Wall time per phase, in the order they ran.
     #[serde(default)]
     pub phases: Vec<PhaseTiming>,
@@ -152,6 +168,7 @@ impl RunReport {
             held: Vec::new(),
             errors: Vec::new(),
             errors_not_kept: 0,
+            waiting: Vec::new(),
             phases: Vec::new(),
         }
     }
@@ -192,6 +209,15 @@ impl RunReport {
             self.errors.push(error);
         } else {
             self.errors_not_kept += 1;
+        }
+    }
+
+    /// Records an export that waits for the target; the run still ends `ok`.
+    pub fn waiting(&mut self, waiting: Waiting) {
+        tracing::info!(connector = %waiting.connector, object = %waiting.object, reason = %waiting.reason, until = %waiting.until, "export waits for the target");
+        self.connector(&waiting.connector).export.waiting += 1;
+        if self.waiting.len() < MAX_ERRORS_KEPT {
+            self.waiting.push(waiting);
         }
     }
 

@@ -214,16 +214,27 @@ pub fn render_report(report: &RunReport) -> String {
                 o.creates, o.updates, o.disables, o.deletes, o.disconnects
             );
         }
-        if e.applied + e.retrying + e.quarantined + e.held > 0 {
+        if e.applied + e.retrying + e.quarantined + e.held + e.waiting > 0 {
             let _ = writeln!(
                 out,
-                "    export: {} applied, {} retrying, {} quarantined, {} held",
-                e.applied, e.retrying, e.quarantined, e.held
+                "    export: {} applied, {} waiting, {} retrying, {} quarantined, {} held",
+                e.applied, e.waiting, e.retrying, e.quarantined, e.held
             );
         }
     }
     for held in &report.held {
         let _ = writeln!(out, "guard: {}: {}", held.connector, held.reason);
+    }
+    if !report.waiting.is_empty() {
+        let total: u64 = report.connectors.values().map(|c| c.export.waiting).sum();
+        let _ = writeln!(out, "{total} waiting for their target:");
+        for w in &report.waiting {
+            let _ = writeln!(
+                out,
+                "  {}: {}: {} (next try after {})",
+                w.connector, w.object, w.reason, w.until
+            );
+        }
     }
     if report.error_count() > 0 {
         let _ = writeln!(out, "{} errors:", report.error_count());
