@@ -96,7 +96,9 @@ async fn writes_against_the_quota(writes: usize, time_scale: f64) {
                 match outcome.result {
                     ExportResult::Applied { .. } => applied += 1,
                     ExportResult::Transient { .. } => retry.push(request.clone()),
-                    ExportResult::Permanent { reason } | ExportResult::Partial { reason, .. } => {
+                    ExportResult::Permanent { reason }
+                    | ExportResult::Partial { reason, .. }
+                    | ExportResult::Waiting { reason, .. } => {
                         panic!("{reason}")
                     }
                 }
