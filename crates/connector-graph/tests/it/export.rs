@@ -350,7 +350,9 @@ async fn a_throttled_and_failing_tenant_loses_and_repeats_no_write() {
             match outcome.result {
                 ExportResult::Applied { .. } => applied += 1,
                 ExportResult::Transient { .. } => retry.push(request),
-                ExportResult::Permanent { reason } | ExportResult::Partial { reason, .. } => {
+                ExportResult::Permanent { reason }
+                | ExportResult::Partial { reason, .. }
+                | ExportResult::Waiting { reason, .. } => {
                     panic!("{reason}")
                 }
             }
