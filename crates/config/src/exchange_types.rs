@@ -21,7 +21,7 @@ pub struct ExchangeSettings {
     pub exchange_url: Option<String>,
     /// An extra CA certificate (PEM) to trust.
     pub ca_file: Option<PathBuf>,
-    /// `mailContact`, `distributionGroup`, `mailbox`.
+    /// `mailContact`, `mailUser`, `distributionGroup`, `mailbox`.
     pub object_types: Vec<ObjectType>,
     /// Objects per page (`Prefer: odata.maxpagesize`, 1–1000).
     pub page_size: usize,
@@ -29,7 +29,7 @@ pub struct ExchangeSettings {
 
 impl ExchangeSettings {
     pub const OBJECT_TYPES: &'static [&'static str] =
-        &["mailContact", "distributionGroup", "mailbox"];
+        &["mailContact", "mailUser", "distributionGroup", "mailbox"];
 
     pub fn login_url(&self) -> String {
         self.login_url

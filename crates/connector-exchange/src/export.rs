@@ -332,7 +332,7 @@ async fn create(
                     vec![model::Value::Boolean(synced)],
                 );
             }
-            let mastered = schema::mastered_on_premises(&found_image);
+            let mastered = schema::mastered_on_premises(&request.object_type, &found_image);
             let changes: Vec<AttributeChange> = attributes
                 .iter()
                 .filter(|(n, _)| {

@@ -1,7 +1,7 @@
 //! Full imports by paging `Get-Recipient` and `Get-Mailbox` with only the properties the
 //! schema has. Exchange offers no delta, so every import is full.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use connector::{
     ConnectorError, ImportEntry, ImportMode, ImportPage, ImportProblem, ImportRequest,
@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::client::{CmdletFailure, ExchangeClient};
 use crate::connector_error;
-use crate::schema::{self, DISTRIBUTION_GROUP, MAIL_CONTACT, MAILBOX};
+use crate::schema::{self, DISTRIBUTION_GROUP, MAIL_CONTACT, MAIL_USER, MAILBOX};
 
 /// The cursor: which object type, and the nextLink within it.
 fn encode(type_index: usize, next: Option<&str>) -> PageCursor {
@@ -29,13 +29,67 @@ fn decode(cursor: &PageCursor) -> Result<(usize, Option<String>), ConnectorError
     Ok((index, (!link.is_empty()).then(|| link.to_owned())))
 }
 
+/// Permission trustees as Exchange names them (`User`, `Trustee`: a UPN, a group's name)
+/// resolved to Entra ids, kept for one import so each trustee is looked up once.
+#[derive(Debug, Default)]
+pub struct Trustees {
+    known: HashMap<String, Option<String>>,
+}
+
+impl Trustees {
+    fn learn(&mut self, name: &str, id: &str) {
+        self.known.insert(name.to_lowercase(), Some(id.to_owned()));
+    }
+
+    /// The trustee's Entra id; `None` for a trustee that is not a directory object of the
+    /// tenant: the mailbox's own `NT AUTHORITY\SELF`, or an orphaned SID left by a deleted
+    /// user, which no rule can have granted.
+    async fn resolve(
+        &mut self,
+        client: &mut ExchangeClient,
+        trustee: &str,
+    ) -> Result<Option<String>, CmdletFailure> {
+        let well_known = trustee
+            .get(..13)
+            .is_some_and(|p| p.eq_ignore_ascii_case("NT AUTHORITY\\"));
+        if well_known || trustee.starts_with("S-1-") {
+            return Ok(None);
+        }
+        if let Some(known) = self.known.get(&trustee.to_lowercase()) {
+            return Ok(known.clone());
+        }
+        let found = match client
+            .page(
+                "Get-Recipient",
+                &json!({"Identity": trustee}),
+                Some("ExternalDirectoryObjectId"),
+                None,
+            )
+            .await
+        {
+            Ok(page) => page
+                .objects
+                .first()
+                .and_then(|o| text(o, "ExternalDirectoryObjectId")),
+            Err(CmdletFailure::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        self.known.insert(trustee.to_lowercase(), found.clone());
+        Ok(found)
+    }
+}
+
 pub async fn page(
     client: &mut ExchangeClient,
+    trustees: &mut Trustees,
     types: &[ObjectType],
     request: ImportRequest,
 ) -> Result<ImportPage, ConnectorError> {
     let (index, link) = match &request.cursor {
-        None => (0, None),
+        None => {
+            *trustees = Trustees::default();
+            (0, None)
+        }
         Some(c) => decode(c)?,
     };
     let Some(object_type) = types.get(index) else {
@@ -53,6 +107,11 @@ pub async fn page(
             json!({"RecipientTypeDetails": ["MailContact"], "ResultSize": "Unlimited"}),
             schema::CONTACT_SELECT,
         ),
+        MAIL_USER => (
+            "Get-Recipient",
+            json!({"RecipientTypeDetails": ["MailUser", "GuestMailUser"], "ResultSize": "Unlimited"}),
+            schema::MAIL_USER_SELECT,
+        ),
         DISTRIBUTION_GROUP => (
             "Get-Recipient",
             json!({"RecipientTypeDetails": ["MailUniversalDistributionGroup", "MailUniversalSecurityGroup"], "ResultSize": "Unlimited"}),
@@ -68,10 +127,20 @@ pub async fn page(
         .page(cmdlet, &parameters, Some(select), link.as_deref())
         .await
         .map_err(connector_error)?;
+    // A page's mailboxes are the trustees most grants name: learn them before reading any.
+    for object in &fetched.objects {
+        if let Some(id) = text(object, "ExternalDirectoryObjectId") {
+            for key in ["UserPrincipalName", "PrimarySmtpAddress"] {
+                if let Some(name) = text(object, key) {
+                    trustees.learn(&name, &id);
+                }
+            }
+        }
+    }
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     for object in &fetched.objects {
-        match read_object(client, object_type, object).await {
+        match read_object(client, trustees, object_type, object).await {
             Ok(Some(o)) => entries.push(ImportEntry::Upsert(o)),
             Ok(None) => {}
             Err(ReadError::Problem(problem)) => problems.push(problem),
@@ -114,6 +183,7 @@ fn strip_smtp(address: &str) -> &str {
 
 async fn read_object(
     client: &mut ExchangeClient,
+    trustees: &mut Trustees,
     object_type: &ObjectType,
     object: &Map<String, Json>,
 ) -> Result<Option<ImportedObject>, ReadError> {
@@ -156,7 +226,21 @@ async fn read_object(
         AttributeName::new(anchor_attribute),
         vec![Value::string(anchor.clone())],
     );
+    let synced = object
+        .get("IsDirSynced")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
+    attributes.set(
+        AttributeName::new(schema::IS_DIR_SYNCED),
+        vec![Value::Boolean(synced)],
+    );
     match name {
+        MAIL_USER => {
+            attributes.set(
+                AttributeName::new("emailAddresses"),
+                secondary_addresses(object),
+            );
+        }
         DISTRIBUTION_GROUP => {
             let security =
                 text(object, "RecipientTypeDetails").is_some_and(|d| d.contains("Security"));
@@ -175,39 +259,26 @@ async fn read_object(
             let shared = text(object, "RecipientTypeDetails").is_some_and(|s| s == "SharedMailbox");
             attributes.set(AttributeName::new("archive"), vec![Value::Boolean(archive)]);
             attributes.set(AttributeName::new("shared"), vec![Value::Boolean(shared)]);
-            let synced = object
-                .get("IsDirSynced")
-                .and_then(Json::as_bool)
-                .unwrap_or(false);
             attributes.set(
-                AttributeName::new(schema::IS_DIR_SYNCED),
-                vec![Value::Boolean(synced)],
+                AttributeName::new("emailAddresses"),
+                secondary_addresses(object),
             );
-            // The primary address (upper-case SMTP:) is Entra's; the others are ours.
-            let secondary: Vec<Value> = object
-                .get("EmailAddresses")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Json::as_str)
-                .filter(|a| !a.starts_with("SMTP:"))
-                .map(Value::string)
-                .collect();
-            attributes.set(AttributeName::new("emailAddresses"), secondary);
             let full = permissions(
                 client,
+                trustees,
                 "Get-MailboxPermission",
                 &anchor,
-                "UserSid",
+                "User",
                 "FullAccess",
             )
             .await
             .map_err(|e| ReadError::Failed(connector_error(e)))?;
             let send_as = permissions(
                 client,
+                trustees,
                 "Get-RecipientPermission",
                 &anchor,
-                "TrusteeSidString",
+                "Trustee",
                 "SendAs",
             )
             .await
@@ -222,6 +293,19 @@ async fn read_object(
         object_type: object_type.clone(),
         attributes,
     }))
+}
+
+/// The addresses beyond the primary one (upper-case `SMTP:`, which is Entra's).
+fn secondary_addresses(object: &Map<String, Json>) -> Vec<Value> {
+    object
+        .get("EmailAddresses")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .filter(|a| !a.starts_with("SMTP:"))
+        .map(Value::string)
+        .collect()
 }
 
 /// A group's members as references: the Entra id of users and groups, the Guid of contacts.
@@ -256,16 +340,18 @@ async fn members(client: &mut ExchangeClient, group: &str) -> Result<Vec<Value>,
 }
 
 /// Explicit (not inherited) grants of one right on one mailbox, as references to the
-/// trustees' Entra ids.
+/// trustees' Entra ids. Exchange names a trustee by UPN or group name (`User`, `Trustee`),
+/// beside a SID that means nothing outside Exchange.
 async fn permissions(
     client: &mut ExchangeClient,
+    trustees: &mut Trustees,
     cmdlet: &str,
     mailbox: &str,
     trustee_key: &str,
     right: &str,
 ) -> Result<Vec<Value>, CmdletFailure> {
     let page = client.run(cmdlet, json!({"Identity": mailbox})).await?;
-    let mut trustees = BTreeMap::new();
+    let mut granted_to = BTreeMap::new();
     for row in &page.objects {
         let granted = row
             .get("AccessRights")
@@ -275,12 +361,15 @@ async fn permissions(
             .get("IsInherited")
             .and_then(Json::as_bool)
             .unwrap_or(false);
-        if granted
-            && !inherited
-            && let Some(t) = text(row, trustee_key)
-        {
-            trustees.insert(t.clone(), Value::Reference(t));
+        if !granted || inherited {
+            continue;
+        }
+        let Some(trustee) = text(row, trustee_key) else {
+            continue;
+        };
+        if let Some(id) = trustees.resolve(client, &trustee).await? {
+            granted_to.insert(id.clone(), Value::Reference(id));
         }
     }
-    Ok(trustees.into_values().collect())
+    Ok(granted_to.into_values().collect())
 }

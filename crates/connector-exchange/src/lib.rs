@@ -34,6 +34,7 @@ const EXPORT_BATCH: usize = 50;
 pub struct ExchangeConnector {
     settings: ExchangeSettings,
     client: Option<ExchangeClient>,
+    trustees: import::Trustees,
 }
 
 impl ExchangeConnector {
@@ -41,6 +42,7 @@ impl ExchangeConnector {
         Self {
             settings,
             client: None,
+            trustees: import::Trustees::default(),
         }
     }
 
@@ -125,8 +127,9 @@ impl Connector for ExchangeConnector {
 
     async fn import(&mut self, request: ImportRequest) -> Result<ImportPage, ConnectorError> {
         let types = self.settings.object_types.clone();
-        let client = self.client()?;
-        import::page(client, &types, request).await
+        self.client()?;
+        let client = self.client.as_mut().expect("made above");
+        import::page(client, &mut self.trustees, &types, request).await
     }
 }
 

@@ -5,6 +5,7 @@ use model::{AttributeSchema, ObjectType, ObjectTypeSchema, Syntax};
 pub const MAIL_CONTACT: &str = "mailContact";
 pub const DISTRIBUTION_GROUP: &str = "distributionGroup";
 pub const MAILBOX: &str = "mailbox";
+pub const MAIL_USER: &str = "mailUser";
 
 /// A single-valued attribute and the Exchange property it reads and writes.
 #[derive(Debug)]
@@ -70,6 +71,36 @@ pub const GROUP_PROPERTIES: &[Property] = &[
     },
 ];
 
+/// A mail user: an Entra user with an external address and no mailbox (a B2B guest, or one
+/// made by `New-MailUser`). Exchange makes it; idsync sets what Exchange alone holds.
+pub const MAIL_USER_PROPERTIES: &[Property] = &[
+    Property {
+        name: "userPrincipalName",
+        exchange: "UserPrincipalName",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "displayName",
+        exchange: "DisplayName",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "externalEmailAddress",
+        exchange: "ExternalEmailAddress",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "primarySmtpAddress",
+        exchange: "PrimarySmtpAddress",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "hiddenFromAddressLists",
+        exchange: "HiddenFromAddressListsEnabled",
+        syntax: Syntax::Boolean,
+    },
+];
+
 pub const MAILBOX_PROPERTIES: &[Property] = &[
     Property {
         name: "userPrincipalName",
@@ -99,8 +130,9 @@ pub const MAILBOX_PROPERTIES: &[Property] = &[
 ];
 
 /// Exchange properties each import asks for (`$select`), beyond the table above.
-pub const CONTACT_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,ExternalEmailAddress,HiddenFromAddressListsEnabled";
-pub const GROUP_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,PrimarySmtpAddress,HiddenFromAddressListsEnabled,RecipientTypeDetails";
+pub const CONTACT_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,ExternalEmailAddress,HiddenFromAddressListsEnabled,IsDirSynced";
+pub const GROUP_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,PrimarySmtpAddress,HiddenFromAddressListsEnabled,RecipientTypeDetails,IsDirSynced";
+pub const MAIL_USER_SELECT: &str = "Guid,ExternalDirectoryObjectId,UserPrincipalName,DisplayName,ExternalEmailAddress,PrimarySmtpAddress,HiddenFromAddressListsEnabled,EmailAddresses,RecipientTypeDetails,IsDirSynced";
 pub const MAILBOX_SELECT: &str = "Guid,ExternalDirectoryObjectId,UserPrincipalName,DisplayName,PrimarySmtpAddress,HiddenFromAddressListsEnabled,LitigationHoldEnabled,ArchiveStatus,RecipientTypeDetails,EmailAddresses,IsDirSynced";
 pub const MEMBER_SELECT: &str = "Guid,ExternalDirectoryObjectId,RecipientType";
 
@@ -109,33 +141,50 @@ pub fn properties(object_type: &str) -> &'static [Property] {
         MAIL_CONTACT => CONTACT_PROPERTIES,
         DISTRIBUTION_GROUP => GROUP_PROPERTIES,
         MAILBOX => MAILBOX_PROPERTIES,
+        MAIL_USER => MAIL_USER_PROPERTIES,
         _ => &[],
     }
 }
 
-/// Read only: the mailbox's user is synchronized from on-premises AD.
+/// Read only: the recipient is synchronized from on-premises AD.
 pub const IS_DIR_SYNCED: &str = "isDirSynced";
 
-/// The attributes of a synchronized recipient that on-premises AD masters (Exchange
-/// refuses to change them in the cloud); mailbox settings and permissions stay writable.
-pub fn mastered_on_premises(current: &model::Attributes) -> Vec<model::AttributeName> {
+/// The attributes of a synchronized recipient that on-premises AD masters, so Exchange
+/// Online refuses to change them. A synchronized contact or group is AD's entirely,
+/// members included; a synchronized user keeps its mailbox settings and permissions
+/// writable in the cloud, and only its mail attributes are AD's.
+pub fn mastered_on_premises(
+    object_type: &model::ObjectType,
+    current: &model::Attributes,
+) -> Vec<model::AttributeName> {
     let synced = current
         .first(&model::AttributeName::new(IS_DIR_SYNCED))
         .is_some_and(|v| v.to_text().eq_ignore_ascii_case("true"));
     if !synced {
         return Vec::new();
     }
-    [
-        "displayName",
-        "primarySmtpAddress",
-        "emailAddresses",
-        "hiddenFromAddressLists",
-        "name",
-        "alias",
-    ]
-    .iter()
-    .map(|name| model::AttributeName::new(*name))
-    .collect()
+    let names: Vec<&str> = match object_type.as_str() {
+        MAIL_CONTACT | DISTRIBUTION_GROUP => properties(object_type.as_str())
+            .iter()
+            .map(|p| p.name)
+            .chain(multi_valued(object_type.as_str()).iter().copied())
+            .chain(
+                ["security"]
+                    .into_iter()
+                    .filter(|_| object_type.as_str() == DISTRIBUTION_GROUP),
+            )
+            .collect(),
+        _ => vec![
+            "displayName",
+            "primarySmtpAddress",
+            "externalEmailAddress",
+            "emailAddresses",
+            "hiddenFromAddressLists",
+            "name",
+            "alias",
+        ],
+    };
+    names.into_iter().map(model::AttributeName::new).collect()
 }
 
 /// The multi-valued attributes of each type (changed by adds and removes).
@@ -143,6 +192,7 @@ pub fn multi_valued(object_type: &str) -> &'static [&'static str] {
     match object_type {
         DISTRIBUTION_GROUP => &["members"],
         MAILBOX => &["emailAddresses", "fullAccess", "sendAs"],
+        MAIL_USER => &["emailAddresses"],
         _ => &[],
     }
 }
@@ -158,12 +208,19 @@ pub fn object_type_schema(object_type: &ObjectType) -> Option<ObjectTypeSchema> 
             attributes[0] = AttributeSchema::single("name", Syntax::String).required();
             attributes[3] =
                 AttributeSchema::single("externalEmailAddress", Syntax::String).required();
+            attributes.push(AttributeSchema::single(IS_DIR_SYNCED, Syntax::Boolean));
             "guid"
         }
         DISTRIBUTION_GROUP => {
             attributes[0] = AttributeSchema::single("name", Syntax::String).required();
             attributes.push(AttributeSchema::single("security", Syntax::Boolean));
             attributes.push(AttributeSchema::multi("members", Syntax::Reference));
+            attributes.push(AttributeSchema::single(IS_DIR_SYNCED, Syntax::Boolean));
+            "externalDirectoryObjectId"
+        }
+        MAIL_USER => {
+            attributes.push(AttributeSchema::multi("emailAddresses", Syntax::String));
+            attributes.push(AttributeSchema::single(IS_DIR_SYNCED, Syntax::Boolean));
             "externalDirectoryObjectId"
         }
         MAILBOX => {

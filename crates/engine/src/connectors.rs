@@ -219,7 +219,8 @@ pub fn mastered_elsewhere(
     match &config.connector(connector)?.kind {
         ConnectorKind::Csv(_) | ConnectorKind::Ldap(_) => None,
         ConnectorKind::Exchange(_) => {
-            let attributes = connector_exchange::schema::mastered_on_premises(&cs.attributes);
+            let attributes =
+                connector_exchange::schema::mastered_on_premises(&cs.object_type, &cs.attributes);
             (!attributes.is_empty()).then_some((
                 attributes,
                 "mastered on-premises: the recipient is synchronized from Active Directory",
