@@ -185,9 +185,10 @@ impl ExchangeClient {
     }
 
     /// Runs up to [`MAX_BATCH`] cmdlets in one `$batch` and returns one result per call,
-    /// in the order of `calls`, each read as [`Self::run`] reads a single call. Calls
-    /// answered 429 or 503 go again, alone, in a later batch after the longest
-    /// `Retry-After` among them, with the retry limits of a single call.
+    /// in the order of `calls`, each read as [`Self::run`] reads a single call. Only the
+    /// calls answered 429 or 503 go again, in a later batch after the longest
+    /// `Retry-After` among them, within the retry limits of a single call: the others ran
+    /// and must not run twice.
     pub async fn run_batch(&mut self, calls: &[Call<'_>]) -> Vec<Result<Page, CmdletFailure>> {
         assert!(
             calls.len() <= MAX_BATCH,
