@@ -379,3 +379,97 @@ fn failed(
         CmdletFailure::Denied(m) => return Err(ConnectorError::Denied(m)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use model::ObjectType;
+
+    use super::*;
+
+    fn page(objects: Json) -> Page {
+        Page {
+            objects: objects
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o.as_object().cloned())
+                .collect(),
+            ..Page::default()
+        }
+    }
+
+    fn members_replace(members: &[&str]) -> Pending {
+        Pending::new(ExportRequest {
+            id: ExportId(1),
+            object_type: ObjectType::new(DISTRIBUTION_GROUP),
+            anchor: Some(Anchor::new("g1")),
+            change: ObjectChange::Update {
+                changes: vec![AttributeChange::replace(
+                    AttributeName::new("members"),
+                    members
+                        .iter()
+                        .map(|m| Value::Reference((*m).to_owned()))
+                        .collect(),
+                )],
+            },
+        })
+        .unwrap()
+    }
+
+    fn next_cmdlet(pending: &Pending) -> Option<&'static str> {
+        pending.next_step().map(|s| s.cmdlet)
+    }
+
+    #[test]
+    fn a_replace_reads_the_members_then_adds_and_removes_in_order() {
+        let mut pending = members_replace(&["new"]);
+        assert_eq!(next_cmdlet(&pending), Some("Get-DistributionGroupMember"));
+        pending
+            .advance(Ok(page(json!([{"ExternalDirectoryObjectId": "old"}]))))
+            .unwrap();
+        assert_eq!(next_cmdlet(&pending), Some("Add-DistributionGroupMember"));
+        pending.advance(Ok(Page::default())).unwrap();
+        assert_eq!(
+            next_cmdlet(&pending),
+            Some("Remove-DistributionGroupMember")
+        );
+        // Gone already: "already so".
+        let gone =
+            CmdletFailure::Rejected("The recipient \"old\" isn't a member of the group".into());
+        pending.advance(Err(gone)).unwrap();
+        assert_eq!(next_cmdlet(&pending), None);
+        assert_eq!(
+            pending.outcome().result,
+            ExportResult::Applied { anchor: None }
+        );
+    }
+
+    #[test]
+    fn a_failing_read_or_first_step_fails_the_request_and_a_denial_stops_the_export() {
+        let mut pending = members_replace(&["new"]);
+        pending
+            .advance(Err(CmdletFailure::Busy {
+                message: "HTTP 503".into(),
+                retry_after: None,
+            }))
+            .unwrap();
+        assert!(matches!(
+            pending.outcome().result,
+            ExportResult::Transient { .. }
+        ));
+
+        let mut pending = members_replace(&["new"]);
+        pending.advance(Ok(Page::default())).unwrap();
+        pending
+            .advance(Err(CmdletFailure::NotFound("new".into())))
+            .unwrap();
+        let ExportResult::Permanent { reason } = pending.outcome().result else {
+            panic!("the first step failed: the request fails");
+        };
+        assert!(reason.contains("distributionGroup g1"), "{reason}");
+
+        let mut pending = members_replace(&["new"]);
+        let denied = pending.advance(Err(CmdletFailure::Denied("403".into())));
+        assert!(matches!(denied, Err(ConnectorError::Denied(_))));
+    }
+}
