@@ -1,52 +1,334 @@
 //! Export: each request becomes a few cmdlets, run in order. A request whose first cmdlet
 //! fails fails as a whole; one whose later cmdlet fails is `Partial`, naming what did not
 //! land. Mailboxes are made by licences, so a mailbox that does not exist yet is a wait.
+//!
+//! Requests progress together: in waves, the next cmdlet of every request still under way
+//! goes out, ten to a `$batch`, so a wave of 50 requests costs 5 HTTP requests instead of
+//! 50. Each request is a small state machine ([`Pending`]) that a cmdlet's result moves on;
+//! what cmdlets a change takes is planned in [`plan`], without calling Exchange.
 
-use connector::{ConnectorError, ExportOutcome, ExportRequest, ExportResult};
-use model::{AttributeChange, AttributeName, Attributes, ObjectChange, Syntax, Value, ValueChange};
-use serde_json::{Map, Value as Json, json};
+mod plan;
 
-use crate::client::{CmdletFailure, ExchangeClient};
-use crate::schema::{self, DISTRIBUTION_GROUP, MAIL_CONTACT, MAILBOX};
+use std::collections::VecDeque;
+use std::time::Duration;
 
-/// One cmdlet and the attributes it carries.
-struct Step {
-    attributes: Vec<AttributeName>,
-    cmdlet: &'static str,
-    parameters: Map<String, Json>,
-    /// A failure that means "already so" (an existing member, an archive already on).
-    tolerated: &'static [&'static str],
-}
+use connector::{ConnectorError, ExportId, ExportOutcome, ExportRequest, ExportResult};
+use model::{Anchor, AttributeChange, AttributeName, Attributes, ObjectChange, Value};
+use serde_json::{Value as Json, json};
 
-impl Step {
-    fn new(cmdlet: &'static str, attributes: &[&AttributeName], parameters: Json) -> Self {
-        Self {
-            attributes: attributes.iter().map(|a| (*a).clone()).collect(),
-            cmdlet,
-            parameters: parameters.as_object().cloned().unwrap_or_default(),
-            tolerated: &[],
-        }
-    }
-
-    fn tolerating(mut self, texts: &'static [&'static str]) -> Self {
-        self.tolerated = texts;
-        self
-    }
-}
+use crate::client::{Call, CmdletFailure, ExchangeClient, MAX_BATCH, Page};
+use crate::schema::{DISTRIBUTION_GROUP, MAIL_CONTACT, MAILBOX};
+use plan::{NewObject, Step};
 
 pub async fn export(
     client: &mut ExchangeClient,
     batch: Vec<ExportRequest>,
 ) -> Result<Vec<ExportOutcome>, ConnectorError> {
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for request in batch {
-        let result = export_one(client, &request).await?;
-        outcomes.push(ExportOutcome {
-            id: request.id,
-            result,
-        });
+    let mut pending = batch
+        .into_iter()
+        .map(Pending::new)
+        .collect::<Result<Vec<_>, _>>()?;
+    loop {
+        let wave: Vec<usize> = (0..pending.len())
+            .filter(|&i| pending[i].next_step().is_some())
+            .collect();
+        if wave.is_empty() {
+            break;
+        }
+        for chunk in wave.chunks(MAX_BATCH) {
+            let calls: Vec<Call<'_>> = chunk
+                .iter()
+                .filter_map(|&i| pending[i].next_step())
+                .map(Step::call)
+                .collect();
+            let results = client.run_batch(&calls).await;
+            for (&i, result) in chunk.iter().zip(results) {
+                pending[i].advance(result)?;
+            }
+        }
     }
-    Ok(outcomes)
+    Ok(pending.into_iter().map(Pending::outcome).collect())
+}
+
+/// One request on its way: what it waits for, and how far it got.
+struct Pending {
+    id: ExportId,
+    /// The object as messages name it (`mailContact 4f1c…`, `mailbox ann@contoso.com`).
+    what: String,
+    object_type: String,
+    /// Whether "not found" means "not provisioned yet" (a wait) rather than a rejection.
+    mailbox: bool,
+    /// The anchor a create got, or the mailbox it adopted: a failure after it is `Partial`.
+    created: Option<Anchor>,
+    /// Whether a step has landed: a failure after one is `Partial`.
+    first_done: bool,
+    stage: Stage,
+}
+
+enum Stage {
+    /// `New-MailContact` or `New-DistributionGroup`; the `Set-*` that follow need the new
+    /// object's anchor, so they are planned when it returns.
+    Create(NewObject),
+    /// `Get-Mailbox` for the mailbox a licence made; adopting it sets `attributes`.
+    Adopt {
+        step: Step,
+        identity: String,
+        attributes: Attributes,
+    },
+    /// Reads of what a replace is diffed against; the steps are planned when all are in.
+    Read {
+        reads: VecDeque<Step>,
+        current: Vec<(AttributeName, Vec<String>)>,
+        anchor: Anchor,
+        changes: Vec<AttributeChange>,
+    },
+    /// Cmdlets still to run, in order.
+    Steps(VecDeque<Step>),
+    Done(ExportResult),
+}
+
+impl Pending {
+    fn new(request: ExportRequest) -> Result<Self, ConnectorError> {
+        let object_type = request.object_type.as_str().to_owned();
+        let mut pending = Self {
+            id: request.id,
+            what: describe(&request),
+            mailbox: object_type == MAILBOX,
+            object_type,
+            created: None,
+            first_done: false,
+            stage: Stage::Steps(VecDeque::new()),
+        };
+        pending.stage = pending.first_stage(request);
+        pending.settle()?;
+        Ok(pending)
+    }
+
+    fn first_stage(&mut self, request: ExportRequest) -> Stage {
+        let what = &self.what;
+        let permanent = |reason: String| Stage::Done(ExportResult::Permanent { reason });
+        match request.change {
+            ObjectChange::Delete => {
+                let cmdlet = match self.object_type.as_str() {
+                    MAIL_CONTACT => "Remove-MailContact",
+                    DISTRIBUTION_GROUP => "Remove-DistributionGroup",
+                    _ => {
+                        return permanent(format!(
+                            "{what}: idsync does not delete mailboxes; remove the Exchange licence in Entra instead"
+                        ));
+                    }
+                };
+                let Some(anchor) = request.anchor else {
+                    return permanent(format!("{what}: a delete needs an anchor"));
+                };
+                let parameters = json!({"Identity": anchor.as_str(), "Confirm": false});
+                // Gone already: the delete is done.
+                let step = Step::new(cmdlet, &[], parameters).absent_is_done();
+                Stage::Steps(VecDeque::from([step]))
+            }
+            ObjectChange::Create { attributes } => match self.object_type.as_str() {
+                MAIL_CONTACT | DISTRIBUTION_GROUP => {
+                    Stage::Create(NewObject::plan(&self.object_type, &attributes))
+                }
+                _ => {
+                    // A mailbox is made by a licence: "create" adopts the user's mailbox
+                    // once it is there.
+                    let Some(identity) = plan::mailbox_identity(&attributes) else {
+                        return permanent(format!(
+                            "{what}: a mailbox is found by externalDirectoryObjectId or userPrincipalName; the rule gives neither"
+                        ));
+                    };
+                    self.what = format!("mailbox {identity}");
+                    self.mailbox = true;
+                    Stage::Adopt {
+                        step: Step::new("Get-Mailbox", &[], json!({"Identity": identity})),
+                        identity,
+                        attributes,
+                    }
+                }
+            },
+            ObjectChange::Update { changes } => {
+                let Some(anchor) = request.anchor else {
+                    return permanent(format!("{what}: an update needs an anchor"));
+                };
+                self.update(anchor, changes)
+            }
+        }
+    }
+
+    /// An update begins with the reads its replaces are diffed against (perhaps none).
+    fn update(&self, anchor: Anchor, changes: Vec<AttributeChange>) -> Stage {
+        Stage::Read {
+            reads: plan::reads(&self.object_type, anchor.as_str(), &changes).into(),
+            current: Vec::new(),
+            anchor,
+            changes,
+        }
+    }
+
+    /// The cmdlet this request waits on; `None` once it has its outcome.
+    fn next_step(&self) -> Option<&Step> {
+        match &self.stage {
+            Stage::Create(new) => Some(&new.step),
+            Stage::Adopt { step, .. } => Some(step),
+            Stage::Read { reads, .. } => reads.front(),
+            Stage::Steps(steps) => steps.front(),
+            Stage::Done(_) => None,
+        }
+    }
+
+    /// Moves on with the result of [`Self::next_step`]. `Err` only when the whole export
+    /// cannot go on (the app was denied).
+    fn advance(&mut self, result: Result<Page, CmdletFailure>) -> Result<(), ConnectorError> {
+        let stage = std::mem::replace(&mut self.stage, Stage::Steps(VecDeque::new()));
+        self.stage = match (stage, result) {
+            // A request with its outcome takes no more results.
+            (done @ Stage::Done(_), _) => done,
+            (Stage::Create(_) | Stage::Adopt { .. } | Stage::Read { .. }, Err(failure)) => {
+                Stage::Done(failed(&self.what, failure, self.mailbox)?)
+            }
+            (Stage::Create(new), Ok(page)) => {
+                match page
+                    .objects
+                    .first()
+                    .and_then(|o| o.get(new.anchor_key))
+                    .and_then(Json::as_str)
+                {
+                    Some(anchor) => {
+                        self.created = Some(Anchor::new(anchor));
+                        Stage::Steps(new.follow_ups(anchor).into())
+                    }
+                    None => Stage::Done(ExportResult::Permanent {
+                        reason: format!(
+                            "{}: {} returned no {}",
+                            self.what, new.step.cmdlet, new.anchor_key
+                        ),
+                    }),
+                }
+            }
+            (
+                Stage::Adopt {
+                    identity,
+                    attributes,
+                    ..
+                },
+                Ok(page),
+            ) => {
+                let found = page.objects.first().and_then(|o| {
+                    let anchor = o.get("ExternalDirectoryObjectId")?.as_str()?;
+                    Some((o, Anchor::new(anchor)))
+                });
+                match found {
+                    Some((mailbox, anchor)) => {
+                        self.created = Some(anchor.clone());
+                        let changes = plan::adoption_changes(mailbox, &attributes);
+                        self.update(anchor, changes)
+                    }
+                    None => {
+                        Stage::Done(failed(&self.what, CmdletFailure::NotFound(identity), true)?)
+                    }
+                }
+            }
+            (
+                Stage::Read {
+                    mut reads,
+                    mut current,
+                    anchor,
+                    changes,
+                },
+                Ok(page),
+            ) => {
+                if let Some(read) = reads.pop_front() {
+                    for attribute in read.attributes {
+                        let values =
+                            plan::current_values(&self.object_type, attribute.as_str(), &page);
+                        current.push((attribute, values));
+                    }
+                }
+                Stage::Read {
+                    reads,
+                    current,
+                    anchor,
+                    changes,
+                }
+            }
+            (Stage::Steps(mut steps), result) => match result {
+                Err(failure) if !steps.front().is_some_and(|s| s.already_so(&failure)) => {
+                    if self.first_done || self.created.is_some() {
+                        Stage::Done(self.partial(&steps, failure)?)
+                    } else {
+                        Stage::Done(failed(&self.what, failure, self.mailbox)?)
+                    }
+                }
+                // Done, or already so.
+                _ => {
+                    steps.pop_front();
+                    self.first_done = true;
+                    Stage::Steps(steps)
+                }
+            },
+        };
+        self.settle()
+    }
+
+    /// A later step failed: what landed stays, the failing step and those after it are
+    /// named as unapplied.
+    fn partial(
+        &self,
+        steps: &VecDeque<Step>,
+        failure: CmdletFailure,
+    ) -> Result<ExportResult, ConnectorError> {
+        let cmdlet = steps.front().map_or("", |s| s.cmdlet);
+        let reason = match failed(&format!("{} ({cmdlet})", self.what), failure, self.mailbox)? {
+            ExportResult::Transient { reason, .. } | ExportResult::Permanent { reason } => reason,
+            ExportResult::Applied { .. } | ExportResult::Partial { .. } => String::new(),
+        };
+        let mut unapplied: Vec<AttributeName> = steps
+            .iter()
+            .flat_map(|s| s.attributes.iter().cloned())
+            .collect();
+        unapplied.sort();
+        unapplied.dedup();
+        Ok(ExportResult::Partial {
+            anchor: self.created.clone(),
+            unapplied,
+            reason,
+        })
+    }
+
+    /// Plans the steps once the reads are in, and ends a request with none left.
+    fn settle(&mut self) -> Result<(), ConnectorError> {
+        if let Stage::Read {
+            reads,
+            current,
+            anchor,
+            changes,
+        } = &self.stage
+            && reads.is_empty()
+        {
+            self.stage =
+                match plan::update_steps(&self.object_type, anchor.as_str(), changes, current) {
+                    Ok(steps) => Stage::Steps(steps.into()),
+                    Err(failure) => Stage::Done(failed(&self.what, failure, self.mailbox)?),
+                };
+        }
+        if matches!(&self.stage, Stage::Steps(steps) if steps.is_empty()) {
+            self.stage = Stage::Done(ExportResult::Applied {
+                anchor: self.created.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn outcome(self) -> ExportOutcome {
+        let Stage::Done(result) = self.stage else {
+            unreachable!("the export runs until every request has its outcome")
+        };
+        ExportOutcome {
+            id: self.id,
+            result,
+        }
+    }
 }
 
 fn describe(request: &ExportRequest) -> String {
@@ -87,7 +369,7 @@ fn failed(
             reason: format!(
                 "{what}: waiting for the mailbox (Exchange has not provisioned it yet; it follows an Exchange licence)"
             ),
-            retry_after: Some(std::time::Duration::from_secs(300)),
+            retry_after: Some(Duration::from_secs(300)),
         },
         CmdletFailure::NotFound(m) | CmdletFailure::Rejected(m) | CmdletFailure::Protocol(m) => {
             ExportResult::Permanent {
@@ -98,494 +380,96 @@ fn failed(
     })
 }
 
-async fn export_one(
-    client: &mut ExchangeClient,
-    request: &ExportRequest,
-) -> Result<ExportResult, ConnectorError> {
-    let what = describe(request);
-    let object_type = request.object_type.as_str();
-    let is_mailbox = object_type == MAILBOX;
-    match &request.change {
-        ObjectChange::Delete => {
-            let cmdlet = match object_type {
-                MAIL_CONTACT => "Remove-MailContact",
-                DISTRIBUTION_GROUP => "Remove-DistributionGroup",
-                _ => {
-                    return Ok(ExportResult::Permanent {
-                        reason: format!(
-                            "{what}: idsync does not delete mailboxes; remove the Exchange licence in Entra instead"
-                        ),
-                    });
-                }
-            };
-            let Some(anchor) = &request.anchor else {
-                return Ok(ExportResult::Permanent {
-                    reason: format!("{what}: a delete needs an anchor"),
-                });
-            };
-            let parameters = json!({"Identity": anchor.as_str(), "Confirm": false});
-            return match client.run(cmdlet, parameters).await {
-                // Gone already: the delete is done.
-                Ok(_) | Err(CmdletFailure::NotFound(_)) => {
-                    Ok(ExportResult::Applied { anchor: None })
-                }
-                Err(f) => failed(&what, f, false),
-            };
-        }
-        ObjectChange::Create { attributes } => create(client, request, &what, attributes).await,
-        ObjectChange::Update { changes } => {
-            let Some(anchor) = &request.anchor else {
-                return Ok(ExportResult::Permanent {
-                    reason: format!("{what}: an update needs an anchor"),
-                });
-            };
-            let steps = match update_steps(client, object_type, anchor.as_str(), changes).await {
-                Ok(steps) => steps,
-                Err(f) => return failed(&what, f, is_mailbox),
-            };
-            run_steps(client, &what, steps, None, is_mailbox).await
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use model::ObjectType;
 
-async fn run_steps(
-    client: &mut ExchangeClient,
-    what: &str,
-    steps: Vec<Step>,
-    created: Option<model::Anchor>,
-    mailbox: bool,
-) -> Result<ExportResult, ConnectorError> {
-    let total = steps.len();
-    for (i, step) in steps.iter().enumerate() {
-        match client
-            .run(step.cmdlet, Json::Object(step.parameters.clone()))
-            .await
-        {
-            Ok(_) => {}
-            Err(CmdletFailure::Rejected(m)) if step.tolerated.iter().any(|t| m.contains(t)) => {}
-            Err(failure) => {
-                if i == 0 && created.is_none() {
-                    return failed(what, failure, mailbox);
-                }
-                let reason = match failed(&format!("{what} ({})", step.cmdlet), failure, mailbox)? {
-                    ExportResult::Transient { reason, .. } | ExportResult::Permanent { reason } => {
-                        reason
-                    }
-                    _ => String::new(),
-                };
-                let mut unapplied: Vec<AttributeName> = steps[i..]
-                    .iter()
-                    .flat_map(|s| s.attributes.clone())
-                    .collect();
-                unapplied.sort();
-                unapplied.dedup();
-                return Ok(ExportResult::Partial {
-                    anchor: created,
-                    unapplied,
-                    reason,
-                });
-            }
-        }
-        let _ = total;
-    }
-    Ok(ExportResult::Applied { anchor: created })
-}
+    use super::*;
 
-fn values(values: &[Value]) -> Vec<String> {
-    values.iter().map(Value::to_text).collect()
-}
-
-/// A flow's `"True"` and a boolean `true` mean the same (the engine compares them as text).
-fn truthy(value: &Value) -> bool {
-    value.to_text().eq_ignore_ascii_case("true")
-}
-
-fn switched_on(change: &ValueChange) -> bool {
-    matches!(change, ValueChange::Replace(v) | ValueChange::Add(v) if v.first().is_some_and(truthy))
-}
-
-fn single(values: &[Value], syntax: Syntax) -> Json {
-    match values.first() {
-        None => Json::Null,
-        Some(v) if syntax == Syntax::Boolean => Json::Bool(truthy(v)),
-        Some(v) => Json::String(v.to_text()),
-    }
-}
-
-async fn create(
-    client: &mut ExchangeClient,
-    request: &ExportRequest,
-    what: &str,
-    attributes: &Attributes,
-) -> Result<ExportResult, ConnectorError> {
-    let object_type = request.object_type.as_str();
-    let get = |n: &str| attributes.get(&AttributeName::new(n)).unwrap_or(&[]);
-    match object_type {
-        MAIL_CONTACT | DISTRIBUTION_GROUP => {
-            let (cmdlet, anchor_key) = if object_type == MAIL_CONTACT {
-                ("New-MailContact", "Guid")
-            } else {
-                ("New-DistributionGroup", "ExternalDirectoryObjectId")
-            };
-            let mut parameters = Map::new();
-            let mut later = Vec::new();
-            for p in schema::properties(object_type) {
-                let v = get(p.name);
-                if v.is_empty() {
-                    continue;
-                }
-                // New-* takes no HiddenFromAddressListsEnabled: it follows with Set-*.
-                if p.exchange == "HiddenFromAddressListsEnabled" {
-                    later.push(p);
-                } else {
-                    parameters.insert(p.exchange.to_owned(), single(v, p.syntax));
-                }
-            }
-            if object_type == DISTRIBUTION_GROUP {
-                if get("security").first().is_some_and(truthy) {
-                    parameters.insert("Type".to_owned(), json!("Security"));
-                }
-                let members = values(get("members"));
-                if !members.is_empty() {
-                    parameters.insert("Members".to_owned(), json!(members));
-                }
-            }
-            let output = match client.run(cmdlet, Json::Object(parameters)).await {
-                Ok(page) => page,
-                Err(f) => return failed(what, f, false),
-            };
-            let Some(anchor) = output
-                .objects
-                .first()
-                .and_then(|o| o.get(anchor_key))
-                .and_then(Json::as_str)
-            else {
-                return Ok(ExportResult::Permanent {
-                    reason: format!("{what}: {cmdlet} returned no {anchor_key}"),
-                });
-            };
-            let anchor = model::Anchor::new(anchor);
-            let steps: Vec<Step> = later
-                .iter()
-                .map(|p| {
-                    let set = if object_type == MAIL_CONTACT {
-                        "Set-MailContact"
-                    } else {
-                        "Set-DistributionGroup"
-                    };
-                    let name = AttributeName::new(p.name);
-                    Step::new(
-                        set,
-                        &[&name],
-                        json!({"Identity": anchor.as_str(), p.exchange: single(get(p.name), p.syntax)}),
-                    )
-                })
-                .collect();
-            run_steps(client, what, steps, Some(anchor), false).await
-        }
-        _ => {
-            // A mailbox is made by a licence: "create" adopts the user's mailbox once it is there.
-            let Some(identity) = [
-                "externalDirectoryObjectId",
-                "userPrincipalName",
-                "primarySmtpAddress",
-            ]
-            .iter()
-            .find_map(|k| get(k).first().map(Value::to_text)) else {
-                return Ok(ExportResult::Permanent {
-                    reason: format!(
-                        "{what}: a mailbox is found by externalDirectoryObjectId or userPrincipalName; the rule gives neither"
-                    ),
-                });
-            };
-            let found = match client
-                .run("Get-Mailbox", json!({"Identity": identity}))
-                .await
-            {
-                Ok(page) => page,
-                Err(f) => return failed(&format!("mailbox {identity}"), f, true),
-            };
-            let Some(anchor) = found
-                .objects
-                .first()
-                .and_then(|o| o.get("ExternalDirectoryObjectId"))
-                .and_then(Json::as_str)
-                .map(model::Anchor::new)
-            else {
-                return failed(
-                    &format!("mailbox {identity}"),
-                    CmdletFailure::NotFound(identity.clone()),
-                    true,
-                );
-            };
-            // A mailbox whose user AD synchronizes takes its mail attributes from AD only:
-            // adopting it sets the mailbox settings and leaves those alone.
-            let mut found_image = model::Attributes::new();
-            if let Some(synced) = found
-                .objects
-                .first()
-                .and_then(|o| o.get("IsDirSynced"))
-                .and_then(Json::as_bool)
-            {
-                found_image.set(
-                    model::AttributeName::new(schema::IS_DIR_SYNCED),
-                    vec![model::Value::Boolean(synced)],
-                );
-            }
-            let mastered = schema::mastered_on_premises(&request.object_type, &found_image);
-            let changes: Vec<AttributeChange> = attributes
-                .iter()
-                .filter(|(n, _)| {
-                    ![
-                        "externalDirectoryObjectId",
-                        "userPrincipalName",
-                        "primarySmtpAddress",
-                        "displayName",
-                    ]
-                    .contains(&n.as_str())
-                        && !mastered.contains(n)
-                })
-                .map(|(n, v)| {
-                    if schema::multi_valued(MAILBOX).contains(&n.as_str()) {
-                        AttributeChange::add(n.clone(), v.to_vec())
-                    } else {
-                        AttributeChange::replace(n.clone(), v.to_vec())
-                    }
-                })
-                .collect();
-            let steps = match update_steps(client, MAILBOX, anchor.as_str(), &changes).await {
-                Ok(steps) => steps,
-                Err(f) => return failed(&format!("mailbox {identity}"), f, true),
-            };
-            let result = run_steps(
-                client,
-                &format!("mailbox {identity}"),
-                steps,
-                Some(anchor.clone()),
-                true,
-            )
-            .await?;
-            Ok(result)
-        }
-    }
-}
-
-/// The values to add and remove for a multi-valued change; a replace is diffed against
-/// what Exchange holds now (`current`).
-fn adds_and_removes(change: &ValueChange, current: &[String]) -> (Vec<String>, Vec<String>) {
-    match change {
-        ValueChange::Add(v) => (values(v), Vec::new()),
-        ValueChange::Remove(v) => (Vec::new(), values(v)),
-        ValueChange::Replace(v) => {
-            let wanted = values(v);
-            let adds = wanted
-                .iter()
-                .filter(|w| !current.iter().any(|c| c.eq_ignore_ascii_case(w)))
-                .cloned()
-                .collect();
-            let removes = current
-                .iter()
-                .filter(|c| !wanted.iter().any(|w| w.eq_ignore_ascii_case(c)))
-                .cloned()
-                .collect();
-            (adds, removes)
-        }
-    }
-}
-
-async fn current_values(
-    client: &mut ExchangeClient,
-    object_type: &str,
-    anchor: &str,
-    attribute: &str,
-) -> Result<Vec<String>, CmdletFailure> {
-    let (cmdlet, key) = match (object_type, attribute) {
-        (DISTRIBUTION_GROUP, _) => ("Get-DistributionGroupMember", "ExternalDirectoryObjectId"),
-        (_, "fullAccess") => ("Get-MailboxPermission", "UserSid"),
-        (_, "sendAs") => ("Get-RecipientPermission", "TrusteeSidString"),
-        _ => {
-            let page = client
-                .run("Get-Mailbox", json!({"Identity": anchor}))
-                .await?;
-            return Ok(page
-                .objects
-                .first()
-                .and_then(|o| o.get("EmailAddresses"))
-                .and_then(Json::as_array)
+    fn page(objects: Json) -> Page {
+        Page {
+            objects: objects
+                .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(Json::as_str)
-                .filter(|a| !a.starts_with("SMTP:"))
-                .map(str::to_owned)
-                .collect());
+                .filter_map(|o| o.as_object().cloned())
+                .collect(),
+            ..Page::default()
         }
-    };
-    let page = client.run(cmdlet, json!({"Identity": anchor})).await?;
-    Ok(page
-        .objects
-        .iter()
-        .filter_map(|o| {
-            let k = if o.get("RecipientType").and_then(Json::as_str) == Some("MailContact") {
-                "Guid"
-            } else {
-                key
-            };
-            o.get(k).and_then(Json::as_str).map(str::to_owned)
-        })
-        .collect())
-}
+    }
 
-async fn update_steps(
-    client: &mut ExchangeClient,
-    object_type: &str,
-    anchor: &str,
-    changes: &[AttributeChange],
-) -> Result<Vec<Step>, CmdletFailure> {
-    let set_cmdlet = match object_type {
-        MAIL_CONTACT => "Set-MailContact",
-        DISTRIBUTION_GROUP => "Set-DistributionGroup",
-        _ => "Set-Mailbox",
-    };
-    let mut set = Map::new();
-    set.insert("Identity".to_owned(), json!(anchor));
-    let mut set_attributes: Vec<AttributeName> = Vec::new();
-    let mut steps = Vec::new();
-    for change in changes {
-        let name = change.name.as_str();
-        if let Some(p) = schema::properties(object_type)
-            .iter()
-            .find(|p| p.name == name)
-        {
-            if ["userPrincipalName", "primarySmtpAddress"].contains(&name) && object_type == MAILBOX
-            {
-                // Entra's; not written here.
-                continue;
-            }
-            let value = match &change.change {
-                ValueChange::Replace(v) | ValueChange::Add(v) => single(v, p.syntax),
-                ValueChange::Remove(_) => Json::Null,
-            };
-            set.insert(p.exchange.to_owned(), value);
-            set_attributes.push(change.name.clone());
-            continue;
-        }
-        match (object_type, name) {
-            (MAILBOX, "shared") => {
-                let shared = switched_on(&change.change);
-                set.insert(
-                    "Type".to_owned(),
-                    json!(if shared { "Shared" } else { "Regular" }),
-                );
-                set_attributes.push(change.name.clone());
-            }
-            (MAILBOX, "archive") => {
-                let on = switched_on(&change.change);
-                let cmdlet = if on {
-                    "Enable-Mailbox"
-                } else {
-                    "Disable-Mailbox"
-                };
-                steps.push(
-                    Step::new(
-                        cmdlet,
-                        &[&change.name],
-                        json!({"Identity": anchor, "Archive": true, "Confirm": false}),
-                    )
-                    .tolerating(&["already has an archive", "has no archive"]),
-                );
-            }
-            (MAILBOX, "emailAddresses") => {
-                let current = match &change.change {
-                    ValueChange::Replace(_) => {
-                        current_values(client, object_type, anchor, name).await?
-                    }
-                    _ => Vec::new(),
-                };
-                let (adds, removes) = adds_and_removes(&change.change, &current);
-                // Only secondary (lower-case smtp:) addresses: the primary one is Entra's.
-                let lower = |a: &String| {
-                    if a.contains(':') {
-                        a.clone()
-                    } else {
-                        format!("smtp:{a}")
-                    }
-                };
-                set.insert(
-                    "EmailAddresses".to_owned(),
-                    json!({"Add": adds.iter().map(lower).collect::<Vec<_>>(), "Remove": removes.iter().map(lower).collect::<Vec<_>>()}),
-                );
-                set_attributes.push(change.name.clone());
-            }
-            (MAILBOX, "fullAccess") | (MAILBOX, "sendAs") => {
-                let current = match &change.change {
-                    ValueChange::Replace(_) => {
-                        current_values(client, object_type, anchor, name).await?
-                    }
-                    _ => Vec::new(),
-                };
-                let (adds, removes) = adds_and_removes(&change.change, &current);
-                let full = name == "fullAccess";
-                for (add, trustees) in [(true, adds), (false, removes)] {
-                    for trustee in trustees {
-                        let (cmdlet, parameters) = match (full, add) {
-                            (true, true) => (
-                                "Add-MailboxPermission",
-                                json!({"Identity": anchor, "User": trustee, "AccessRights": ["FullAccess"], "InheritanceType": "All", "AutoMapping": true}),
-                            ),
-                            (true, false) => (
-                                "Remove-MailboxPermission",
-                                json!({"Identity": anchor, "User": trustee, "AccessRights": ["FullAccess"], "InheritanceType": "All", "Confirm": false}),
-                            ),
-                            (false, true) => (
-                                "Add-RecipientPermission",
-                                json!({"Identity": anchor, "Trustee": trustee, "AccessRights": ["SendAs"], "Confirm": false}),
-                            ),
-                            (false, false) => (
-                                "Remove-RecipientPermission",
-                                json!({"Identity": anchor, "Trustee": trustee, "AccessRights": ["SendAs"], "Confirm": false}),
-                            ),
-                        };
-                        steps.push(Step::new(cmdlet, &[&change.name], parameters));
-                    }
-                }
-            }
-            (DISTRIBUTION_GROUP, "members") => {
-                let current = match &change.change {
-                    ValueChange::Replace(_) => {
-                        current_values(client, object_type, anchor, name).await?
-                    }
-                    _ => Vec::new(),
-                };
-                let (adds, removes) = adds_and_removes(&change.change, &current);
-                for member in adds {
-                    steps.push(
-                        Step::new("Add-DistributionGroupMember", &[&change.name], json!({"Identity": anchor, "Member": member, "BypassSecurityGroupManagerCheck": true}))
-                            .tolerating(&["is already a member"]),
-                    );
-                }
-                for member in removes {
-                    steps.push(
-                        Step::new("Remove-DistributionGroupMember", &[&change.name], json!({"Identity": anchor, "Member": member, "BypassSecurityGroupManagerCheck": true, "Confirm": false}))
-                            .tolerating(&["isn't a member"]),
-                    );
-                }
-            }
-            _ => {
-                return Err(CmdletFailure::Rejected(format!(
-                    "{object_type} has no writable attribute {name}"
-                )));
-            }
-        }
+    fn members_replace(members: &[&str]) -> Pending {
+        Pending::new(ExportRequest {
+            id: ExportId(1),
+            object_type: ObjectType::new(DISTRIBUTION_GROUP),
+            anchor: Some(Anchor::new("g1")),
+            change: ObjectChange::Update {
+                changes: vec![AttributeChange::replace(
+                    AttributeName::new("members"),
+                    members
+                        .iter()
+                        .map(|m| Value::Reference((*m).to_owned()))
+                        .collect(),
+                )],
+            },
+        })
+        .unwrap()
     }
-    if set_attributes.is_empty() {
-        return Ok(steps);
+
+    fn next_cmdlet(pending: &Pending) -> Option<&'static str> {
+        pending.next_step().map(|s| s.cmdlet)
     }
-    let mut all = vec![Step {
-        attributes: set_attributes,
-        cmdlet: set_cmdlet,
-        parameters: set,
-        tolerated: &[],
-    }];
-    all.extend(steps);
-    Ok(all)
+
+    #[test]
+    fn a_replace_reads_the_members_then_adds_and_removes_in_order() {
+        let mut pending = members_replace(&["new"]);
+        assert_eq!(next_cmdlet(&pending), Some("Get-DistributionGroupMember"));
+        pending
+            .advance(Ok(page(json!([{"ExternalDirectoryObjectId": "old"}]))))
+            .unwrap();
+        assert_eq!(next_cmdlet(&pending), Some("Add-DistributionGroupMember"));
+        pending.advance(Ok(Page::default())).unwrap();
+        assert_eq!(
+            next_cmdlet(&pending),
+            Some("Remove-DistributionGroupMember")
+        );
+        // Gone already: "already so".
+        let gone =
+            CmdletFailure::Rejected("The recipient \"old\" isn't a member of the group".into());
+        pending.advance(Err(gone)).unwrap();
+        assert_eq!(next_cmdlet(&pending), None);
+        assert_eq!(
+            pending.outcome().result,
+            ExportResult::Applied { anchor: None }
+        );
+    }
+
+    #[test]
+    fn a_failing_read_or_first_step_fails_the_request_and_a_denial_stops_the_export() {
+        let mut pending = members_replace(&["new"]);
+        pending
+            .advance(Err(CmdletFailure::Busy {
+                message: "HTTP 503".into(),
+                retry_after: None,
+            }))
+            .unwrap();
+        assert!(matches!(
+            pending.outcome().result,
+            ExportResult::Transient { .. }
+        ));
+
+        let mut pending = members_replace(&["new"]);
+        pending.advance(Ok(Page::default())).unwrap();
+        pending
+            .advance(Err(CmdletFailure::NotFound("new".into())))
+            .unwrap();
+        let ExportResult::Permanent { reason } = pending.outcome().result else {
+            panic!("the first step failed: the request fails");
+        };
+        assert!(reason.contains("distributionGroup g1"), "{reason}");
+
+        let mut pending = members_replace(&["new"]);
+        let denied = pending.advance(Err(CmdletFailure::Denied("403".into())));
+        assert!(matches!(denied, Err(ConnectorError::Denied(_))));
+    }
 }

@@ -1,6 +1,7 @@
 //! The Exchange Online connector, over the admin endpoint the ExchangeOnlineManagement
-//! module itself uses (`POST /adminapi/beta/{tenant}/InvokeCommand`): every cmdlet is one
-//! HTTPS call, so no Windows machine and no PowerShell are involved.
+//! module itself uses (`POST /adminapi/beta/{tenant}/InvokeCommand`): every cmdlet is an
+//! HTTPS call (alone, or up to ten in one `$batch`), so no Windows machine and no
+//! PowerShell are involved.
 //!
 //! Object types: `mailContact` (anchored by Exchange's `Guid`), `distributionGroup` and
 //! `mailbox` (anchored by `ExternalDirectoryObjectId`, the Entra object id, so they line up
@@ -25,7 +26,7 @@ use connector_graph::auth;
 use model::Schema;
 use serde_json::json;
 
-pub use client::{CmdletFailure, ExchangeClient, Traffic};
+pub use client::{Call, CmdletFailure, ExchangeClient, MAX_BATCH, Traffic};
 
 /// Requests per call to `export`.
 const EXPORT_BATCH: usize = 50;

@@ -1,3 +1,4 @@
+mod batch;
 mod contract;
 mod mailbox;
 mod support;

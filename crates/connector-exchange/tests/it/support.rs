@@ -119,3 +119,83 @@ impl Tenant {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 }
+
+/// A proxy in front of the emulator's Exchange endpoint that answers every `$batch` with
+/// its responses in reverse order, as the service may (it answers by id, not by position).
+/// Returns its base URL and the count of batches it reversed.
+pub async fn reversing_proxy(
+    target: &str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let reversed = Arc::new(AtomicUsize::new(0));
+    let count = reversed.clone();
+    let target = target.trim_end_matches('/').to_owned();
+    tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            // One request per connection (the answer says `Connection: close`).
+            let mut raw = Vec::new();
+            let mut chunk = [0u8; 8192];
+            let (head, body) = loop {
+                let n = socket.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break (String::new(), Vec::new());
+                }
+                raw.extend_from_slice(&chunk[..n]);
+                let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+                let length: usize = head
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if raw.len() >= end + 4 + length {
+                    break (head, raw[end + 4..end + 4 + length].to_vec());
+                }
+            };
+            let mut lines = head.lines();
+            let Some(path) = lines.next().and_then(|l| l.split(' ').nth(1)) else {
+                continue;
+            };
+            let mut forward = http.post(format!("{target}{path}")).body(body);
+            for (name, value) in lines.filter_map(|l| l.split_once(':')) {
+                if !["host", "content-length", "connection"]
+                    .contains(&name.trim().to_ascii_lowercase().as_str())
+                {
+                    forward = forward.header(name.trim(), value.trim());
+                }
+            }
+            let response = forward.send().await.unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| format!("Retry-After: {}\r\n", v.to_str().unwrap()))
+                .unwrap_or_default();
+            let mut answer: Value = response.json().await.unwrap_or(Value::Null);
+            if path.ends_with("/$batch")
+                && let Some(responses) = answer["responses"].as_array_mut()
+                && responses.len() > 1
+            {
+                responses.reverse();
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+            let text = answer.to_string();
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{retry_after}Connection: close\r\n\r\n{text}",
+                text.len()
+            );
+            let _ = socket.write_all(reply.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    (base, reversed)
+}
