@@ -280,7 +280,9 @@ impl Pending {
     ) -> Result<ExportResult, ConnectorError> {
         let cmdlet = steps.front().map_or("", |s| s.cmdlet);
         let reason = match failed(&format!("{} ({cmdlet})", self.what), failure, self.mailbox)? {
-            ExportResult::Transient { reason, .. } | ExportResult::Permanent { reason } => reason,
+            ExportResult::Transient { reason, .. }
+            | ExportResult::Permanent { reason }
+            | ExportResult::Waiting { reason, .. } => reason,
             ExportResult::Applied { .. } | ExportResult::Partial { .. } => String::new(),
         };
         let mut unapplied: Vec<AttributeName> = steps
@@ -365,11 +367,12 @@ fn failed(
             retry_after,
         },
         // A licence was just assigned: Exchange provisions the mailbox later.
-        CmdletFailure::NotFound(_) if mailbox => ExportResult::Transient {
+        // Not a failure: nothing is wrong until Microsoft's 24 hours have passed.
+        CmdletFailure::NotFound(_) if mailbox => ExportResult::Waiting {
             reason: format!(
                 "{what}: waiting for the mailbox (Exchange has not provisioned it yet; it follows an Exchange licence)"
             ),
-            retry_after: Some(Duration::from_secs(300)),
+            retry_after: Duration::from_secs(300),
         },
         CmdletFailure::NotFound(m) | CmdletFailure::Rejected(m) | CmdletFailure::Protocol(m) => {
             ExportResult::Permanent {

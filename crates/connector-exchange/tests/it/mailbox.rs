@@ -108,7 +108,7 @@ async fn a_mailbox_setting_waits_for_the_mailbox_then_lands() {
         .export(vec![request(1, "mailbox", None, create.clone())])
         .await
         .unwrap();
-    let ExportResult::Transient { reason, .. } = &outcomes[0].result else {
+    let ExportResult::Waiting { reason, .. } = &outcomes[0].result else {
         panic!("expected a wait, got {:?}", outcomes[0].result);
     };
     assert!(reason.contains("waiting for the mailbox"), "{reason}");

@@ -170,7 +170,10 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
         .set_mailbox_delay(Duration::from_secs(3600));
     let domain = emulator.info.initial_domain.clone();
     let ws = Workspace::new();
-    ws.write("idsync.toml", exchange_config(&emulator));
+    ws.write(
+        "idsync.toml",
+        exchange_config(&emulator).replace("max_attempts = 10", "max_attempts = 2"),
+    );
     ws.write("app-secret", &emulator.info.client_secret);
     ws.write(
         "hr.csv",
@@ -191,15 +194,11 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
             .render(),
     );
 
-    // The mailbox settings wait: the run reports them as retrying, with the reason.
-    let first = idsync(
-        BIN,
-        ws.path(),
-        &["run", "-c", "idsync.toml"],
-        &[("IDSYNC_NOW", "2030-01-01T08:00:00Z")],
-    );
+    // The mailbox settings wait: the run reports them as waiting, with the reason, and
+    // ends ok, since nothing failed.
+    let first = run_ok_at(&ws, "2030-01-01T08:00:00Z");
     assert!(
-        first.stdout.contains("1 applied, 1 retrying"),
+        first.stdout.contains("1 applied, 1 waiting, 0 retrying"),
         "{}",
         first.stdout
     );
@@ -216,9 +215,32 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
         first.stderr
     );
 
+    // Waiting counts no attempt: more runs than max_attempts (2 here) never quarantine it.
+    for hour in ["09", "10", "11"] {
+        let waiting = run_ok_at(&ws, &format!("2030-01-01T{hour}:00:00Z"));
+        assert!(
+            waiting.stdout.contains("1 waiting for their target")
+                && !waiting.stdout.contains("quarantined after"),
+            "{}",
+            waiting.stdout
+        );
+    }
+    let preview = idsync(
+        BIN,
+        ws.path(),
+        &["preview", "-c", "idsync.toml"],
+        &[("IDSYNC_NOW", "2030-01-01T11:30:00Z")],
+    );
+    assert!(
+        preview.stdout.contains("waiting for the mailbox")
+            && !preview.stdout.contains("quarantined"),
+        "{}",
+        preview.stdout
+    );
+
     // Exchange has made the mailbox now; the next run after the retry delay sets it up.
     emulator.state().exchange.set_mailbox_delay(Duration::ZERO);
-    let second = run_ok_at(&ws, "2030-01-01T09:00:00Z");
+    let second = run_ok_at(&ws, "2030-01-01T12:00:00Z");
     let output = runtime.block_on(exchange_get(&emulator, "Get-Mailbox"));
     let ada = output
         .iter()
@@ -252,7 +274,7 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
 
     // Nothing new: no cmdlet writes (reads only).
     let before = emulator.state().exchange.stats().cmdlets;
-    let third = run_ok_at(&ws, "2030-01-01T10:00:00Z");
+    let third = run_ok_at(&ws, "2030-01-01T13:00:00Z");
     let reads = emulator.state().exchange.stats().cmdlets - before;
     let written = runtime.block_on(exchange_get(&emulator, "Get-MailContact"));
     assert_eq!(written.len(), 1, "no second contact:\n{}", third.stdout);
@@ -279,7 +301,7 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
             ])
             .render(),
     );
-    run_ok_at(&ws, "2030-01-01T11:00:00Z");
+    run_ok_at(&ws, "2030-01-01T14:00:00Z");
     let contacts = runtime.block_on(exchange_get(&emulator, "Get-MailContact"));
     assert!(contacts.is_empty(), "{contacts:?}");
 }
