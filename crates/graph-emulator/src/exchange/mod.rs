@@ -544,7 +544,9 @@ fn execute(
         let delay = SignedDuration::try_from(inner.mailbox_delay).unwrap_or_default();
         inner
             .recipients
-            .provision(&dir, now, delay, || state.ids.guid());
+            .provision(&dir, &state.identity.initial_domain, now, delay, || {
+                state.ids.guid()
+            });
         let mut context = cmdlets::Context {
             dir: &mut dir,
             recipients: &mut inner.recipients,

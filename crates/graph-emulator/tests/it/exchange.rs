@@ -5,10 +5,10 @@ use serde_json::{Value, json};
 
 use crate::support::{Graph, start, urlencode};
 
-const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+pub(crate) const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 const EXCHANGE_PLAN: &str = "efb87545-963c-4e0d-99df-69c6916d9eb0";
 
-async fn exchange_token(g: &Graph) -> String {
+pub(crate) async fn exchange_token(g: &Graph) -> String {
     let info = &g.emulator.info;
     let form = format!(
         "client_id={}&client_secret={}&scope=https%3A%2F%2Foutlook.office365.com%2F.default&grant_type=client_credentials",
@@ -28,7 +28,12 @@ async fn exchange_token(g: &Graph) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn invoke(g: &Graph, token: &str, cmdlet: &str, parameters: Value) -> reqwest::Response {
+pub(crate) async fn invoke(
+    g: &Graph,
+    token: &str,
+    cmdlet: &str,
+    parameters: Value,
+) -> reqwest::Response {
     let url = format!(
         "{}/adminapi/beta/{}/InvokeCommand",
         g.emulator.login_url(),
@@ -48,11 +53,34 @@ async fn invoke(g: &Graph, token: &str, cmdlet: &str, parameters: Value) -> reqw
         .unwrap()
 }
 
-async fn ok(response: reqwest::Response) -> Value {
+pub(crate) async fn ok(response: reqwest::Response) -> Value {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, StatusCode::OK, "{body}");
     body
+}
+
+/// Gives a user an E3 licence, so Exchange makes it a mailbox.
+pub(crate) async fn license(g: &Graph, id: &str) {
+    g.patch(&format!("users/{id}"), json!({"usageLocation": "NL"}))
+        .await;
+    let response = g
+        .post(
+            &format!("users/{id}/assignLicense"),
+            json!({"addLicenses": [{"skuId": E3, "disabledPlans": []}], "removeLicenses": []}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// The `details[0].message` of a failed cmdlet, after checking its status.
+pub(crate) async fn failure(response: reqwest::Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    body["error"]["details"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[tokio::test]

@@ -4,6 +4,10 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+mod permissions;
+
+use permissions::{Right, change_permission, get_mailbox_permission, get_recipient_permission};
+
 use super::recipients::{DistributionGroup, MailContact, RecipientRef, Recipients, strip_smtp};
 use super::{CmdletError, CmdletOutput, Refusal};
 use crate::clock::IdGenerator;
@@ -483,6 +487,7 @@ fn new_contact(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
         alias,
         external_email: email,
         hidden: false,
+        synced: false,
     };
     let object = Recipients::contact_object(&contact);
     cx.recipients.contacts.insert(contact.guid.clone(), contact);
@@ -707,6 +712,7 @@ fn member_key(r: &RecipientRef) -> &str {
     match r {
         RecipientRef::Mailbox(id)
         | RecipientRef::UserWithoutMailbox(id)
+        | RecipientRef::MailUser(id)
         | RecipientRef::Group(id)
         | RecipientRef::Contact(id) => id,
     }
@@ -826,119 +832,4 @@ fn change_member(cx: &mut Context<'_>, p: &Parameters<'_>, add: bool) -> Outcome
         }
     }
     nothing()
-}
-
-#[derive(Clone, Copy)]
-enum Right {
-    FullAccess,
-    SendAs,
-}
-
-fn change_permission(cx: &mut Context<'_>, p: &Parameters<'_>, right: Right, add: bool) -> Outcome {
-    let identity = p.required("Identity")?;
-    let (trustee_param, expected) = match right {
-        Right::FullAccess => ("User", "FullAccess"),
-        Right::SendAs => ("Trustee", "SendAs"),
-    };
-    let rights = p.list("AccessRights");
-    if !rights.iter().any(|r| r.eq_ignore_ascii_case(expected)) {
-        return Err(CmdletError::bad_request(
-            "System.ArgumentException",
-            format!("The emulator supports only AccessRights {expected} here; got {rights:?}."),
-        )
-        .into());
-    }
-    let id = mailbox_id(cx, &identity)?;
-    let trustee_name = p.required(trustee_param)?;
-    let trustee = match resolve(cx, &trustee_name)? {
-        RecipientRef::Mailbox(t) | RecipientRef::UserWithoutMailbox(t) | RecipientRef::Group(t) => {
-            t
-        }
-        RecipientRef::Contact(_) => {
-            return Err(CmdletError::bad_request(
-                "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException",
-                format!("The user \"{trustee_name}\" isn't a security principal."),
-            )
-            .into());
-        }
-    };
-    let settings = cx
-        .recipients
-        .mailboxes
-        .get_mut(&id)
-        .ok_or_else(|| CmdletError::not_found(&identity))?;
-    let set = match right {
-        Right::FullAccess => &mut settings.full_access,
-        Right::SendAs => &mut settings.send_as,
-    };
-    let changed = if add {
-        set.insert(trustee)
-    } else {
-        set.remove(&trustee)
-    };
-    if !changed {
-        return warning(format!(
-            "The {expected} permission of '{trustee_name}' on '{identity}' was already {}.",
-            if add { "granted" } else { "absent" }
-        ));
-    }
-    nothing()
-}
-
-fn permission_rows(cx: &Context<'_>, id: &str, right: Right) -> Vec<Map<String, Value>> {
-    let Some(settings) = cx.recipients.mailboxes.get(id) else {
-        return Vec::new();
-    };
-    let set = match right {
-        Right::FullAccess => &settings.full_access,
-        Right::SendAs => &settings.send_as,
-    };
-    let upn = |user: &str| {
-        cx.dir
-            .get(Kind::User, user)
-            .ok()
-            .and_then(|u| {
-                u.props
-                    .get("userPrincipalName")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| user.to_owned())
-    };
-    set.iter()
-        .map(|t| {
-            let row = match right {
-                Right::FullAccess => json!({
-                    "Identity": id, "User": upn(t), "UserSid": t,
-                    "AccessRights": ["FullAccess"], "IsInherited": false, "Deny": false,
-                }),
-                Right::SendAs => json!({
-                    "Identity": id, "Trustee": upn(t), "TrusteeSidString": t,
-                    "AccessControlType": "Allow", "AccessRights": ["SendAs"], "IsInherited": false,
-                    "InheritanceType": "None",
-                }),
-            };
-            row.as_object().cloned().unwrap_or_default()
-        })
-        .collect()
-}
-
-fn get_mailbox_permission(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
-    let identity = p.required("Identity")?;
-    let id = mailbox_id(cx, &identity)?;
-    output(permission_rows(cx, &id, Right::FullAccess))
-}
-
-fn get_recipient_permission(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
-    if let Some(identity) = p.str("Identity") {
-        let id = mailbox_id(cx, &identity)?;
-        return output(permission_rows(cx, &id, Right::SendAs));
-    }
-    let mut ids: Vec<String> = cx.recipients.mailboxes.keys().cloned().collect();
-    ids.sort();
-    output(
-        ids.iter()
-            .flat_map(|id| permission_rows(cx, id, Right::SendAs))
-            .collect(),
-    )
 }
