@@ -341,6 +341,12 @@ impl Recipients {
         }
     }
 
+    /// Gives an object Exchange just made in the directory its SID (otherwise it gets one
+    /// at the next cmdlet).
+    pub fn assign_sid(&mut self, id: &str) {
+        self.sids.allocate(id);
+    }
+
     /// The Windows SID Exchange shows for a directory user or group, deleted ones included.
     pub fn sid(&self, id: &str) -> Option<String> {
         self.sids.of(id)

@@ -9,6 +9,7 @@ mod deleted;
 mod delta;
 mod domains;
 mod exchange;
+mod exchange_mail_users;
 mod exchange_permissions;
 mod expiry;
 mod extensions;
