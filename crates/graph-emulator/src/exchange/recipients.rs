@@ -347,6 +347,40 @@ impl Recipients {
         self.sids.allocate(id);
     }
 
+    /// The Name of a recipient that directory synchronization masters, if this one is.
+    pub fn synced_name(&self, dir: &Directory, r: &RecipientRef) -> Option<String> {
+        let synced_user = |id: &str| dir.get(Kind::User, id).ok().is_some_and(is_synced);
+        match r {
+            RecipientRef::Contact(guid) => self
+                .contacts
+                .get(guid)
+                .filter(|c| c.synced)
+                .map(|c| c.name.clone()),
+            RecipientRef::Group(id) => self
+                .groups
+                .get(id)
+                .filter(|_| dir.get(Kind::Group, id).ok().is_some_and(is_synced))
+                .map(|g| g.name.clone()),
+            RecipientRef::MailUser(id) => self
+                .mail_users
+                .get(id)
+                .filter(|_| synced_user(id))
+                .map(|m| m.name.clone()),
+            RecipientRef::Mailbox(id) => {
+                dir.get(Kind::User, id)
+                    .ok()
+                    .filter(|u| is_synced(u))
+                    .map(|u| {
+                        self.mailboxes
+                            .get(id)
+                            .and_then(|m| m.name.clone())
+                            .unwrap_or_else(|| user_alias(u))
+                    })
+            }
+            RecipientRef::UserWithoutMailbox(_) => None,
+        }
+    }
+
     /// The Windows SID Exchange shows for a directory user or group, deleted ones included.
     pub fn sid(&self, id: &str) -> Option<String> {
         self.sids.of(id)

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 mod filter;
 mod mail_users;
 mod permissions;
+mod synced;
 
 use permissions::{Right, change_permission, get_mailbox_permission, get_recipient_permission};
 
@@ -209,6 +210,7 @@ pub fn run(cx: &mut Context<'_>, name: &str, params: &Params) -> Outcome {
         }
     }
     let p = Parameters(params);
+    synced::refuse_synchronized(cx, canonical, allowed, &p)?;
     match *canonical {
         "Get-Recipient" => get_recipient(cx, &p),
         "Get-Mailbox" => get_mailbox(cx, &p),
