@@ -11,6 +11,7 @@ mod domains;
 mod exchange;
 mod exchange_mail_users;
 mod exchange_permissions;
+mod exchange_shared;
 mod exchange_synced;
 mod expiry;
 mod extensions;

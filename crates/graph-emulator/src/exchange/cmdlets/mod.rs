@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 mod filter;
 mod mail_users;
 mod permissions;
+mod shared_mailboxes;
 mod synced;
 
 use permissions::{Right, change_permission, get_mailbox_permission, get_recipient_permission};
@@ -58,6 +59,21 @@ const CMDLETS: &[(&str, &[&str])] = &[
             "EmailAddresses",
         ],
     ),
+    (
+        "New-Mailbox",
+        &[
+            "Shared",
+            "Name",
+            "DisplayName",
+            "Alias",
+            "PrimarySmtpAddress",
+            "Password",
+            "MicrosoftOnlineServicesID",
+            "FirstName",
+            "LastName",
+        ],
+    ),
+    ("Remove-Mailbox", &["Identity", "Permanent"]),
     ("Enable-Mailbox", &["Identity", "Archive"]),
     ("Disable-Mailbox", &["Identity", "Archive"]),
     ("Get-MailContact", &["Identity", "ResultSize", "Filter"]),
@@ -215,6 +231,8 @@ pub fn run(cx: &mut Context<'_>, name: &str, params: &Params) -> Outcome {
         "Get-Recipient" => get_recipient(cx, &p),
         "Get-Mailbox" => get_mailbox(cx, &p),
         "Set-Mailbox" => set_mailbox(cx, &p),
+        "New-Mailbox" => shared_mailboxes::new(cx, &p),
+        "Remove-Mailbox" => shared_mailboxes::remove(cx, &p),
         "Enable-Mailbox" => archive(cx, &p, true),
         "Disable-Mailbox" => archive(cx, &p, false),
         "Get-MailContact" => get_contacts(cx, &p),
