@@ -486,19 +486,11 @@ async fn batch(
             .response()
         };
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let item_response_headers = item_headers_of(response.headers());
         let bytes = to_bytes(response.into_body(), 64 << 20)
             .await
             .unwrap_or_default();
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let mut item_response_headers = Map::new();
-        if let Some(r) = retry_after {
-            item_response_headers.insert("Retry-After".to_owned(), json!(r));
-        }
         responses.push(json!({
             "id": item["id"],
             "status": status,
@@ -507,6 +499,21 @@ async fn batch(
         }));
     }
     json_response(StatusCode::OK, &json!({ "responses": responses }))
+}
+
+/// The headers a batch item carries: those of the same call made alone that a client acts
+/// on (`Retry-After` above all, so a throttled item can be retried on its own).
+fn item_headers_of(headers: &HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (name, shown) in [
+        (header::CONTENT_TYPE, "Content-Type"),
+        (header::RETRY_AFTER, "Retry-After"),
+    ] {
+        if let Some(value) = headers.get(&name).and_then(|v| v.to_str().ok()) {
+            out.insert(shown.to_owned(), json!(value));
+        }
+    }
+    out
 }
 
 /// Runs one InvokeCommand request (alone or as a batch item).

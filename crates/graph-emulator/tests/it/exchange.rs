@@ -430,3 +430,66 @@ async fn a_batch_runs_up_to_ten_cmdlets_and_keeps_failures_inside() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Each item takes one cmdlet from the budget: a throttled item answers 429 with
+/// `Retry-After` inside the batch while the others run, and items look like single calls.
+#[tokio::test]
+async fn batch_items_are_metered_one_by_one_and_a_throttled_item_carries_retry_after() {
+    let g = start().await;
+    g.emulator
+        .state()
+        .exchange
+        .set_throttle(graph_emulator::exchange::ExchangeThrottle {
+            burst: 2.0,
+            per_second: 0.001,
+        });
+    let token = exchange_token(&g).await;
+    let root = format!(
+        "{}/adminapi/beta/{}",
+        g.emulator.login_url(),
+        g.emulator.info.tenant_id
+    );
+    let item = |id: &str| {
+        json!({
+            "id": id,
+            "method": "POST",
+            "url": format!("{root}/InvokeCommand"),
+            "headers": {"X-CmdletName": "Get-Recipient"},
+            "body": {"CmdletInput": {"CmdletName": "Get-Recipient", "Parameters": {}}},
+        })
+    };
+    let response = g
+        .http
+        .post(format!("{root}/$batch"))
+        .bearer_auth(&token)
+        .json(&json!({"requests": [item("a"), item("b"), item("c")]}))
+        .send()
+        .await
+        .unwrap();
+    let body = ok(response).await;
+    let responses = body["responses"].as_array().unwrap();
+    let by_status = |status: u64| -> Vec<&Value> {
+        responses.iter().filter(|r| r["status"] == status).collect()
+    };
+    assert_eq!(by_status(200).len(), 2, "{body}");
+    let throttled = by_status(429);
+    assert_eq!(throttled.len(), 1, "{body}");
+    let retry_after: u64 = throttled[0]["headers"]["Retry-After"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    assert_eq!(throttled[0]["body"]["error"]["code"], "TooManyRequests");
+    for done in by_status(200) {
+        assert!(done["body"]["@odata.context"].as_str().is_some());
+        assert_eq!(done["body"]["value"], json!([]));
+        assert!(
+            done["headers"]["Content-Type"]
+                .as_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+    }
+    assert_eq!(g.emulator.state().exchange.stats().throttled, 1);
+}
