@@ -556,6 +556,44 @@ impl Recipients {
         Some(object)
     }
 
+    /// `Get-User` output: any directory user, mail-enabled or not, with its SID.
+    pub fn user_object(&self, user: &DirObject) -> Map<String, Value> {
+        let enabled = user.props.get("accountEnabled") != Some(&Value::Bool(false));
+        let mailbox = self.mailboxes.get(&user.id);
+        let mail_user = self.mail_users.get(&user.id);
+        let (kind, details) = match (mailbox, mail_user) {
+            (Some(m), _) if m.shared => ("UserMailbox", "SharedMailbox"),
+            (Some(_), _) => ("UserMailbox", "UserMailbox"),
+            (None, Some(m)) if m.guest => ("MailUser", "GuestMailUser"),
+            (None, Some(_)) => ("MailUser", "MailUser"),
+            (None, None) if enabled => ("User", "User"),
+            (None, None) => ("User", "DisabledUser"),
+        };
+        let guid = mailbox
+            .map(|m| m.exchange_guid.clone())
+            .or_else(|| mail_user.map(|m| m.guid.clone()));
+        let name = mailbox
+            .and_then(|m| m.name.clone())
+            .or_else(|| mail_user.map(|m| m.name.clone()))
+            .unwrap_or_else(|| user_alias(user));
+        json!({
+            "Identity": user.id,
+            "Guid": guid,
+            "ExternalDirectoryObjectId": user.id,
+            "Sid": self.sid(&user.id),
+            "Name": name,
+            "DisplayName": str_prop(user, "displayName"),
+            "UserPrincipalName": str_prop(user, "userPrincipalName"),
+            "RecipientType": kind,
+            "RecipientTypeDetails": details,
+            "AccountDisabled": !enabled,
+            "IsDirSynced": is_synced(user),
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    }
+
     pub fn group_object(&self, dir: &Directory, id: &str) -> Option<Map<String, Value>> {
         let group = self.groups.get(id)?;
         let directory_group = dir.get(Kind::Group, id).ok();

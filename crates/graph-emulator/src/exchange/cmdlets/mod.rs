@@ -9,6 +9,7 @@ mod mail_users;
 mod permissions;
 mod shared_mailboxes;
 mod synced;
+mod users;
 
 use permissions::{Right, change_permission, get_mailbox_permission, get_recipient_permission};
 
@@ -105,6 +106,10 @@ const CMDLETS: &[(&str, &[&str])] = &[
         &["Identity", "ResultSize", "RecipientTypeDetails", "Filter"],
     ),
     ("Get-MailUser", &["Identity", "ResultSize", "Filter"]),
+    (
+        "Get-User",
+        &["Identity", "ResultSize", "Filter", "RecipientTypeDetails"],
+    ),
     (
         "New-MailUser",
         &[
@@ -241,6 +246,7 @@ pub fn run(cx: &mut Context<'_>, name: &str, params: &Params) -> Outcome {
         "Remove-MailContact" => remove_contact(cx, &p),
         "Get-DistributionGroup" => get_groups(cx, &p),
         "Get-MailUser" => mail_users::get(cx, &p),
+        "Get-User" => users::get(cx, &p),
         "New-MailUser" => mail_users::new(cx, &p),
         "Set-MailUser" => mail_users::set(cx, &p),
         "Remove-MailUser" => mail_users::remove(cx, &p),
