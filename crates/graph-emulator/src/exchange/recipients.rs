@@ -692,3 +692,50 @@ pub fn strip_smtp(address: &str) -> &str {
         .filter(|(p, _)| p.eq_ignore_ascii_case("smtp"))
         .map_or(address, |(_, a)| a)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Sids;
+
+    fn sids(domain: &str) -> Sids {
+        let mut sids = Sids::default();
+        sids.set_tenant(domain);
+        sids
+    }
+
+    #[test]
+    fn a_sid_is_derived_so_a_fresh_table_gives_the_same_one() {
+        let mut first = sids("contoso.onmicrosoft.com");
+        let mut again = sids("Contoso.onmicrosoft.com");
+        for s in [&mut first, &mut again] {
+            s.allocate("4f1c0000-0000-4000-8000-000000000001");
+        }
+        let sid = first.of("4f1c0000-0000-4000-8000-000000000001").unwrap();
+        assert!(sid.starts_with("S-1-5-21-"));
+        assert_eq!(sid.split('-').count(), 8);
+        assert_eq!(
+            Some(sid.clone()),
+            again.of("4f1c0000-0000-4000-8000-000000000001")
+        );
+        assert_eq!(
+            first.owner(&sid),
+            Some("4f1c0000-0000-4000-8000-000000000001")
+        );
+        assert_ne!(sids("fabrikam.onmicrosoft.com").domain, first.domain);
+    }
+
+    #[test]
+    fn a_taken_rid_moves_the_next_object_along() {
+        let mut probe = sids("contoso.onmicrosoft.com");
+        probe.allocate("b");
+        let natural = probe.by_id["b"];
+        // Another object already holds the RID "b" hashes to.
+        let mut table = sids("contoso.onmicrosoft.com");
+        table.taken.insert(natural, "x".to_owned());
+        table.by_id.insert("x".to_owned(), natural);
+        table.allocate("b");
+        table.allocate("b");
+        assert_eq!(table.by_id["b"], natural + 1);
+        assert_eq!(table.owner(&table.of("b").unwrap()), Some("b"));
+    }
+}
