@@ -515,6 +515,10 @@ impl Recipients {
 
     /// `Get-MailUser` output for one user.
     pub fn mail_user_object(&self, user: &DirObject) -> Option<Map<String, Value>> {
+        // One recipient per user: a licensed guest is listed by its mailbox only.
+        if self.mailboxes.contains_key(&user.id) {
+            return None;
+        }
         let mail_user = self.mail_users.get(&user.id)?;
         // A guest's primary address is its outside one; a cloud mail user's is its UPN.
         let primary = if mail_user.guest {
