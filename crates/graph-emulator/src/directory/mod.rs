@@ -1576,6 +1576,20 @@ impl Directory {
         Ok(seen.iter().filter_map(|m| self.objects.get(m)).collect())
     }
 
+    /// Marks a user or group as mastered by directory synchronization
+    /// (`onPremisesSyncEnabled: true`), as when an on-premises object is matched to it.
+    pub fn mark_synchronized(&mut self, key: &str) -> Result<(), GraphError> {
+        let id = self
+            .get(Kind::Group, key)
+            .or_else(|_| self.get(Kind::User, key))?
+            .id
+            .clone();
+        let mut patch = Map::new();
+        patch.insert("onPremisesSyncEnabled".to_owned(), json!(true));
+        self.apply_patch(&id, patch);
+        Ok(())
+    }
+
     /// `DELETE /groups/{id}`. Security groups are deleted permanently (they cannot be
     /// restored), so delta reports reason `deleted`.
     pub fn delete_group(&mut self, key: &str) -> Result<(), GraphError> {

@@ -24,6 +24,7 @@ use axum::routing::post;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
 
+use crate::error::GraphError;
 use crate::server::{AppState, Scheme};
 use recipients::Recipients;
 
@@ -177,6 +178,58 @@ impl ExchangeState {
     }
 }
 
+/// Seeding for tests, beside `Directory::seed_user`/`seed_group`: what directory
+/// synchronization would bring into Exchange Online.
+impl AppState {
+    /// Adds a mail contact synchronized from on-premises AD (read-only to Exchange's
+    /// cmdlets) and returns its `Guid`.
+    pub fn seed_synced_mail_contact(
+        &self,
+        name: &str,
+        external_email: &str,
+    ) -> Result<String, GraphError> {
+        let dir = self.directory();
+        let mut inner = self.exchange.lock();
+        let email = recipients::strip_smtp(external_email).to_owned();
+        for taken in [name, email.as_str()] {
+            if inner.recipients.in_use(&dir, taken) {
+                return Err(GraphError::bad_request(format!(
+                    "Cannot seed the synced mail contact '{name}': '{taken}' is already used by another recipient."
+                )));
+            }
+        }
+        let guid = self.ids.guid();
+        let contact = recipients::MailContact {
+            guid: guid.clone(),
+            name: name.to_owned(),
+            display_name: name.to_owned(),
+            alias: name.chars().filter(char::is_ascii_alphanumeric).collect(),
+            external_email: email,
+            hidden: false,
+            synced: true,
+        };
+        inner.recipients.contacts.insert(guid.clone(), contact);
+        Ok(guid)
+    }
+
+    /// Marks a mail-enabled group Exchange knows (by directory id, Name, alias or address)
+    /// as synchronized from on-premises AD: `onPremisesSyncEnabled` in the directory,
+    /// `IsDirSynced` here, and read-only to Exchange's cmdlets. (A mail-enabled group
+    /// seeded with `Directory::seed_group` and `onPremisesSyncEnabled: true` is adopted
+    /// by Exchange without this.)
+    pub fn mark_mail_group_synced(&self, group: &str) -> Result<(), GraphError> {
+        let mut dir = self.directory();
+        let inner = self.exchange.lock();
+        let Some(recipients::RecipientRef::Group(id)) = inner.recipients.resolve(&dir, group)
+        else {
+            return Err(GraphError::bad_request(format!(
+                "Cannot mark '{group}' synced: it is not a mail-enabled group Exchange knows."
+            )));
+        };
+        dir.mark_synchronized(&id)
+    }
+}
+
 /// The Exchange routes (they authenticate on their own, outside Graph's gate).
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -263,6 +316,17 @@ impl CmdletError {
             status: StatusCode::BAD_REQUEST,
             code: "BadRequest",
             detail: format!("Ex0D3A41|{exception}|{}", text.into()),
+        }
+    }
+
+    /// Exchange's refusal to write to an object directory synchronization masters.
+    pub fn synchronized(cmdlet: &str, parameter: &str, object: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "BadRequest",
+            detail: format!(
+                "Ex5814FB|Microsoft.Exchange.Configuration.Tasks.TaskException|The action '{cmdlet}', '{parameter}', can't be performed on the object '{object}' because the object is being synchronized from your on-premises organization. This action should be performed on the object in your on-premises organization."
+            ),
         }
     }
 
@@ -422,19 +486,11 @@ async fn batch(
             .response()
         };
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let item_response_headers = item_headers_of(response.headers());
         let bytes = to_bytes(response.into_body(), 64 << 20)
             .await
             .unwrap_or_default();
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let mut item_response_headers = Map::new();
-        if let Some(r) = retry_after {
-            item_response_headers.insert("Retry-After".to_owned(), json!(r));
-        }
         responses.push(json!({
             "id": item["id"],
             "status": status,
@@ -443,6 +499,21 @@ async fn batch(
         }));
     }
     json_response(StatusCode::OK, &json!({ "responses": responses }))
+}
+
+/// The headers a batch item carries: those of the same call made alone that a client acts
+/// on (`Retry-After` above all, so a throttled item can be retried on its own).
+fn item_headers_of(headers: &HeaderMap) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (name, shown) in [
+        (header::CONTENT_TYPE, "Content-Type"),
+        (header::RETRY_AFTER, "Retry-After"),
+    ] {
+        if let Some(value) = headers.get(&name).and_then(|v| v.to_str().ok()) {
+            out.insert(shown.to_owned(), json!(value));
+        }
+    }
+    out
 }
 
 /// Runs one InvokeCommand request (alone or as a batch item).
@@ -544,7 +615,9 @@ fn execute(
         let delay = SignedDuration::try_from(inner.mailbox_delay).unwrap_or_default();
         inner
             .recipients
-            .provision(&dir, now, delay, || state.ids.guid());
+            .provision(&dir, &state.identity.initial_domain, now, delay, || {
+                state.ids.guid()
+            });
         let mut context = cmdlets::Context {
             dir: &mut dir,
             recipients: &mut inner.recipients,

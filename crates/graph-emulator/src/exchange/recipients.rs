@@ -23,12 +23,32 @@ pub struct MailContact {
     pub alias: String,
     pub external_email: String,
     pub hidden: bool,
+    /// Synchronized from on-premises AD, so read-only here.
+    pub synced: bool,
+}
+
+/// The Exchange side of a mail user: a directory user whose mail goes to an outside
+/// address. Exchange Online makes one for an invited guest, or with `New-MailUser`.
+#[derive(Debug, Clone, Default)]
+pub struct MailUser {
+    pub guid: String,
+    /// The recipient's Name; a guest's is its UPN's local part.
+    pub name: String,
+    pub external_email: String,
+    pub guest: bool,
+    pub hidden: bool,
+    /// Proxy addresses beyond the primary one (`smtp:` lower-case prefix).
+    pub extra_addresses: Vec<String>,
+    /// `CustomAttribute1`..`15`, by number.
+    pub custom_attributes: BTreeMap<u8, String>,
 }
 
 /// The settings Exchange keeps for one user's mailbox.
 #[derive(Debug, Clone, Default)]
 pub struct MailboxSettings {
     pub exchange_guid: String,
+    /// The recipient's Name when Exchange made the mailbox (`New-Mailbox -Name`); else the alias.
+    pub name: Option<String>,
     pub hidden: bool,
     pub litigation_hold: bool,
     pub archive: bool,
@@ -61,6 +81,8 @@ pub enum RecipientRef {
     Mailbox(String),
     /// A user without a mailbox yet (directory id).
     UserWithoutMailbox(String),
+    /// A mail user (directory id).
+    MailUser(String),
     Contact(String),
     /// A mail-enabled group (directory id).
     Group(String),
@@ -72,9 +94,78 @@ pub struct Recipients {
     pub contacts: BTreeMap<String, MailContact>,
     pub mailboxes: HashMap<String, MailboxSettings>,
     pub groups: BTreeMap<String, DistributionGroup>,
+    /// Mail users, by directory id.
+    pub mail_users: BTreeMap<String, MailUser>,
     /// When each user was first seen licensed for Exchange; the mailbox appears after the
     /// provisioning delay from then.
     licensed_since: HashMap<String, Timestamp>,
+    /// When each guest was first seen; its mail user appears after the same delay.
+    guest_since: HashMap<String, Timestamp>,
+    sids: Sids,
+}
+
+/// Windows security identifiers for the directory's users and groups, as Exchange shows
+/// trustees: `S-1-5-21-X-Y-Z-RID`, one domain part per tenant and a RID per object.
+///
+/// The RID is a hash of the object id (probing on a collision), so it comes out the same
+/// after a state save and load, which keeps only the directory. An object keeps its SID
+/// after deletion, as a permission entry keeps the orphaned SID.
+#[derive(Debug, Default)]
+struct Sids {
+    domain: String,
+    by_id: HashMap<String, u32>,
+    taken: HashMap<u32, String>,
+}
+
+/// FNV-1a: stable across runs and platforms, unlike `DefaultHasher`.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Sids {
+    /// The tenant's domain part, from its initial domain (stable without a seed).
+    fn set_tenant(&mut self, initial_domain: &str) {
+        if self.domain.is_empty() {
+            let h = fnv1a(&initial_domain.to_lowercase());
+            let part = |n: u64| 1_000_000_000 + (n % 3_000_000_000);
+            self.domain = format!(
+                "S-1-5-21-{}-{}-{}",
+                part(h),
+                part(h.rotate_left(21)),
+                part(h.rotate_left(42))
+            );
+        }
+    }
+
+    fn allocate(&mut self, id: &str) {
+        if self.by_id.contains_key(id) {
+            return;
+        }
+        // RIDs below 1000 are Windows' well-known accounts.
+        let mut rid = 1000 + (fnv1a(id) % (u64::from(u32::MAX) - 1000)) as u32;
+        while self.taken.contains_key(&rid) {
+            rid = rid.checked_add(1).unwrap_or(1000);
+        }
+        self.taken.insert(rid, id.to_owned());
+        self.by_id.insert(id.to_owned(), rid);
+    }
+
+    fn of(&self, id: &str) -> Option<String> {
+        self.by_id
+            .get(id)
+            .map(|rid| format!("{}-{rid}", self.domain))
+    }
+
+    fn owner(&self, sid: &str) -> Option<&str> {
+        let rid = sid
+            .strip_prefix(self.domain.as_str())?
+            .strip_prefix('-')?
+            .parse::<u32>()
+            .ok()?;
+        self.taken.get(&rid).map(String::as_str)
+    }
 }
 
 fn user_has_exchange_plan(user: &DirObject) -> bool {
@@ -136,18 +227,31 @@ impl Recipients {
     pub fn provision(
         &mut self,
         dir: &Directory,
+        initial_domain: &str,
         now: Timestamp,
         delay: SignedDuration,
         guid: impl Fn() -> String,
     ) {
         let (users, _) = dir.list(Kind::User, Selection::default(), 0, usize::MAX);
+        let (groups, _) = dir.list(Kind::Group, Selection::default(), 0, usize::MAX);
+        self.sids.set_tenant(initial_domain);
+        for object in users.iter().chain(groups.iter()) {
+            self.sids.allocate(&object.id);
+        }
+        self.adopt_synced_groups(&groups, &guid);
+        self.provision_guests(&users, now, delay, &guid);
+        let existing: BTreeSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
+        self.mail_users
+            .retain(|id, _| existing.contains(id.as_str()));
         let licensed: BTreeSet<String> = users
             .iter()
             .filter(|u| user_has_exchange_plan(u))
             .map(|u| u.id.clone())
             .collect();
         self.licensed_since.retain(|id, _| licensed.contains(id));
-        self.mailboxes.retain(|id, _| licensed.contains(id));
+        // A shared mailbox needs no licence, so it stays while its user does.
+        self.mailboxes
+            .retain(|id, m| licensed.contains(id) || (m.shared && existing.contains(id.as_str())));
         for id in licensed {
             let since = *self.licensed_since.entry(id.clone()).or_insert(now);
             let ready = since.checked_add(delay).is_ok_and(|at| at <= now);
@@ -163,11 +267,139 @@ impl Recipients {
         }
     }
 
-    /// Finds the recipient an `Identity` names: an id (directory or Exchange GUID), a name,
-    /// an alias, or an address.
+    /// An invited guest becomes a `GuestMailUser` once the provisioning delay has passed
+    /// since it was first seen; a guest that is gone or no longer a guest loses it.
+    fn provision_guests(
+        &mut self,
+        users: &[&DirObject],
+        now: Timestamp,
+        delay: SignedDuration,
+        guid: &impl Fn() -> String,
+    ) {
+        let guests: Vec<&DirObject> = users
+            .iter()
+            .copied()
+            .filter(|u| str_prop(u, "userType").eq_ignore_ascii_case("Guest"))
+            .filter(|u| !str_prop(u, "mail").is_empty())
+            .collect();
+        self.guest_since
+            .retain(|id, _| guests.iter().any(|g| g.id == *id));
+        for guest in guests {
+            let since = *self.guest_since.entry(guest.id.clone()).or_insert(now);
+            let ready = since.checked_add(delay).is_ok_and(|at| at <= now);
+            if ready && !self.mail_users.contains_key(&guest.id) {
+                let upn = str_prop(guest, "userPrincipalName");
+                self.mail_users.insert(
+                    guest.id.clone(),
+                    MailUser {
+                        guid: guid(),
+                        name: upn.rsplit_once('@').map_or(upn, |(l, _)| l).to_owned(),
+                        external_email: str_prop(guest, "mail").to_owned(),
+                        guest: true,
+                        // Exchange hides guests from the address lists until told otherwise.
+                        hidden: true,
+                        ..MailUser::default()
+                    },
+                );
+            }
+        }
+    }
+
+    /// A mail-enabled security or distribution group synchronized from AD (seeded into
+    /// the directory) is a distribution group here too, as Exchange Online shows it.
+    fn adopt_synced_groups(&mut self, groups: &[&DirObject], guid: &impl Fn() -> String) {
+        for group in groups {
+            let mail_enabled = group.props.get("mailEnabled") == Some(&Value::Bool(true));
+            let unified = group
+                .props
+                .get("groupTypes")
+                .and_then(Value::as_array)
+                .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("Unified")));
+            if !mail_enabled || unified || !is_synced(group) || self.groups.contains_key(&group.id)
+            {
+                continue;
+            }
+            let alias = str_prop(group, "mailNickname").to_owned();
+            let name = str_prop(group, "displayName").to_owned();
+            let mail = str_prop(group, "mail");
+            self.groups.insert(
+                group.id.clone(),
+                DistributionGroup {
+                    guid: guid(),
+                    primary_smtp: if mail.is_empty() {
+                        alias.clone()
+                    } else {
+                        mail.to_owned()
+                    },
+                    name,
+                    alias,
+                    security: group.props.get("securityEnabled") == Some(&Value::Bool(true)),
+                    hidden: false,
+                    contact_members: Vec::new(),
+                },
+            );
+        }
+    }
+
+    /// Gives an object Exchange just made in the directory its SID (otherwise it gets one
+    /// at the next cmdlet).
+    pub fn assign_sid(&mut self, id: &str) {
+        self.sids.allocate(id);
+    }
+
+    /// The Name of a recipient that directory synchronization masters, if this one is.
+    pub fn synced_name(&self, dir: &Directory, r: &RecipientRef) -> Option<String> {
+        let synced_user = |id: &str| dir.get(Kind::User, id).ok().is_some_and(is_synced);
+        match r {
+            RecipientRef::Contact(guid) => self
+                .contacts
+                .get(guid)
+                .filter(|c| c.synced)
+                .map(|c| c.name.clone()),
+            RecipientRef::Group(id) => self
+                .groups
+                .get(id)
+                .filter(|_| dir.get(Kind::Group, id).ok().is_some_and(is_synced))
+                .map(|g| g.name.clone()),
+            RecipientRef::MailUser(id) => self
+                .mail_users
+                .get(id)
+                .filter(|_| synced_user(id))
+                .map(|m| m.name.clone()),
+            RecipientRef::Mailbox(id) => {
+                dir.get(Kind::User, id)
+                    .ok()
+                    .filter(|u| is_synced(u))
+                    .map(|u| {
+                        self.mailboxes
+                            .get(id)
+                            .and_then(|m| m.name.clone())
+                            .unwrap_or_else(|| user_alias(u))
+                    })
+            }
+            RecipientRef::UserWithoutMailbox(_) => None,
+        }
+    }
+
+    /// The Windows SID Exchange shows for a directory user or group, deleted ones included.
+    pub fn sid(&self, id: &str) -> Option<String> {
+        self.sids.of(id)
+    }
+
+    /// The directory object a SID names (it may have been deleted since).
+    pub fn sid_owner(&self, sid: &str) -> Option<&str> {
+        self.sids.owner(sid)
+    }
+
+    /// Finds the recipient an `Identity` names: an id (directory or Exchange GUID), a SID,
+    /// a name, an alias, or an address.
     pub fn resolve(&self, dir: &Directory, identity: &str) -> Option<RecipientRef> {
         let key = identity.trim().to_lowercase();
         let key = key.strip_prefix("smtp:").unwrap_or(&key).to_owned();
+        if let Some(owner) = self.sid_owner(&identity.trim().to_uppercase()) {
+            let owner = owner.to_owned();
+            return self.resolve(dir, &owner);
+        }
         if let Some(c) = self.contacts.values().find(|c| {
             c.guid == key
                 || c.name.to_lowercase() == key
@@ -193,6 +425,15 @@ impl Recipients {
                 || user_alias(u).to_lowercase() == key
                 || self.mailboxes.get(&u.id).is_some_and(|m| {
                     m.exchange_guid == key
+                        || m.name.as_ref().is_some_and(|n| n.to_lowercase() == key)
+                        || m.extra_addresses
+                            .iter()
+                            .any(|a| strip_smtp(a).to_lowercase() == key)
+                })
+                || self.mail_users.get(&u.id).is_some_and(|m| {
+                    m.guid == key
+                        || m.name.to_lowercase() == key
+                        || strip_smtp(&m.external_email).to_lowercase() == key
                         || m.extra_addresses
                             .iter()
                             .any(|a| strip_smtp(a).to_lowercase() == key)
@@ -200,6 +441,8 @@ impl Recipients {
         })?;
         Some(if self.mailboxes.contains_key(&user.id) {
             RecipientRef::Mailbox(user.id.clone())
+        } else if self.mail_users.contains_key(&user.id) {
+            RecipientRef::MailUser(user.id.clone())
         } else {
             RecipientRef::UserWithoutMailbox(user.id.clone())
         })
@@ -226,7 +469,8 @@ impl Recipients {
             "Guid": settings.exchange_guid,
             "ExchangeGuid": settings.exchange_guid,
             "ExternalDirectoryObjectId": user.id,
-            "Name": user_alias(user),
+            "Sid": self.sid(&user.id),
+            "Name": settings.name.clone().unwrap_or_else(|| user_alias(user)),
             "Alias": user_alias(user),
             "DisplayName": str_prop(user, "displayName"),
             "UserPrincipalName": str_prop(user, "userPrincipalName"),
@@ -236,7 +480,7 @@ impl Recipients {
             "RecipientType": "UserMailbox",
             "RecipientTypeDetails": details,
             // A user synchronized from AD has its mail attributes mastered there.
-            "IsDirSynced": user.props.get("onPremisesSyncEnabled").and_then(Value::as_bool).unwrap_or(false),
+            "IsDirSynced": is_synced(user),
             "HiddenFromAddressListsEnabled": settings.hidden,
             "LitigationHoldEnabled": settings.litigation_hold,
             "LitigationHoldDuration": "Unlimited",
@@ -261,7 +505,93 @@ impl Recipients {
             "EmailAddresses": [format!("SMTP:{smtp}")],
             "RecipientType": "MailContact",
             "RecipientTypeDetails": "MailContact",
+            "IsDirSynced": contact.synced,
             "HiddenFromAddressListsEnabled": contact.hidden,
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    }
+
+    /// `Get-MailUser` output for one user.
+    pub fn mail_user_object(&self, user: &DirObject) -> Option<Map<String, Value>> {
+        // One recipient per user: a licensed guest is listed by its mailbox only.
+        if self.mailboxes.contains_key(&user.id) {
+            return None;
+        }
+        let mail_user = self.mail_users.get(&user.id)?;
+        // A guest's primary address is its outside one; a cloud mail user's is its UPN.
+        let primary = if mail_user.guest {
+            strip_smtp(&mail_user.external_email).to_owned()
+        } else {
+            str_prop(user, "userPrincipalName").to_owned()
+        };
+        let mut addresses = vec![format!("SMTP:{primary}")];
+        addresses.extend(mail_user.extra_addresses.iter().cloned());
+        let mut object = json!({
+            "Identity": user.id,
+            "Guid": mail_user.guid,
+            "ExternalDirectoryObjectId": user.id,
+            "Sid": self.sid(&user.id),
+            "Name": mail_user.name,
+            "Alias": user_alias(user),
+            "DisplayName": str_prop(user, "displayName"),
+            "UserPrincipalName": str_prop(user, "userPrincipalName"),
+            "MicrosoftOnlineServicesID": str_prop(user, "userPrincipalName"),
+            "PrimarySmtpAddress": primary,
+            "ExternalEmailAddress": format!("SMTP:{}", strip_smtp(&mail_user.external_email)),
+            "EmailAddresses@odata.type": "#Collection(String)",
+            "EmailAddresses": addresses,
+            "RecipientType": "MailUser",
+            "RecipientTypeDetails": if mail_user.guest { "GuestMailUser" } else { "MailUser" },
+            "IsDirSynced": is_synced(user),
+            "HiddenFromAddressListsEnabled": mail_user.hidden,
+        })
+        .as_object()
+        .cloned()?;
+        for n in 1..=15u8 {
+            let value = mail_user
+                .custom_attributes
+                .get(&n)
+                .cloned()
+                .unwrap_or_default();
+            object.insert(format!("CustomAttribute{n}"), json!(value));
+        }
+        Some(object)
+    }
+
+    /// `Get-User` output: any directory user, mail-enabled or not, with its SID.
+    pub fn user_object(&self, user: &DirObject) -> Map<String, Value> {
+        let enabled = user.props.get("accountEnabled") != Some(&Value::Bool(false));
+        let mailbox = self.mailboxes.get(&user.id);
+        let mail_user = self.mail_users.get(&user.id);
+        let (kind, details) = match (mailbox, mail_user) {
+            (Some(m), _) if m.shared => ("UserMailbox", "SharedMailbox"),
+            (Some(_), _) => ("UserMailbox", "UserMailbox"),
+            (None, Some(m)) if m.guest => ("MailUser", "GuestMailUser"),
+            (None, Some(_)) => ("MailUser", "MailUser"),
+            (None, None) if enabled => ("User", "User"),
+            (None, None) => ("User", "DisabledUser"),
+        };
+        let guid = mailbox
+            .map(|m| m.exchange_guid.clone())
+            .or_else(|| mail_user.map(|m| m.guid.clone()));
+        let name = mailbox
+            .and_then(|m| m.name.clone())
+            .or_else(|| mail_user.map(|m| m.name.clone()))
+            .unwrap_or_else(|| user_alias(user));
+        json!({
+            "Identity": user.id,
+            "Guid": guid,
+            "ExternalDirectoryObjectId": user.id,
+            "Sid": self.sid(&user.id),
+            "Name": name,
+            "DisplayName": str_prop(user, "displayName"),
+            "UserPrincipalName": str_prop(user, "userPrincipalName"),
+            "RecipientType": kind,
+            "RecipientTypeDetails": details,
+            "AccountDisabled": !enabled,
+            "IsDirSynced": is_synced(user),
         })
         .as_object()
         .cloned()
@@ -270,9 +600,8 @@ impl Recipients {
 
     pub fn group_object(&self, dir: &Directory, id: &str) -> Option<Map<String, Value>> {
         let group = self.groups.get(id)?;
-        let display = dir
-            .get(Kind::Group, id)
-            .ok()
+        let directory_group = dir.get(Kind::Group, id).ok();
+        let display = directory_group
             .map(|g| str_prop(g, "displayName").to_owned())
             .unwrap_or_default();
         let (kind, details) = if group.security {
@@ -296,6 +625,8 @@ impl Recipients {
             "RecipientType": kind,
             "RecipientTypeDetails": details,
             "GroupType": if group.security { "Universal, SecurityEnabled" } else { "Universal" },
+            "Sid": self.sid(id),
+            "IsDirSynced": directory_group.is_some_and(is_synced),
             "HiddenFromAddressListsEnabled": group.hidden,
         })
         .as_object()
@@ -314,18 +645,32 @@ impl Recipients {
                 self.mailbox_object(user)
             }
             RecipientRef::UserWithoutMailbox(_) => None,
+            RecipientRef::MailUser(id) => {
+                let user = dir.get(Kind::User, id).ok()?;
+                self.mail_user_object(user)
+            }
             RecipientRef::Contact(guid) => self.contacts.get(guid).map(Self::contact_object),
             RecipientRef::Group(id) => self.group_object(dir, id),
         }
     }
 
-    /// Every recipient, in a stable order: mailboxes, contacts, groups.
+    /// Every mail user, in the directory's order.
+    pub fn all_mail_users(&self, dir: &Directory) -> Vec<Map<String, Value>> {
+        let (users, _) = dir.list(Kind::User, Selection::default(), 0, usize::MAX);
+        users
+            .iter()
+            .filter_map(|u| self.mail_user_object(u))
+            .collect()
+    }
+
+    /// Every recipient, in a stable order: mailboxes, mail users, contacts, groups.
     pub fn all(&self, dir: &Directory) -> Vec<Map<String, Value>> {
         let (users, _) = dir.list(Kind::User, Selection::default(), 0, usize::MAX);
         let mut out: Vec<Map<String, Value>> = users
             .iter()
             .filter_map(|u| self.mailbox_object(u))
             .collect();
+        out.extend(self.all_mail_users(dir));
         out.extend(self.contacts.values().map(Self::contact_object));
         out.extend(
             self.groups
@@ -336,9 +681,65 @@ impl Recipients {
     }
 }
 
+/// Whether directory synchronization masters this user or group (`onPremisesSyncEnabled`).
+pub fn is_synced(object: &DirObject) -> bool {
+    object
+        .props
+        .get("onPremisesSyncEnabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
 pub fn strip_smtp(address: &str) -> &str {
     address
         .split_once(':')
         .filter(|(p, _)| p.eq_ignore_ascii_case("smtp"))
         .map_or(address, |(_, a)| a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sids;
+
+    fn sids(domain: &str) -> Sids {
+        let mut sids = Sids::default();
+        sids.set_tenant(domain);
+        sids
+    }
+
+    #[test]
+    fn a_sid_is_derived_so_a_fresh_table_gives_the_same_one() {
+        let mut first = sids("contoso.onmicrosoft.com");
+        let mut again = sids("Contoso.onmicrosoft.com");
+        for s in [&mut first, &mut again] {
+            s.allocate("4f1c0000-0000-4000-8000-000000000001");
+        }
+        let sid = first.of("4f1c0000-0000-4000-8000-000000000001").unwrap();
+        assert!(sid.starts_with("S-1-5-21-"));
+        assert_eq!(sid.split('-').count(), 8);
+        assert_eq!(
+            Some(sid.clone()),
+            again.of("4f1c0000-0000-4000-8000-000000000001")
+        );
+        assert_eq!(
+            first.owner(&sid),
+            Some("4f1c0000-0000-4000-8000-000000000001")
+        );
+        assert_ne!(sids("fabrikam.onmicrosoft.com").domain, first.domain);
+    }
+
+    #[test]
+    fn a_taken_rid_moves_the_next_object_along() {
+        let mut probe = sids("contoso.onmicrosoft.com");
+        probe.allocate("b");
+        let natural = probe.by_id["b"];
+        // Another object already holds the RID "b" hashes to.
+        let mut table = sids("contoso.onmicrosoft.com");
+        table.taken.insert(natural, "x".to_owned());
+        table.by_id.insert("x".to_owned(), natural);
+        table.allocate("b");
+        table.allocate("b");
+        assert_eq!(table.by_id["b"], natural + 1);
+        assert_eq!(table.owner(&table.of("b").unwrap()), Some("b"));
+    }
 }

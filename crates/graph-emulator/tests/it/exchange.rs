@@ -5,10 +5,10 @@ use serde_json::{Value, json};
 
 use crate::support::{Graph, start, urlencode};
 
-const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+pub(crate) const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 const EXCHANGE_PLAN: &str = "efb87545-963c-4e0d-99df-69c6916d9eb0";
 
-async fn exchange_token(g: &Graph) -> String {
+pub(crate) async fn exchange_token(g: &Graph) -> String {
     let info = &g.emulator.info;
     let form = format!(
         "client_id={}&client_secret={}&scope=https%3A%2F%2Foutlook.office365.com%2F.default&grant_type=client_credentials",
@@ -28,7 +28,12 @@ async fn exchange_token(g: &Graph) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn invoke(g: &Graph, token: &str, cmdlet: &str, parameters: Value) -> reqwest::Response {
+pub(crate) async fn invoke(
+    g: &Graph,
+    token: &str,
+    cmdlet: &str,
+    parameters: Value,
+) -> reqwest::Response {
     let url = format!(
         "{}/adminapi/beta/{}/InvokeCommand",
         g.emulator.login_url(),
@@ -48,11 +53,34 @@ async fn invoke(g: &Graph, token: &str, cmdlet: &str, parameters: Value) -> reqw
         .unwrap()
 }
 
-async fn ok(response: reqwest::Response) -> Value {
+pub(crate) async fn ok(response: reqwest::Response) -> Value {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, StatusCode::OK, "{body}");
     body
+}
+
+/// Gives a user an E3 licence, so Exchange makes it a mailbox.
+pub(crate) async fn license(g: &Graph, id: &str) {
+    g.patch(&format!("users/{id}"), json!({"usageLocation": "NL"}))
+        .await;
+    let response = g
+        .post(
+            &format!("users/{id}/assignLicense"),
+            json!({"addLicenses": [{"skuId": E3, "disabledPlans": []}], "removeLicenses": []}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// The `details[0].message` of a failed cmdlet, after checking its status.
+pub(crate) async fn failure(response: reqwest::Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    body["error"]["details"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -401,4 +429,67 @@ async fn a_batch_runs_up_to_ten_cmdlets_and_keeps_failures_inside() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+/// Each item takes one cmdlet from the budget: a throttled item answers 429 with
+/// `Retry-After` inside the batch while the others run, and items look like single calls.
+#[tokio::test]
+async fn batch_items_are_metered_one_by_one_and_a_throttled_item_carries_retry_after() {
+    let g = start().await;
+    g.emulator
+        .state()
+        .exchange
+        .set_throttle(graph_emulator::exchange::ExchangeThrottle {
+            burst: 2.0,
+            per_second: 0.001,
+        });
+    let token = exchange_token(&g).await;
+    let root = format!(
+        "{}/adminapi/beta/{}",
+        g.emulator.login_url(),
+        g.emulator.info.tenant_id
+    );
+    let item = |id: &str| {
+        json!({
+            "id": id,
+            "method": "POST",
+            "url": format!("{root}/InvokeCommand"),
+            "headers": {"X-CmdletName": "Get-Recipient"},
+            "body": {"CmdletInput": {"CmdletName": "Get-Recipient", "Parameters": {}}},
+        })
+    };
+    let response = g
+        .http
+        .post(format!("{root}/$batch"))
+        .bearer_auth(&token)
+        .json(&json!({"requests": [item("a"), item("b"), item("c")]}))
+        .send()
+        .await
+        .unwrap();
+    let body = ok(response).await;
+    let responses = body["responses"].as_array().unwrap();
+    let by_status = |status: u64| -> Vec<&Value> {
+        responses.iter().filter(|r| r["status"] == status).collect()
+    };
+    assert_eq!(by_status(200).len(), 2, "{body}");
+    let throttled = by_status(429);
+    assert_eq!(throttled.len(), 1, "{body}");
+    let retry_after: u64 = throttled[0]["headers"]["Retry-After"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    assert_eq!(throttled[0]["body"]["error"]["code"], "TooManyRequests");
+    for done in by_status(200) {
+        assert!(done["body"]["@odata.context"].as_str().is_some());
+        assert_eq!(done["body"]["value"], json!([]));
+        assert!(
+            done["headers"]["Content-Type"]
+                .as_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+    }
+    assert_eq!(g.emulator.state().exchange.stats().throttled, 1);
 }

@@ -4,6 +4,15 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+mod filter;
+mod mail_users;
+mod permissions;
+mod shared_mailboxes;
+mod synced;
+mod users;
+
+use permissions::{Right, change_permission, get_mailbox_permission, get_recipient_permission};
+
 use super::recipients::{DistributionGroup, MailContact, RecipientRef, Recipients, strip_smtp};
 use super::{CmdletError, CmdletOutput, Refusal};
 use crate::clock::IdGenerator;
@@ -34,11 +43,12 @@ const CMDLETS: &[(&str, &[&str])] = &[
             "RecipientTypeDetails",
             "ResultSize",
             "Properties",
+            "Filter",
         ],
     ),
     (
         "Get-Mailbox",
-        &["Identity", "RecipientTypeDetails", "ResultSize"],
+        &["Identity", "RecipientTypeDetails", "ResultSize", "Filter"],
     ),
     (
         "Set-Mailbox",
@@ -50,9 +60,24 @@ const CMDLETS: &[(&str, &[&str])] = &[
             "EmailAddresses",
         ],
     ),
+    (
+        "New-Mailbox",
+        &[
+            "Shared",
+            "Name",
+            "DisplayName",
+            "Alias",
+            "PrimarySmtpAddress",
+            "Password",
+            "MicrosoftOnlineServicesID",
+            "FirstName",
+            "LastName",
+        ],
+    ),
+    ("Remove-Mailbox", &["Identity", "Permanent"]),
     ("Enable-Mailbox", &["Identity", "Archive"]),
     ("Disable-Mailbox", &["Identity", "Archive"]),
-    ("Get-MailContact", &["Identity", "ResultSize"]),
+    ("Get-MailContact", &["Identity", "ResultSize", "Filter"]),
     (
         "New-MailContact",
         &[
@@ -78,8 +103,52 @@ const CMDLETS: &[(&str, &[&str])] = &[
     ("Remove-MailContact", &["Identity"]),
     (
         "Get-DistributionGroup",
-        &["Identity", "ResultSize", "RecipientTypeDetails"],
+        &["Identity", "ResultSize", "RecipientTypeDetails", "Filter"],
     ),
+    ("Get-MailUser", &["Identity", "ResultSize", "Filter"]),
+    (
+        "Get-User",
+        &["Identity", "ResultSize", "Filter", "RecipientTypeDetails"],
+    ),
+    (
+        "New-MailUser",
+        &[
+            "Name",
+            "ExternalEmailAddress",
+            "MicrosoftOnlineServicesID",
+            "Password",
+            "DisplayName",
+            "Alias",
+            "FirstName",
+            "LastName",
+        ],
+    ),
+    (
+        "Set-MailUser",
+        &[
+            "Identity",
+            "ExternalEmailAddress",
+            "EmailAddresses",
+            "HiddenFromAddressListsEnabled",
+            "DisplayName",
+            "CustomAttribute1",
+            "CustomAttribute2",
+            "CustomAttribute3",
+            "CustomAttribute4",
+            "CustomAttribute5",
+            "CustomAttribute6",
+            "CustomAttribute7",
+            "CustomAttribute8",
+            "CustomAttribute9",
+            "CustomAttribute10",
+            "CustomAttribute11",
+            "CustomAttribute12",
+            "CustomAttribute13",
+            "CustomAttribute14",
+            "CustomAttribute15",
+        ],
+    ),
+    ("Remove-MailUser", &["Identity"]),
     (
         "New-DistributionGroup",
         &[
@@ -162,10 +231,13 @@ pub fn run(cx: &mut Context<'_>, name: &str, params: &Params) -> Outcome {
         }
     }
     let p = Parameters(params);
+    synced::refuse_synchronized(cx, canonical, allowed, &p)?;
     match *canonical {
         "Get-Recipient" => get_recipient(cx, &p),
         "Get-Mailbox" => get_mailbox(cx, &p),
         "Set-Mailbox" => set_mailbox(cx, &p),
+        "New-Mailbox" => shared_mailboxes::new(cx, &p),
+        "Remove-Mailbox" => shared_mailboxes::remove(cx, &p),
         "Enable-Mailbox" => archive(cx, &p, true),
         "Disable-Mailbox" => archive(cx, &p, false),
         "Get-MailContact" => get_contacts(cx, &p),
@@ -173,6 +245,11 @@ pub fn run(cx: &mut Context<'_>, name: &str, params: &Params) -> Outcome {
         "Set-MailContact" => set_contact(cx, &p),
         "Remove-MailContact" => remove_contact(cx, &p),
         "Get-DistributionGroup" => get_groups(cx, &p),
+        "Get-MailUser" => mail_users::get(cx, &p),
+        "Get-User" => users::get(cx, &p),
+        "New-MailUser" => mail_users::new(cx, &p),
+        "Set-MailUser" => mail_users::set(cx, &p),
+        "Remove-MailUser" => mail_users::remove(cx, &p),
         "New-DistributionGroup" => new_group(cx, &p),
         "Set-DistributionGroup" => set_group(cx, &p),
         "Remove-DistributionGroup" => remove_group(cx, &p),
@@ -269,19 +346,26 @@ fn resolve(cx: &Context<'_>, identity: &str) -> Result<RecipientRef, CmdletError
         .ok_or_else(|| CmdletError::not_found(identity))
 }
 
-fn filter_details(objects: Vec<Map<String, Value>>, p: &Parameters<'_>) -> Vec<Map<String, Value>> {
+/// Keeps the objects `-RecipientTypeDetails` and `-Filter` select.
+fn narrow(
+    objects: Vec<Map<String, Value>>,
+    p: &Parameters<'_>,
+) -> Result<Vec<Map<String, Value>>, CmdletError> {
     let wanted = p.list("RecipientTypeDetails");
-    if wanted.is_empty() {
-        return objects;
-    }
-    objects
+    let filter = p
+        .str("Filter")
+        .map(|f| filter::Filter::parse(&f))
+        .transpose()?;
+    Ok(objects
         .into_iter()
         .filter(|o| {
-            o.get("RecipientTypeDetails")
-                .and_then(Value::as_str)
-                .is_some_and(|d| wanted.iter().any(|w| w.eq_ignore_ascii_case(d)))
+            wanted.is_empty()
+                || o.get("RecipientTypeDetails")
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| wanted.iter().any(|w| w.eq_ignore_ascii_case(d)))
         })
-        .collect()
+        .filter(|o| filter.as_ref().is_none_or(|f| f.matches(o)))
+        .collect())
 }
 
 fn get_recipient(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
@@ -293,7 +377,7 @@ fn get_recipient(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
             .ok_or_else(|| CmdletError::not_found(&identity))?;
         return output(vec![object]);
     }
-    output(filter_details(cx.recipients.all(cx.dir), p))
+    output(narrow(cx.recipients.all(cx.dir), p)?)
 }
 
 fn mailbox_id(cx: &Context<'_>, identity: &str) -> Result<String, CmdletError> {
@@ -318,7 +402,7 @@ fn get_mailbox(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
         .into_iter()
         .filter(|o| o.get("RecipientType").and_then(Value::as_str) == Some("UserMailbox"))
         .collect();
-    output(filter_details(all, p))
+    output(narrow(all, p)?)
 }
 
 fn set_mailbox(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
@@ -354,45 +438,42 @@ fn set_mailbox(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
         settings.shared = s;
     }
     if let Some(addresses) = addresses {
-        // Either a full list or the `@{Add=…; Remove=…}` hashtable.
-        let as_list = |v: &Value| -> Vec<String> {
-            match v {
-                Value::Array(a) => a
-                    .iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect(),
-                Value::String(s) => vec![s.clone()],
-                _ => Vec::new(),
-            }
-        };
-        let secondary = |a: &String| !a.starts_with("SMTP:");
-        match &addresses {
-            Value::Object(changes) => {
-                for (key, value) in changes {
-                    let values = as_list(value);
-                    if key.eq_ignore_ascii_case("add") {
-                        for v in values.into_iter().filter(secondary) {
-                            if !settings
-                                .extra_addresses
-                                .iter()
-                                .any(|a| a.eq_ignore_ascii_case(&v))
-                            {
-                                settings.extra_addresses.push(v);
-                            }
-                        }
-                    } else if key.eq_ignore_ascii_case("remove") {
-                        settings
-                            .extra_addresses
-                            .retain(|a| !values.iter().any(|v| v.eq_ignore_ascii_case(a)));
-                    }
-                }
-            }
-            other => {
-                settings.extra_addresses = as_list(other).into_iter().filter(secondary).collect()
-            }
-        }
+        apply_addresses(&mut settings.extra_addresses, &addresses);
     }
     nothing()
+}
+
+/// Applies `-EmailAddresses` to a recipient's secondary addresses: either a full list or
+/// the `@{Add=…; Remove=…}` hashtable. The primary (`SMTP:`) address is kept apart.
+fn apply_addresses(extra: &mut Vec<String>, addresses: &Value) {
+    let as_list = |v: &Value| -> Vec<String> {
+        match v {
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+            Value::String(s) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let secondary = |a: &String| !a.starts_with("SMTP:");
+    match addresses {
+        Value::Object(changes) => {
+            for (key, value) in changes {
+                let values = as_list(value);
+                if key.eq_ignore_ascii_case("add") {
+                    for v in values.into_iter().filter(secondary) {
+                        if !extra.iter().any(|a| a.eq_ignore_ascii_case(&v)) {
+                            extra.push(v);
+                        }
+                    }
+                } else if key.eq_ignore_ascii_case("remove") {
+                    extra.retain(|a| !values.iter().any(|v| v.eq_ignore_ascii_case(a)));
+                }
+            }
+        }
+        other => *extra = as_list(other).into_iter().filter(secondary).collect(),
+    }
 }
 
 fn archive(cx: &mut Context<'_>, p: &Parameters<'_>, enable: bool) -> Outcome {
@@ -435,13 +516,13 @@ fn get_contacts(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
             &cx.recipients.contacts[&guid],
         )]);
     }
-    output(
-        cx.recipients
-            .contacts
-            .values()
-            .map(Recipients::contact_object)
-            .collect(),
-    )
+    let all = cx
+        .recipients
+        .contacts
+        .values()
+        .map(Recipients::contact_object)
+        .collect();
+    output(narrow(all, p)?)
 }
 
 fn name_in_use(name: &str) -> CmdletError {
@@ -458,6 +539,33 @@ fn address_in_use(address: &str) -> CmdletError {
             "The proxy address \"SMTP:{address}\" is already being used by the proxy addresses or LegacyExchangeDN. Please choose another proxy address."
         ),
     )
+}
+
+/// The directory refused a change Exchange passed on to it.
+fn directory_refused(e: crate::error::GraphError) -> CmdletError {
+    CmdletError::bad_request(
+        "Microsoft.Exchange.Data.Directory.ADOperationException",
+        e.message,
+    )
+}
+
+/// PowerShell's answer when mandatory parameters of the chosen parameter set are absent.
+fn mandatory(p: &Parameters<'_>, names: &[&str]) -> Result<(), CmdletError> {
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| p.str(n).is_none_or(|v| v.trim().is_empty()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CmdletError::bad_request(
+        "System.Management.Automation.ParameterBindingException",
+        format!(
+            "Cannot process command because of one or more missing mandatory parameters: {}.",
+            missing.join(" ")
+        ),
+    ))
 }
 
 fn alias_of(name: &str) -> String {
@@ -483,6 +591,7 @@ fn new_contact(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
         alias,
         external_email: email,
         hidden: false,
+        synced: false,
     };
     let object = Recipients::contact_object(&contact);
     cx.recipients.contacts.insert(contact.guid.clone(), contact);
@@ -580,7 +689,7 @@ fn get_groups(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
         .keys()
         .filter_map(|id| cx.recipients.group_object(cx.dir, id))
         .collect();
-    output(filter_details(all, p))
+    output(narrow(all, p)?)
 }
 
 fn new_group(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
@@ -707,6 +816,7 @@ fn member_key(r: &RecipientRef) -> &str {
     match r {
         RecipientRef::Mailbox(id)
         | RecipientRef::UserWithoutMailbox(id)
+        | RecipientRef::MailUser(id)
         | RecipientRef::Group(id)
         | RecipientRef::Contact(id) => id,
     }
@@ -826,119 +936,4 @@ fn change_member(cx: &mut Context<'_>, p: &Parameters<'_>, add: bool) -> Outcome
         }
     }
     nothing()
-}
-
-#[derive(Clone, Copy)]
-enum Right {
-    FullAccess,
-    SendAs,
-}
-
-fn change_permission(cx: &mut Context<'_>, p: &Parameters<'_>, right: Right, add: bool) -> Outcome {
-    let identity = p.required("Identity")?;
-    let (trustee_param, expected) = match right {
-        Right::FullAccess => ("User", "FullAccess"),
-        Right::SendAs => ("Trustee", "SendAs"),
-    };
-    let rights = p.list("AccessRights");
-    if !rights.iter().any(|r| r.eq_ignore_ascii_case(expected)) {
-        return Err(CmdletError::bad_request(
-            "System.ArgumentException",
-            format!("The emulator supports only AccessRights {expected} here; got {rights:?}."),
-        )
-        .into());
-    }
-    let id = mailbox_id(cx, &identity)?;
-    let trustee_name = p.required(trustee_param)?;
-    let trustee = match resolve(cx, &trustee_name)? {
-        RecipientRef::Mailbox(t) | RecipientRef::UserWithoutMailbox(t) | RecipientRef::Group(t) => {
-            t
-        }
-        RecipientRef::Contact(_) => {
-            return Err(CmdletError::bad_request(
-                "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException",
-                format!("The user \"{trustee_name}\" isn't a security principal."),
-            )
-            .into());
-        }
-    };
-    let settings = cx
-        .recipients
-        .mailboxes
-        .get_mut(&id)
-        .ok_or_else(|| CmdletError::not_found(&identity))?;
-    let set = match right {
-        Right::FullAccess => &mut settings.full_access,
-        Right::SendAs => &mut settings.send_as,
-    };
-    let changed = if add {
-        set.insert(trustee)
-    } else {
-        set.remove(&trustee)
-    };
-    if !changed {
-        return warning(format!(
-            "The {expected} permission of '{trustee_name}' on '{identity}' was already {}.",
-            if add { "granted" } else { "absent" }
-        ));
-    }
-    nothing()
-}
-
-fn permission_rows(cx: &Context<'_>, id: &str, right: Right) -> Vec<Map<String, Value>> {
-    let Some(settings) = cx.recipients.mailboxes.get(id) else {
-        return Vec::new();
-    };
-    let set = match right {
-        Right::FullAccess => &settings.full_access,
-        Right::SendAs => &settings.send_as,
-    };
-    let upn = |user: &str| {
-        cx.dir
-            .get(Kind::User, user)
-            .ok()
-            .and_then(|u| {
-                u.props
-                    .get("userPrincipalName")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| user.to_owned())
-    };
-    set.iter()
-        .map(|t| {
-            let row = match right {
-                Right::FullAccess => json!({
-                    "Identity": id, "User": upn(t), "UserSid": t,
-                    "AccessRights": ["FullAccess"], "IsInherited": false, "Deny": false,
-                }),
-                Right::SendAs => json!({
-                    "Identity": id, "Trustee": upn(t), "TrusteeSidString": t,
-                    "AccessControlType": "Allow", "AccessRights": ["SendAs"], "IsInherited": false,
-                    "InheritanceType": "None",
-                }),
-            };
-            row.as_object().cloned().unwrap_or_default()
-        })
-        .collect()
-}
-
-fn get_mailbox_permission(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
-    let identity = p.required("Identity")?;
-    let id = mailbox_id(cx, &identity)?;
-    output(permission_rows(cx, &id, Right::FullAccess))
-}
-
-fn get_recipient_permission(cx: &mut Context<'_>, p: &Parameters<'_>) -> Outcome {
-    if let Some(identity) = p.str("Identity") {
-        let id = mailbox_id(cx, &identity)?;
-        return output(permission_rows(cx, &id, Right::SendAs));
-    }
-    let mut ids: Vec<String> = cx.recipients.mailboxes.keys().cloned().collect();
-    ids.sort();
-    output(
-        ids.iter()
-            .flat_map(|id| permission_rows(cx, id, Right::SendAs))
-            .collect(),
-    )
 }
