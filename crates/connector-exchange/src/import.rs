@@ -58,22 +58,30 @@ impl Trustees {
         if let Some(known) = self.known.get(&trustee.to_lowercase()) {
             return Ok(known.clone());
         }
-        let found = match client
-            .page(
-                "Get-Recipient",
-                &json!({"Identity": trustee}),
-                Some("ExternalDirectoryObjectId"),
-                None,
-            )
-            .await
-        {
-            Ok(page) => page
-                .objects
-                .first()
-                .and_then(|o| text(o, "ExternalDirectoryObjectId")),
-            Err(CmdletFailure::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        };
+        // Recipients first (mailboxes, mail users, groups); a user without a mailbox is
+        // not a recipient, and only `Get-User` knows it.
+        let mut found = None;
+        for cmdlet in ["Get-Recipient", "Get-User"] {
+            match client
+                .page(
+                    cmdlet,
+                    &json!({"Identity": trustee}),
+                    Some("ExternalDirectoryObjectId"),
+                    None,
+                )
+                .await
+            {
+                Ok(page) => {
+                    found = page
+                        .objects
+                        .first()
+                        .and_then(|o| text(o, "ExternalDirectoryObjectId"));
+                    break;
+                }
+                Err(CmdletFailure::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
         self.known.insert(trustee.to_lowercase(), found.clone());
         Ok(found)
     }

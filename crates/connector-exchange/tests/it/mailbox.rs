@@ -222,6 +222,95 @@ async fn permissions_and_shared_mailboxes_change_by_adds_and_removes() {
     );
 }
 
+/// Exchange names trustees by UPN or group name beside a SID, lists the mailbox's own
+/// `NT AUTHORITY\SELF`, and keeps a deleted user's grant as a bare SID. The import turns
+/// the names into Entra ids and leaves the other two out.
+#[tokio::test]
+async fn permission_trustees_are_read_as_entra_ids_of_users_and_groups() {
+    let mut tenant = Tenant::start().await;
+    let owner = licensed_user(&mut tenant, "desk").await;
+    let gone = licensed_user(&mut tenant, "gone").await;
+    let domain = tenant.emulator.info.initial_domain.clone();
+    // A user without a mailbox is no recipient: only Get-User knows it.
+    let (status, plain) = tenant
+        .graph(
+            Method::POST,
+            "users",
+            Some(json!({
+                "accountEnabled": true,
+                "displayName": "Plain",
+                "mailNickname": "plain",
+                "userPrincipalName": format!("plain@{domain}"),
+                "passwordProfile": {"password": "Xy!2-long-enough-password"},
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{plain}");
+    let plain = plain["id"].as_str().unwrap().to_owned();
+    let group = tenant
+        .cmdlet(
+            "New-DistributionGroup",
+            json!({"Name": "Desk Crew", "Type": "Security"}),
+        )
+        .await
+        .unwrap();
+    let group = group["value"][0]["ExternalDirectoryObjectId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for trustee in [&plain, &group, &gone] {
+        tenant
+            .cmdlet(
+                "Add-MailboxPermission",
+                json!({"Identity": owner, "User": trustee, "AccessRights": ["FullAccess"], "InheritanceType": "All"}),
+            )
+            .await
+            .unwrap();
+    }
+    tenant
+        .cmdlet(
+            "Add-RecipientPermission",
+            json!({"Identity": owner, "Trustee": group, "AccessRights": ["SendAs"], "Confirm": false}),
+        )
+        .await
+        .unwrap();
+    let (status, body) = tenant
+        .graph(Method::DELETE, &format!("users/{gone}"), None)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let rows = tenant
+        .cmdlet("Get-MailboxPermission", json!({"Identity": owner}))
+        .await
+        .unwrap();
+    let users: Vec<&str> = rows["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["User"].as_str())
+        .collect();
+    assert!(
+        users.contains(&"NT AUTHORITY\\SELF") && users.iter().any(|u| u.starts_with("S-1-5-21-")),
+        "the emulator lists SELF and the orphaned SID: {users:?}"
+    );
+
+    let mut connector = tenant.connector(&["mailbox"], 10);
+    let mailboxes = import_all(&mut connector).await;
+    let desk = mailboxes
+        .iter()
+        .find(|m| m.anchor.as_str() == owner)
+        .unwrap();
+    let mut expected = vec![Value::Reference(plain), Value::Reference(group.clone())];
+    expected.sort_by_key(Value::to_text);
+    assert_eq!(
+        desk.attributes.get(&AttributeName::new("fullAccess")),
+        Some(&expected[..])
+    );
+    assert_eq!(
+        desk.attributes.get(&AttributeName::new("sendAs")),
+        Some(&[Value::Reference(group)][..])
+    );
+}
+
 #[tokio::test]
 async fn a_distribution_group_is_kept_in_step_and_shows_in_graph() {
     let mut tenant = Tenant::start().await;
