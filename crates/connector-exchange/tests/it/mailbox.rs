@@ -299,7 +299,7 @@ async fn permission_trustees_are_read_as_entra_ids_of_users_and_groups() {
         .iter()
         .find(|m| m.anchor.as_str() == owner)
         .unwrap();
-    let mut expected = vec![Value::Reference(plain), Value::Reference(group.clone())];
+    let mut expected = [Value::Reference(plain), Value::Reference(group.clone())];
     expected.sort_by_key(Value::to_text);
     assert_eq!(
         desk.attributes.get(&AttributeName::new("fullAccess")),
