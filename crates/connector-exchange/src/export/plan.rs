@@ -184,6 +184,10 @@ pub(super) fn adoption_changes(
 
 /// The reads a change needs first: a replace of a multi-valued attribute is diffed
 /// against what Exchange holds now. Each read carries the attribute it is for.
+///
+/// Permissions are not read: Exchange lists trustees by name and SID, not by the Entra id
+/// the values hold, so a replace of `fullAccess` or `sendAs` only adds (granting twice is
+/// harmless). The engine sends them as adds and removes anyway (they are multi-valued).
 pub(super) fn reads(object_type: &str, anchor: &str, changes: &[AttributeChange]) -> Vec<Step> {
     changes
         .iter()
@@ -196,8 +200,6 @@ pub(super) fn reads(object_type: &str, anchor: &str, changes: &[AttributeChange]
         .filter_map(|c| {
             let cmdlet = match (object_type, c.name.as_str()) {
                 (DISTRIBUTION_GROUP, "members") => "Get-DistributionGroupMember",
-                (MAILBOX, "fullAccess") => "Get-MailboxPermission",
-                (MAILBOX, "sendAs") => "Get-RecipientPermission",
                 (MAILBOX, "emailAddresses") => "Get-Mailbox",
                 _ => return None,
             };
@@ -210,8 +212,6 @@ pub(super) fn reads(object_type: &str, anchor: &str, changes: &[AttributeChange]
 pub(super) fn current_values(object_type: &str, attribute: &str, page: &Page) -> Vec<String> {
     let key = match (object_type, attribute) {
         (DISTRIBUTION_GROUP, _) => "ExternalDirectoryObjectId",
-        (_, "fullAccess") => "UserSid",
-        (_, "sendAs") => "TrusteeSidString",
         _ => {
             return page
                 .objects
