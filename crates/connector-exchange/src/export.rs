@@ -17,7 +17,7 @@ use model::{Anchor, AttributeChange, AttributeName, Attributes, ObjectChange, Va
 use serde_json::{Value as Json, json};
 
 use crate::client::{Call, CmdletFailure, ExchangeClient, MAX_BATCH, Page};
-use crate::schema::{DISTRIBUTION_GROUP, MAIL_CONTACT, MAILBOX};
+use crate::schema::{DISTRIBUTION_GROUP, MAIL_CONTACT, MAIL_USER, MAILBOX};
 use plan::{NewObject, Step};
 
 pub async fn export(
@@ -56,8 +56,9 @@ struct Pending {
     /// The object as messages name it (`mailContact 4f1c…`, `mailbox ann@contoso.com`).
     what: String,
     object_type: String,
-    /// Whether "not found" means "not provisioned yet" (a wait) rather than a rejection.
-    mailbox: bool,
+    /// What Exchange makes on its own that this request needs, so that "not found" means
+    /// "not made yet" (a wait) rather than a rejection.
+    awaited: Option<Awaited>,
     /// The anchor a create got, or the mailbox it adopted: a failure after it is `Partial`.
     created: Option<Anchor>,
     /// Whether a step has landed: a failure after one is `Partial`.
@@ -66,10 +67,11 @@ struct Pending {
 }
 
 enum Stage {
-    /// `New-MailContact` or `New-DistributionGroup`; the `Set-*` that follow need the new
-    /// object's anchor, so they are planned when it returns.
+    /// `New-MailContact`, `New-DistributionGroup` or `New-Mailbox -Shared`; what follows
+    /// needs the new object's anchor, so it is planned when it returns.
     Create(NewObject),
-    /// `Get-Mailbox` for the mailbox a licence made; adopting it sets `attributes`.
+    /// `Get-Mailbox` or `Get-MailUser` for the recipient Exchange made (after a licence, an
+    /// invitation); adopting it sets `attributes`.
     Adopt {
         step: Step,
         identity: String,
@@ -93,7 +95,7 @@ impl Pending {
         let mut pending = Self {
             id: request.id,
             what: describe(&request),
-            mailbox: object_type == MAILBOX,
+            awaited: Awaited::for_type(&object_type),
             object_type,
             created: None,
             first_done: false,
@@ -112,6 +114,11 @@ impl Pending {
                 let cmdlet = match self.object_type.as_str() {
                     MAIL_CONTACT => "Remove-MailContact",
                     DISTRIBUTION_GROUP => "Remove-DistributionGroup",
+                    MAIL_USER => {
+                        return permanent(format!(
+                            "{what}: idsync does not delete mail users (that deletes the Entra account); remove the guest or user in Entra instead"
+                        ));
+                    }
                     _ => {
                         return permanent(format!(
                             "{what}: idsync does not delete mailboxes; remove the Exchange licence in Entra instead"
@@ -130,18 +137,26 @@ impl Pending {
                 MAIL_CONTACT | DISTRIBUTION_GROUP => {
                     Stage::Create(NewObject::plan(&self.object_type, &attributes))
                 }
+                MAILBOX if plan::makes_shared_mailbox(&attributes) => {
+                    Stage::Create(NewObject::plan(&self.object_type, &attributes))
+                }
                 _ => {
-                    // A mailbox is made by a licence: "create" adopts the user's mailbox
-                    // once it is there.
-                    let Some(identity) = plan::mailbox_identity(&attributes) else {
+                    // A licence makes a mailbox, an invitation a guest's mail user: "create"
+                    // adopts the recipient once Exchange has made it.
+                    let Some(identity) = plan::recipient_identity(&attributes) else {
                         return permanent(format!(
-                            "{what}: a mailbox is found by externalDirectoryObjectId or userPrincipalName; the rule gives neither"
+                            "{what}: a {} is found by externalDirectoryObjectId, userPrincipalName or an address; the rule gives none",
+                            self.object_type
                         ));
                     };
-                    self.what = format!("mailbox {identity}");
-                    self.mailbox = true;
+                    self.what = format!("{} {identity}", self.object_type);
+                    let get = if self.object_type == MAIL_USER {
+                        "Get-MailUser"
+                    } else {
+                        "Get-Mailbox"
+                    };
                     Stage::Adopt {
-                        step: Step::new("Get-Mailbox", &[], json!({"Identity": identity})),
+                        step: Step::new(get, &[], json!({"Identity": identity})),
                         identity,
                         attributes,
                     }
@@ -185,7 +200,7 @@ impl Pending {
             // A request with its outcome takes no more results.
             (done @ Stage::Done(_), _) => done,
             (Stage::Create(_) | Stage::Adopt { .. } | Stage::Read { .. }, Err(failure)) => {
-                Stage::Done(failed(&self.what, failure, self.mailbox)?)
+                Stage::Done(failed(&self.what, failure, self.awaited)?)
             }
             (Stage::Create(new), Ok(page)) => {
                 match page
@@ -195,8 +210,9 @@ impl Pending {
                     .and_then(Json::as_str)
                 {
                     Some(anchor) => {
-                        self.created = Some(Anchor::new(anchor));
-                        Stage::Steps(new.follow_ups(anchor).into())
+                        let anchor = Anchor::new(anchor);
+                        self.created = Some(anchor.clone());
+                        self.update(anchor, new.then)
                     }
                     None => Stage::Done(ExportResult::Permanent {
                         reason: format!(
@@ -219,14 +235,17 @@ impl Pending {
                     Some((o, Anchor::new(anchor)))
                 });
                 match found {
-                    Some((mailbox, anchor)) => {
+                    Some((recipient, anchor)) => {
                         self.created = Some(anchor.clone());
-                        let changes = plan::adoption_changes(mailbox, &attributes);
+                        let changes =
+                            plan::adoption_changes(&self.object_type, recipient, &attributes);
                         self.update(anchor, changes)
                     }
-                    None => {
-                        Stage::Done(failed(&self.what, CmdletFailure::NotFound(identity), true)?)
-                    }
+                    None => Stage::Done(failed(
+                        &self.what,
+                        CmdletFailure::NotFound(identity),
+                        self.awaited,
+                    )?),
                 }
             }
             (
@@ -257,7 +276,7 @@ impl Pending {
                     if self.first_done || self.created.is_some() {
                         Stage::Done(self.partial(&steps, failure)?)
                     } else {
-                        Stage::Done(failed(&self.what, failure, self.mailbox)?)
+                        Stage::Done(failed(&self.what, failure, self.awaited)?)
                     }
                 }
                 // Done, or already so.
@@ -279,7 +298,7 @@ impl Pending {
         failure: CmdletFailure,
     ) -> Result<ExportResult, ConnectorError> {
         let cmdlet = steps.front().map_or("", |s| s.cmdlet);
-        let reason = match failed(&format!("{} ({cmdlet})", self.what), failure, self.mailbox)? {
+        let reason = match failed(&format!("{} ({cmdlet})", self.what), failure, self.awaited)? {
             ExportResult::Transient { reason, .. }
             | ExportResult::Permanent { reason }
             | ExportResult::Waiting { reason, .. } => reason,
@@ -311,7 +330,7 @@ impl Pending {
             self.stage =
                 match plan::update_steps(&self.object_type, anchor.as_str(), changes, current) {
                     Ok(steps) => Stage::Steps(steps.into()),
-                    Err(failure) => Stage::Done(failed(&self.what, failure, self.mailbox)?),
+                    Err(failure) => Stage::Done(failed(&self.what, failure, self.awaited)?),
                 };
         }
         if matches!(&self.stage, Stage::Steps(steps) if steps.is_empty()) {
@@ -353,10 +372,38 @@ fn describe(request: &ExportRequest) -> String {
 }
 
 /// Turns a failure into an outcome; `Err` only when the whole run cannot go on.
+/// A recipient Exchange makes on its own schedule, which idsync waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaited {
+    Mailbox,
+    MailUser,
+}
+
+impl Awaited {
+    fn for_type(object_type: &str) -> Option<Self> {
+        match object_type {
+            MAILBOX => Some(Self::Mailbox),
+            MAIL_USER => Some(Self::MailUser),
+            _ => None,
+        }
+    }
+
+    fn reason(self) -> &'static str {
+        match self {
+            Self::Mailbox => {
+                "waiting for the mailbox (Exchange has not provisioned it yet; it follows an Exchange licence)"
+            }
+            Self::MailUser => {
+                "waiting for the mail user (Exchange makes one for an invited Entra guest; idsync does not run New-MailUser, which takes a password)"
+            }
+        }
+    }
+}
+
 fn failed(
     what: &str,
     failure: CmdletFailure,
-    mailbox: bool,
+    awaited: Option<Awaited>,
 ) -> Result<ExportResult, ConnectorError> {
     Ok(match failure {
         CmdletFailure::Busy {
@@ -368,10 +415,8 @@ fn failed(
         },
         // A licence was just assigned: Exchange provisions the mailbox later.
         // Not a failure: nothing is wrong until Microsoft's 24 hours have passed.
-        CmdletFailure::NotFound(_) if mailbox => ExportResult::Waiting {
-            reason: format!(
-                "{what}: waiting for the mailbox (Exchange has not provisioned it yet; it follows an Exchange licence)"
-            ),
+        CmdletFailure::NotFound(_) if awaited.is_some() => ExportResult::Waiting {
+            reason: format!("{what}: {}", awaited.map_or("", Awaited::reason)),
             retry_after: Duration::from_secs(300),
         },
         CmdletFailure::NotFound(m) | CmdletFailure::Rejected(m) | CmdletFailure::Protocol(m) => {

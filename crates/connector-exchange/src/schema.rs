@@ -103,6 +103,16 @@ pub const MAIL_USER_PROPERTIES: &[Property] = &[
 
 pub const MAILBOX_PROPERTIES: &[Property] = &[
     Property {
+        name: "name",
+        exchange: "Name",
+        syntax: Syntax::String,
+    },
+    Property {
+        name: "alias",
+        exchange: "Alias",
+        syntax: Syntax::String,
+    },
+    Property {
         name: "userPrincipalName",
         exchange: "UserPrincipalName",
         syntax: Syntax::String,
@@ -133,7 +143,7 @@ pub const MAILBOX_PROPERTIES: &[Property] = &[
 pub const CONTACT_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,ExternalEmailAddress,HiddenFromAddressListsEnabled,IsDirSynced";
 pub const GROUP_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,DisplayName,Alias,PrimarySmtpAddress,HiddenFromAddressListsEnabled,RecipientTypeDetails,IsDirSynced";
 pub const MAIL_USER_SELECT: &str = "Guid,ExternalDirectoryObjectId,UserPrincipalName,DisplayName,ExternalEmailAddress,PrimarySmtpAddress,HiddenFromAddressListsEnabled,EmailAddresses,RecipientTypeDetails,IsDirSynced";
-pub const MAILBOX_SELECT: &str = "Guid,ExternalDirectoryObjectId,UserPrincipalName,DisplayName,PrimarySmtpAddress,HiddenFromAddressListsEnabled,LitigationHoldEnabled,ArchiveStatus,RecipientTypeDetails,EmailAddresses,IsDirSynced";
+pub const MAILBOX_SELECT: &str = "Guid,ExternalDirectoryObjectId,Name,Alias,UserPrincipalName,DisplayName,PrimarySmtpAddress,HiddenFromAddressListsEnabled,LitigationHoldEnabled,ArchiveStatus,RecipientTypeDetails,EmailAddresses,IsDirSynced";
 pub const MEMBER_SELECT: &str = "Guid,ExternalDirectoryObjectId,RecipientType";
 
 pub fn properties(object_type: &str) -> &'static [Property] {

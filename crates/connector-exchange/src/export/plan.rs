@@ -5,7 +5,7 @@ use model::{AttributeChange, AttributeName, Attributes, Syntax, Value, ValueChan
 use serde_json::{Map, Value as Json, json};
 
 use crate::client::{Call, CmdletFailure, Page};
-use crate::schema::{self, DISTRIBUTION_GROUP, MAIL_CONTACT, MAILBOX};
+use crate::schema::{self, DISTRIBUTION_GROUP, MAIL_CONTACT, MAIL_USER, MAILBOX};
 
 /// One cmdlet and the attributes it carries.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,81 +59,98 @@ impl Step {
     }
 }
 
-/// A create of a contact or a group: the `New-*` step, and what `New-*` does not take,
-/// set once the new object's anchor is known.
+/// A create: the `New-*` step, and the changes `New-*` does not take, applied as an update
+/// once the new object's anchor is known.
 pub(super) struct NewObject {
     pub step: Step,
     /// The output property holding the new object's anchor.
     pub anchor_key: &'static str,
-    pub set_cmdlet: &'static str,
-    /// Attributes and their Exchange parameter and value, for the `Set-*` that follow.
-    pub later: Vec<(AttributeName, &'static str, Json)>,
+    pub then: Vec<AttributeChange>,
 }
 
 impl NewObject {
+    /// `New-MailContact`, `New-DistributionGroup`, or `New-Mailbox -Shared` (a shared
+    /// mailbox needs no licence and no password).
     pub fn plan(object_type: &str, attributes: &Attributes) -> Self {
         let get = |n: &str| attributes.get(&AttributeName::new(n)).unwrap_or(&[]);
-        let (cmdlet, set_cmdlet, anchor_key) = if object_type == MAIL_CONTACT {
-            ("New-MailContact", "Set-MailContact", "Guid")
-        } else {
-            (
+        let (cmdlet, anchor_key, takes): (_, _, &[&str]) = match object_type {
+            MAIL_CONTACT => (
+                "New-MailContact",
+                "Guid",
+                &["name", "displayName", "alias", "externalEmailAddress"],
+            ),
+            DISTRIBUTION_GROUP => (
                 "New-DistributionGroup",
-                "Set-DistributionGroup",
                 "ExternalDirectoryObjectId",
-            )
+                &["name", "displayName", "alias", "primarySmtpAddress"],
+            ),
+            _ => (
+                "New-Mailbox",
+                "ExternalDirectoryObjectId",
+                &["name", "displayName", "alias", "primarySmtpAddress"],
+            ),
         };
         let mut parameters = Map::new();
-        let mut later = Vec::new();
         for p in schema::properties(object_type) {
             let v = get(p.name);
-            if v.is_empty() {
-                continue;
-            }
-            // New-* takes no HiddenFromAddressListsEnabled: it follows with Set-*.
-            if p.exchange == "HiddenFromAddressListsEnabled" {
-                later.push((AttributeName::new(p.name), p.exchange, single(v, p.syntax)));
-            } else {
+            if !v.is_empty() && takes.contains(&p.name) {
                 parameters.insert(p.exchange.to_owned(), single(v, p.syntax));
             }
         }
-        if object_type == DISTRIBUTION_GROUP {
-            if get("security").first().is_some_and(truthy) {
-                parameters.insert("Type".to_owned(), json!("Security"));
+        let mut taken: Vec<&str> = takes.to_vec();
+        match object_type {
+            DISTRIBUTION_GROUP => {
+                if get("security").first().is_some_and(truthy) {
+                    parameters.insert("Type".to_owned(), json!("Security"));
+                }
+                let members = values(get("members"));
+                if !members.is_empty() {
+                    parameters.insert("Members".to_owned(), json!(members));
+                }
+                taken.extend(["security", "members"]);
             }
-            let members = values(get("members"));
-            if !members.is_empty() {
-                parameters.insert("Members".to_owned(), json!(members));
+            MAILBOX => {
+                parameters.insert("Shared".to_owned(), json!(true));
+                taken.push("shared");
             }
+            _ => {}
         }
+        let then = attributes
+            .iter()
+            .filter(|(n, v)| !v.is_empty() && !taken.contains(&n.as_str()))
+            .map(|(n, v)| change_to_set(object_type, n, v))
+            .collect();
         Self {
             step: Step::new(cmdlet, &[], Json::Object(parameters)),
             anchor_key,
-            set_cmdlet,
-            later,
+            then,
         }
-    }
-
-    /// The `Set-*` steps for the object `New-*` made.
-    pub fn follow_ups(&self, anchor: &str) -> Vec<Step> {
-        self.later
-            .iter()
-            .map(|(name, exchange, value)| {
-                Step::new(
-                    self.set_cmdlet,
-                    &[name],
-                    json!({"Identity": anchor, *exchange: value}),
-                )
-            })
-            .collect()
     }
 }
 
-/// The identity a mailbox "create" looks the user's mailbox up by.
-pub(super) fn mailbox_identity(attributes: &Attributes) -> Option<String> {
+/// Whether a mailbox "create" makes a shared mailbox (`shared` and a `name`) rather than
+/// adopting the mailbox a licence made.
+pub(super) fn makes_shared_mailbox(attributes: &Attributes) -> bool {
+    let get = |n: &str| attributes.first(&AttributeName::new(n));
+    get("shared").is_some_and(truthy) && get("name").is_some()
+}
+
+/// A value a create sets, as an update: multi-valued attributes by adds.
+fn change_to_set(object_type: &str, name: &AttributeName, values: &[Value]) -> AttributeChange {
+    if schema::multi_valued(object_type).contains(&name.as_str()) {
+        AttributeChange::add(name.clone(), values.to_vec())
+    } else {
+        AttributeChange::replace(name.clone(), values.to_vec())
+    }
+}
+
+/// The identity a mailbox or mail user "create" looks the recipient up by.
+pub(super) fn recipient_identity(attributes: &Attributes) -> Option<String> {
     [
         "externalDirectoryObjectId",
         "userPrincipalName",
         "primarySmtpAddress",
+        "externalEmailAddress",
     ]
     .iter()
     .find_map(|k| {
@@ -143,9 +160,11 @@ pub(super) fn mailbox_identity(attributes: &Attributes) -> Option<String> {
     })
 }
 
-/// What adopting the mailbox `Get-Mailbox` found sets: the create's attributes as changes,
-/// less the ones Entra (or, for a synchronized user, AD) holds.
+/// What adopting the recipient Exchange made (a licensed user's mailbox, a guest's mail
+/// user) sets: the create's attributes as changes, less the ones Entra (or, for a
+/// synchronized user, AD) holds.
 pub(super) fn adoption_changes(
+    object_type: &str,
     found: &Map<String, Json>,
     attributes: &Attributes,
 ) -> Vec<AttributeChange> {
@@ -159,7 +178,7 @@ pub(super) fn adoption_changes(
         );
     }
     let mastered =
-        schema::mastered_on_premises(&model::ObjectType::new(schema::MAILBOX), &found_image);
+        schema::mastered_on_premises(&model::ObjectType::new(object_type), &found_image);
     attributes
         .iter()
         .filter(|(n, _)| {
@@ -172,13 +191,7 @@ pub(super) fn adoption_changes(
             .contains(&n.as_str())
                 && !mastered.contains(n)
         })
-        .map(|(n, v)| {
-            if schema::multi_valued(MAILBOX).contains(&n.as_str()) {
-                AttributeChange::add(n.clone(), v.to_vec())
-            } else {
-                AttributeChange::replace(n.clone(), v.to_vec())
-            }
-        })
+        .map(|(n, v)| change_to_set(object_type, n, v))
         .collect()
 }
 
@@ -201,6 +214,7 @@ pub(super) fn reads(object_type: &str, anchor: &str, changes: &[AttributeChange]
             let cmdlet = match (object_type, c.name.as_str()) {
                 (DISTRIBUTION_GROUP, "members") => "Get-DistributionGroupMember",
                 (MAILBOX, "emailAddresses") => "Get-Mailbox",
+                (MAIL_USER, "emailAddresses") => "Get-MailUser",
                 _ => return None,
             };
             Some(Step::new(cmdlet, &[&c.name], json!({"Identity": anchor})))
@@ -299,6 +313,7 @@ pub(super) fn update_steps(
     let set_cmdlet = match object_type {
         MAIL_CONTACT => "Set-MailContact",
         DISTRIBUTION_GROUP => "Set-DistributionGroup",
+        MAIL_USER => "Set-MailUser",
         _ => "Set-Mailbox",
     };
     let mut set = Map::new();
@@ -311,7 +326,8 @@ pub(super) fn update_steps(
             .iter()
             .find(|p| p.name == name)
         {
-            if ["userPrincipalName", "primarySmtpAddress"].contains(&name) && object_type == MAILBOX
+            if ["userPrincipalName", "primarySmtpAddress"].contains(&name)
+                && [MAILBOX, MAIL_USER].contains(&object_type)
             {
                 // Entra's; not written here.
                 continue;
@@ -349,7 +365,7 @@ pub(super) fn update_steps(
                     .tolerating(&["already has an archive", "has no archive"]),
                 );
             }
-            (MAILBOX, "emailAddresses") => {
+            (MAILBOX | MAIL_USER, "emailAddresses") => {
                 let (adds, removes) = adds_and_removes(&change.change, current_of(&change.name));
                 // Only secondary (lower-case smtp:) addresses: the primary one is Entra's.
                 let lower = |a: &String| {
