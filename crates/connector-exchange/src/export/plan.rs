@@ -177,8 +177,7 @@ pub(super) fn adoption_changes(
             vec![Value::Boolean(synced)],
         );
     }
-    let mastered =
-        schema::mastered_on_premises(&model::ObjectType::new(object_type), &found_image);
+    let mastered = schema::mastered_on_premises(&model::ObjectType::new(object_type), &found_image);
     attributes
         .iter()
         .filter(|(n, _)| {

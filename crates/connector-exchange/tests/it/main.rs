@@ -1,4 +1,5 @@
 mod batch;
 mod contract;
 mod mailbox;
+mod recipients;
 mod support;
