@@ -308,6 +308,15 @@ fn a_licensed_hire_gets_litigation_hold_once_the_mailbox_exists_and_contractors_
 
 /// Runs a read cmdlet directly against the emulator.
 async fn exchange_get(emulator: &RunningEmulator, cmdlet: &str) -> Vec<serde_json::Value> {
+    exchange_call(emulator, cmdlet, serde_json::json!({})).await
+}
+
+/// Runs a cmdlet directly against the emulator and returns its output objects.
+async fn exchange_call(
+    emulator: &RunningEmulator,
+    cmdlet: &str,
+    parameters: serde_json::Value,
+) -> Vec<serde_json::Value> {
     let http = reqwest::Client::new();
     let info = &emulator.info;
     let token: serde_json::Value = http
@@ -331,7 +340,7 @@ async fn exchange_get(emulator: &RunningEmulator, cmdlet: &str) -> Vec<serde_jso
             info.tenant_id
         ))
         .bearer_auth(token["access_token"].as_str().unwrap())
-        .json(&serde_json::json!({"CmdletInput": {"CmdletName": cmdlet, "Parameters": {}}}))
+        .json(&serde_json::json!({"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters}}))
         .send()
         .await
         .unwrap()
@@ -509,6 +518,108 @@ fn a_department_list_becomes_a_distribution_group_kept_in_step_with_hr() {
         .find(|g| g["displayName"] == "engineering")
         .expect("the group is in Graph");
     assert_eq!(group["mailEnabled"], true);
+}
+
+/// A department's list also gets a shared mailbox, made by idsync with `New-Mailbox
+/// -Shared` (no licence, no password), whose Full Access follows the list's members.
+#[test]
+fn a_departments_shared_mailbox_gives_full_access_to_its_members() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let domain = emulator.info.initial_domain.clone();
+    for name in ["ada", "alan"] {
+        let state = emulator.state();
+        let mut dir = state.directory();
+        let now = state.clock.now();
+        let body = serde_json::json!({
+            "accountEnabled": true,
+            "displayName": name,
+            "mailNickname": name,
+            "userPrincipalName": format!("{name}@{domain}"),
+            "usageLocation": "US",
+            "assignedLicenses": [{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}],
+        });
+        let id = state.ids.guid();
+        dir.seed_user(body.as_object().cloned().unwrap(), id, now)
+            .unwrap();
+    }
+    let ws = Workspace::new();
+    let config = group_config(&emulator)
+        + r#"
+[[outbound]]
+name = "exchange-shared"
+connector = "exchange"
+vault_type = "list"
+object_type = "mailbox"
+provision = true
+deprovision = { action = "disconnect" }
+join = [ { vault = "listName", expr = 'Replace([alias], "-desk", , , "", , )' } ]
+[outbound.flows]
+name = { expr = 'Join(" ", [listName], "desk")', when = "create" }
+alias = { expr = 'Join("-", [listName], "desk")', when = "create" }
+shared = { expr = '"True"', when = "create" }
+fullAccess = "[members]"
+"#;
+    ws.write("idsync.toml", config);
+    ws.write("app-secret", &emulator.info.client_secret);
+    let ada = format!("ada@{domain}");
+    let alan = format!("alan@{domain}");
+    let hr = |members: &str| {
+        hr_with_lists(&[
+            ("E1", "Person", &ada, ""),
+            ("E2", "Person", &alan, ""),
+            ("L1", "List", "engineering", members),
+        ])
+        .render()
+    };
+    ws.write("hr.csv", hr("E1;E2"));
+    // The first run adopts the people's mailboxes and makes the shared one; Full Access
+    // follows once the people's mailboxes are linked.
+    for hour in ["08", "09"] {
+        run_ok_at(&ws, &format!("2030-01-01T{hour}:00:00Z"));
+    }
+    let desk = format!("engineering-desk@{domain}");
+    let trustees = runtime.block_on(full_access(&emulator, &desk));
+    assert_eq!(trustees, [ada.clone(), alan.clone()]);
+    let mailboxes = runtime.block_on(exchange_get(&emulator, "Get-Mailbox"));
+    let shared = mailboxes
+        .iter()
+        .find(|m| m["Alias"] == "engineering-desk")
+        .unwrap_or_else(|| panic!("{mailboxes:?}"));
+    assert_eq!(shared["RecipientTypeDetails"], "SharedMailbox");
+    assert_eq!(shared["Name"], "engineering desk");
+
+    // Alan leaves the department: his Full Access goes, Ada's stays, nothing is remade.
+    ws.write("hr.csv", hr("E1"));
+    let r = run_ok_at(&ws, "2030-01-01T10:00:00Z");
+    assert_eq!(
+        runtime.block_on(full_access(&emulator, &desk)),
+        [ada],
+        "{}",
+        r.stdout
+    );
+    let after = runtime.block_on(exchange_get(&emulator, "Get-Mailbox"));
+    assert_eq!(after.len(), mailboxes.len(), "no second shared mailbox");
+}
+
+/// The Full Access trustees of a mailbox, as Exchange names them (UPNs), without SELF.
+async fn full_access(emulator: &RunningEmulator, mailbox: &str) -> Vec<String> {
+    let rows = exchange_call(
+        emulator,
+        "Get-MailboxPermission",
+        serde_json::json!({"Identity": mailbox}),
+    )
+    .await;
+    let mut users: Vec<String> = rows
+        .iter()
+        .filter(|r| r["IsInherited"] == false)
+        .filter_map(|r| r["User"].as_str().map(str::to_owned))
+        .filter(|u| !u.starts_with("NT AUTHORITY"))
+        .collect();
+    users.sort();
+    users
 }
 
 async fn group_members(emulator: &RunningEmulator, group: &str) -> Vec<String> {
