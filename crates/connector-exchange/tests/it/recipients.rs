@@ -210,3 +210,69 @@ async fn a_shared_mailbox_is_made_without_a_licence_and_given_its_settings() {
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["accountEnabled"], false, "{user}");
 }
+
+/// Contacts and groups synchronized from AD are AD's: the import says so (`isDirSynced`),
+/// which is what makes the engine withhold every attribute of theirs, and Exchange itself
+/// refuses a change, with its reason.
+#[tokio::test]
+async fn synchronized_contacts_and_groups_are_read_as_ads() {
+    let mut tenant = Tenant::start().await;
+    let contact = tenant
+        .emulator
+        .state()
+        .seed_synced_mail_contact("Ann Vendor", "ann@vendor.example")
+        .unwrap();
+    tenant
+        .cmdlet("New-DistributionGroup", json!({"Name": "Finance"}))
+        .await
+        .unwrap();
+    tenant
+        .emulator
+        .state()
+        .mark_mail_group_synced("Finance")
+        .unwrap();
+
+    let mut connector = tenant.connector(&["mailContact", "distributionGroup"], 10);
+    let objects = import(&mut connector).await;
+    assert_eq!(objects.len(), 2, "{objects:?}");
+    for object in &objects {
+        assert_eq!(
+            object.attributes.first(&AttributeName::new("isDirSynced")),
+            Some(&Value::Boolean(true)),
+            "{object:?}"
+        );
+        let mastered = connector_exchange::schema::mastered_on_premises(
+            &object.object_type,
+            &object.attributes,
+        );
+        for name in ["displayName", "hiddenFromAddressLists"] {
+            assert!(mastered.contains(&AttributeName::new(name)), "{mastered:?}");
+        }
+        if object.object_type.as_str() == "distributionGroup" {
+            assert!(
+                mastered.contains(&AttributeName::new("members")),
+                "{mastered:?}"
+            );
+        }
+    }
+
+    let rename = ExportRequest {
+        id: ExportId(1),
+        object_type: ObjectType::new("mailContact"),
+        anchor: Some(Anchor::new(contact.as_str())),
+        change: ObjectChange::Update {
+            changes: vec![model::AttributeChange::replace(
+                AttributeName::new("displayName"),
+                vec![Value::string("Ann V.")],
+            )],
+        },
+    };
+    let outcomes = connector.export(vec![rename]).await.unwrap();
+    let ExportResult::Permanent { reason } = &outcomes[0].result else {
+        panic!("{:?}", outcomes[0].result)
+    };
+    assert!(
+        reason.contains("synchronized from your on-premises organization"),
+        "{reason}"
+    );
+}
