@@ -800,3 +800,154 @@ fn under_a_replication_delay_and_a_tiny_cmdlet_budget_contacts_are_written_exact
     assert_eq!(names.len(), 25, "{contacts:?}");
     assert_eq!(contacts.len(), 25, "no contact twice");
 }
+
+/// Partners as B2B guests: the contractor source invites each into Entra, and Exchange's
+/// mail user for the guest (made by Exchange, never by a password-taking cmdlet) is
+/// adopted and shown in the address book with a company address beside the outside one.
+#[test]
+fn a_contractor_invited_as_a_guest_gets_a_mail_user_shown_in_the_address_book() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let emulator = runtime
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
+    let ws = Workspace::new();
+    ws.write(
+        "idsync.toml",
+        format!(
+            r#"
+[store]
+path = "idsync.db"
+
+[[connector]]
+name = "contractors"
+type = "csv"
+path = "contractors.csv"
+anchor = "ContractorId"
+object_type = "person"
+
+[[connector]]
+name = "entra"
+type = "graph"
+tenant = "{tenant}"
+client_id = "{client}"
+client_secret = {{ file = "app-secret" }}
+login_url = "{login}"
+graph_url = "{graph}"
+object_types = ["user"]
+send_invitations = false
+
+[[connector]]
+name = "exchange"
+type = "exchange"
+tenant = "{tenant}"
+client_id = "{client}"
+client_secret = {{ file = "app-secret" }}
+login_url = "{login}"
+exchange_url = "{login}"
+object_types = ["mailUser"]
+
+[[inbound]]
+name = "contractor-people"
+connector = "contractors"
+project = true
+join = [ {{ vault = "mail", expr = "[Email]" }} ]
+[inbound.flows]
+givenName = "[GivenName]"
+surname = "[FamilyName]"
+mail = "[Email]"
+status = "[Status]"
+
+[[outbound]]
+name = "entra-guests"
+connector = "entra"
+object_type = "user"
+scope = '[status] = "Active"'
+provision = true
+join = [ {{ vault = "mail", expr = "[mail]" }} ]
+[outbound.flows]
+userType = {{ expr = '"Guest"', when = "create" }}
+mail = {{ expr = "[mail]", when = "create" }}
+displayName = 'Join(" ", [givenName], [surname], "(partner)")'
+
+[[outbound]]
+name = "exchange-guests"
+connector = "exchange"
+object_type = "mailUser"
+scope = '[status] = "Active"'
+provision = true
+deprovision = {{ action = "disconnect" }}
+join = [ {{ vault = "mail", expr = "[externalEmailAddress]" }} ]
+[outbound.flows]
+externalEmailAddress = {{ expr = "[mail]", when = "create" }}
+hiddenFromAddressLists = '"False"'
+emailAddresses = 'Join("", "smtp:", ToLower([givenName]), ".partner@{domain}")'
+"#,
+            tenant = emulator.info.tenant_id,
+            client = emulator.info.client_id,
+            login = emulator.login_url(),
+            graph = emulator.graph_url(),
+            domain = emulator.info.initial_domain,
+        ),
+    );
+    ws.write("app-secret", &emulator.info.client_secret);
+    ws.write(
+        "contractors.csv",
+        Csv::new(CONTRACTOR_HEADER)
+            .row(&[
+                "C1",
+                "Pia",
+                "Lund",
+                "pia@partner.example",
+                "Designer",
+                "Active",
+                "",
+            ])
+            .render(),
+    );
+    // The guest is invited in the first run; its mail user may only exist after it, so
+    // the Exchange side converges within the next runs, waiting meanwhile.
+    for hour in ["08", "09", "10"] {
+        run_ok_at(&ws, &format!("2030-01-01T{hour}:00:00Z"));
+    }
+    let users = runtime.block_on(exchange_call(
+        &emulator,
+        "Get-MailUser",
+        serde_json::json!({}),
+    ));
+    assert_eq!(users.len(), 1, "{users:?}");
+    let pia = &users[0];
+    assert_eq!(pia["RecipientTypeDetails"], "GuestMailUser", "{pia}");
+    assert_eq!(pia["HiddenFromAddressListsEnabled"], false, "{pia}");
+    let domain = &emulator.info.initial_domain;
+    assert!(
+        pia["EmailAddresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str() == Some(&format!("smtp:pia.partner@{domain}"))),
+        "{pia}"
+    );
+
+    // Converged: a further run writes nothing to Exchange.
+    let before = emulator.state().exchange.stats().cmdlets;
+    let quiet = run_ok_at(&ws, "2030-01-01T11:00:00Z");
+    let exchange_section: Vec<&str> = quiet
+        .stdout
+        .lines()
+        .skip_while(|l| *l != "  exchange")
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .collect();
+    assert!(
+        !exchange_section.is_empty() && !exchange_section.iter().any(|l| l.contains("export")),
+        "{}",
+        quiet.stdout
+    );
+    // The import's one page of mail users, and nothing else.
+    let cmdlets = emulator.state().exchange.stats().cmdlets - before;
+    assert_eq!(
+        cmdlets, 1,
+        "a quiet run ran {cmdlets} cmdlets:\n{}",
+        quiet.stdout
+    );
+}
