@@ -8,6 +8,7 @@ use connector_exchange::{ExchangeConnector, MAX_BATCH};
 use model::{Anchor, AttributeChange, AttributeName, Attributes, ObjectChange, ObjectType, Value};
 use serde_json::json;
 
+use crate::mailbox::{import_all, licensed_user};
 use crate::support::Tenant;
 
 fn request(
@@ -169,4 +170,49 @@ async fn a_member_that_does_not_exist_leaves_the_others_added_and_the_request_pa
         contact_members(&mut tenant, &group).await,
         members.iter().map(|m| m.as_str().to_owned()).collect()
     );
+}
+
+#[tokio::test]
+async fn full_access_and_send_as_for_three_delegates_go_out_together_after_set_mailbox() {
+    let mut tenant = Tenant::start().await;
+    let owner = Anchor::new(licensed_user(&mut tenant, "desk").await);
+    let mut delegates = Vec::new();
+    for nickname in ["dora", "dirk", "dana"] {
+        delegates.push(Value::Reference(licensed_user(&mut tenant, nickname).await));
+    }
+    let mut connector = tenant.connector(&["mailbox"], 10);
+    let update = ObjectChange::Update {
+        changes: vec![
+            AttributeChange::replace(AttributeName::new("shared"), vec![Value::Boolean(true)]),
+            AttributeChange::add(AttributeName::new("fullAccess"), delegates.clone()),
+            AttributeChange::add(AttributeName::new("sendAs"), delegates.clone()),
+        ],
+    };
+
+    let outcomes = connector
+        .export(vec![request(1, "mailbox", Some(&owner), update)])
+        .await
+        .unwrap();
+
+    assert_eq!(outcomes[0].result, ExportResult::Applied { anchor: None });
+    // Set-Mailbox alone, then the six grants in one batch.
+    assert_eq!(requests(&connector), 2);
+    let mailboxes = import_all(&mut connector).await;
+    let desk = mailboxes.iter().find(|m| m.anchor == owner).unwrap();
+    let sorted = |values: &[Value]| {
+        let mut values = values.to_vec();
+        values.sort_by_key(Value::to_text);
+        values
+    };
+    for permission in ["fullAccess", "sendAs"] {
+        assert_eq!(
+            sorted(
+                desk.attributes
+                    .get(&AttributeName::new(permission))
+                    .unwrap_or_default()
+            ),
+            sorted(&delegates),
+            "{permission}"
+        );
+    }
 }
