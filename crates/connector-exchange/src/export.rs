@@ -4,8 +4,11 @@
 //!
 //! Requests progress together: in waves, the next cmdlet of every request still under way
 //! goes out, ten to a `$batch`, so a wave of 50 requests costs 5 HTTP requests instead of
-//! 50. Each request is a small state machine ([`Pending`]) that a cmdlet's result moves on;
-//! what cmdlets a change takes is planned in [`plan`], without calling Exchange.
+//! 50. Within a request, per-value cmdlets (a member, a trustee) do not depend on each
+//! other, so up to [`FAN_OUT`] of them go out in one wave: 600 new members take 60 HTTP
+//! requests, not 600. Each request is a small state machine ([`Pending`]) that its
+//! cmdlets' results move on; what cmdlets a change takes is planned in [`plan`], without
+//! calling Exchange.
 
 mod plan;
 
@@ -20,6 +23,10 @@ use crate::client::{Call, CmdletFailure, ExchangeClient, MAX_BATCH, Page};
 use crate::schema::{DISTRIBUTION_GROUP, MAIL_CONTACT, MAIL_USER, MAILBOX};
 use plan::{NewObject, Step};
 
+/// Most independent steps one request sends in one wave: a batch's worth, so that a large
+/// membership change fills batches without holding the other requests of the wave back.
+const FAN_OUT: usize = MAX_BATCH;
+
 pub async fn export(
     client: &mut ExchangeClient,
     batch: Vec<ExportRequest>,
@@ -29,21 +36,30 @@ pub async fn export(
         .map(Pending::new)
         .collect::<Result<Vec<_>, _>>()?;
     loop {
-        let wave: Vec<usize> = (0..pending.len())
-            .filter(|&i| pending[i].next_step().is_some())
+        // This wave's calls: each request's next step, or its next few independent ones.
+        let wave: Vec<(usize, &Step)> = pending
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.next_steps().iter().map(move |step| (i, step)))
             .collect();
         if wave.is_empty() {
             break;
         }
+        let mut results: Vec<Vec<Result<Page, CmdletFailure>>> =
+            pending.iter().map(|_| Vec::new()).collect();
         for chunk in wave.chunks(MAX_BATCH) {
-            let calls: Vec<Call<'_>> = chunk
-                .iter()
-                .filter_map(|&i| pending[i].next_step())
-                .map(Step::call)
-                .collect();
-            let results = client.run_batch(&calls).await;
-            for (&i, result) in chunk.iter().zip(results) {
-                pending[i].advance(result)?;
+            let calls: Vec<Call<'_>> = chunk.iter().map(|(_, step)| step.call()).collect();
+            for (&(i, _), result) in chunk.iter().zip(client.run_batch(&calls).await) {
+                // A denied app is denied for every call: stop before the next batch.
+                if let Err(CmdletFailure::Denied(message)) = &result {
+                    return Err(ConnectorError::Denied(message.clone()));
+                }
+                results[i].push(result);
+            }
+        }
+        for (request, results) in pending.iter_mut().zip(results) {
+            if !results.is_empty() {
+                request.advance(results)?;
             }
         }
     }
@@ -84,8 +100,8 @@ enum Stage {
         anchor: Anchor,
         changes: Vec<AttributeChange>,
     },
-    /// Cmdlets still to run, in order.
-    Steps(VecDeque<Step>),
+    /// Cmdlets still to run, in order; leading per-value ones may run together.
+    Steps(Vec<Step>),
     Done(ExportResult),
 }
 
@@ -99,7 +115,7 @@ impl Pending {
             object_type,
             created: None,
             first_done: false,
-            stage: Stage::Steps(VecDeque::new()),
+            stage: Stage::Steps(Vec::new()),
         };
         pending.stage = pending.first_stage(request);
         pending.settle()?;
@@ -131,7 +147,7 @@ impl Pending {
                 let parameters = json!({"Identity": anchor.as_str(), "Confirm": false});
                 // Gone already: the delete is done.
                 let step = Step::new(cmdlet, &[], parameters).absent_is_done();
-                Stage::Steps(VecDeque::from([step]))
+                Stage::Steps(vec![step])
             }
             ObjectChange::Create { attributes } => match self.object_type.as_str() {
                 MAIL_CONTACT | DISTRIBUTION_GROUP => {
@@ -181,24 +197,43 @@ impl Pending {
         }
     }
 
-    /// The cmdlet this request waits on; `None` once it has its outcome.
-    fn next_step(&self) -> Option<&Step> {
+    /// The cmdlets this request sends in the next wave: one, or several independent
+    /// per-value ones; none once it has its outcome.
+    fn next_steps(&self) -> &[Step] {
         match &self.stage {
-            Stage::Create(new) => Some(&new.step),
-            Stage::Adopt { step, .. } => Some(step),
-            Stage::Read { reads, .. } => reads.front(),
-            Stage::Steps(steps) => steps.front(),
-            Stage::Done(_) => None,
+            Stage::Create(new) => std::slice::from_ref(&new.step),
+            Stage::Adopt { step, .. } => std::slice::from_ref(step),
+            Stage::Read { reads, .. } => reads.front().map_or(&[], std::slice::from_ref),
+            Stage::Steps(steps) => &steps[..plan::fan_out(steps, FAN_OUT)],
+            Stage::Done(_) => &[],
         }
     }
 
-    /// Moves on with the result of [`Self::next_step`]. `Err` only when the whole export
-    /// cannot go on (the app was denied).
-    fn advance(&mut self, result: Result<Page, CmdletFailure>) -> Result<(), ConnectorError> {
-        let stage = std::mem::replace(&mut self.stage, Stage::Steps(VecDeque::new()));
-        self.stage = match (stage, result) {
-            // A request with its outcome takes no more results.
-            (done @ Stage::Done(_), _) => done,
+    /// Moves on with the results of [`Self::next_steps`], in their order. `Err` only when
+    /// the whole export cannot go on (the app was denied).
+    fn advance(&mut self, results: Vec<Result<Page, CmdletFailure>>) -> Result<(), ConnectorError> {
+        let stage = std::mem::replace(&mut self.stage, Stage::Steps(Vec::new()));
+        self.stage = match stage {
+            Stage::Steps(steps) => self.after_steps(steps, results)?,
+            stage => {
+                let [result]: [_; 1] = results
+                    .try_into()
+                    .expect("a request sends one cmdlet at a time until its steps are planned");
+                self.after_one(stage, result)?
+            }
+        };
+        self.settle()
+    }
+
+    /// The next stage after the one cmdlet of a create, an adoption or a read.
+    fn after_one(
+        &mut self,
+        stage: Stage,
+        result: Result<Page, CmdletFailure>,
+    ) -> Result<Stage, ConnectorError> {
+        Ok(match (stage, result) {
+            // A request with its outcome takes no more results; steps go by `after_steps`.
+            (stage @ (Stage::Done(_) | Stage::Steps(_)), _) => stage,
             (Stage::Create(_) | Stage::Adopt { .. } | Stage::Read { .. }, Err(failure)) => {
                 Stage::Done(failed(&self.what, failure, self.awaited)?)
             }
@@ -271,41 +306,64 @@ impl Pending {
                     changes,
                 }
             }
-            (Stage::Steps(mut steps), result) => match result {
-                Err(failure) if !steps.front().is_some_and(|s| s.already_so(&failure)) => {
-                    if self.first_done || self.created.is_some() {
-                        Stage::Done(self.partial(&steps, failure)?)
-                    } else {
-                        Stage::Done(failed(&self.what, failure, self.awaited)?)
-                    }
-                }
-                // Done, or already so.
-                _ => {
-                    steps.pop_front();
-                    self.first_done = true;
-                    Stage::Steps(steps)
-                }
-            },
-        };
-        self.settle()
+        })
     }
 
-    /// A later step failed: what landed stays, the failing step and those after it are
-    /// named as unapplied.
-    fn partial(
+    /// The next stage after the steps this request sent in one wave (the first of
+    /// `steps`, one result each). Those that landed count even when a sibling failed.
+    fn after_steps(
+        &mut self,
+        mut steps: Vec<Step>,
+        results: Vec<Result<Page, CmdletFailure>>,
+    ) -> Result<Stage, ConnectorError> {
+        debug_assert_eq!(results.len(), plan::fan_out(&steps, FAN_OUT));
+        let sent: Vec<Step> = steps.drain(..results.len()).collect();
+        let mut landed = false;
+        let mut first_failure = None;
+        let mut failed_steps = Vec::new();
+        for (step, result) in sent.into_iter().zip(results) {
+            match result {
+                Err(failure) if !step.already_so(&failure) => {
+                    if let CmdletFailure::Denied(message) = failure {
+                        return Err(ConnectorError::Denied(message));
+                    }
+                    first_failure.get_or_insert((step.cmdlet, failure));
+                    failed_steps.push(step);
+                }
+                // Done, or already so.
+                _ => landed = true,
+            }
+        }
+        let Some((cmdlet, failure)) = first_failure else {
+            self.first_done = true;
+            return Ok(Stage::Steps(steps));
+        };
+        Ok(Stage::Done(
+            if self.first_done || landed || self.created.is_some() {
+                let unapplied = failed_steps.iter().chain(&steps);
+                self.partial(cmdlet, failure, unapplied)?
+            } else {
+                // Nothing of this request has landed: it failed as a whole.
+                failed(&self.what, failure, self.awaited)?
+            },
+        ))
+    }
+
+    /// A step failed after others landed: what landed stays; the failing steps and those
+    /// that did not run are named as unapplied, the first failure gives the reason.
+    fn partial<'s>(
         &self,
-        steps: &VecDeque<Step>,
+        cmdlet: &str,
         failure: CmdletFailure,
+        unapplied: impl Iterator<Item = &'s Step>,
     ) -> Result<ExportResult, ConnectorError> {
-        let cmdlet = steps.front().map_or("", |s| s.cmdlet);
         let reason = match failed(&format!("{} ({cmdlet})", self.what), failure, self.awaited)? {
             ExportResult::Transient { reason, .. }
             | ExportResult::Permanent { reason }
             | ExportResult::Waiting { reason, .. } => reason,
             ExportResult::Applied { .. } | ExportResult::Partial { .. } => String::new(),
         };
-        let mut unapplied: Vec<AttributeName> = steps
-            .iter()
+        let mut unapplied: Vec<AttributeName> = unapplied
             .flat_map(|s| s.attributes.iter().cloned())
             .collect();
         unapplied.sort();
@@ -329,7 +387,7 @@ impl Pending {
         {
             self.stage =
                 match plan::update_steps(&self.object_type, anchor.as_str(), changes, current) {
-                    Ok(steps) => Stage::Steps(steps.into()),
+                    Ok(steps) => Stage::Steps(steps),
                     Err(failure) => Stage::Done(failed(&self.what, failure, self.awaited)?),
                 };
         }
@@ -446,45 +504,70 @@ mod tests {
         }
     }
 
-    fn members_replace(members: &[&str]) -> Pending {
+    fn group_update(changes: Vec<AttributeChange>) -> Pending {
         Pending::new(ExportRequest {
             id: ExportId(1),
             object_type: ObjectType::new(DISTRIBUTION_GROUP),
             anchor: Some(Anchor::new("g1")),
-            change: ObjectChange::Update {
-                changes: vec![AttributeChange::replace(
-                    AttributeName::new("members"),
-                    members
-                        .iter()
-                        .map(|m| Value::Reference((*m).to_owned()))
-                        .collect(),
-                )],
-            },
+            change: ObjectChange::Update { changes },
         })
         .unwrap()
     }
 
+    fn references(members: &[String]) -> Vec<Value> {
+        members.iter().cloned().map(Value::Reference).collect()
+    }
+
+    fn members_replace(members: &[&str]) -> Pending {
+        let members: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
+        group_update(vec![AttributeChange::replace(
+            AttributeName::new("members"),
+            references(&members),
+        )])
+    }
+
+    fn members_add(count: usize) -> Pending {
+        let members: Vec<String> = (0..count).map(|i| format!("m{i}")).collect();
+        group_update(vec![AttributeChange::add(
+            AttributeName::new("members"),
+            references(&members),
+        )])
+    }
+
+    fn in_flight(pending: &Pending) -> Vec<&'static str> {
+        pending.next_steps().iter().map(|s| s.cmdlet).collect()
+    }
+
+    fn landed(count: usize) -> Vec<Result<Page, CmdletFailure>> {
+        (0..count).map(|_| Ok(Page::default())).collect()
+    }
+
     fn next_cmdlet(pending: &Pending) -> Option<&'static str> {
-        pending.next_step().map(|s| s.cmdlet)
+        pending.next_steps().first().map(|s| s.cmdlet)
     }
 
     #[test]
-    fn a_replace_reads_the_members_then_adds_and_removes_in_order() {
+    fn a_replace_reads_the_members_then_adds_and_removes_together() {
         let mut pending = members_replace(&["new"]);
         assert_eq!(next_cmdlet(&pending), Some("Get-DistributionGroupMember"));
         pending
-            .advance(Ok(page(json!([{"ExternalDirectoryObjectId": "old"}]))))
+            .advance(vec![Ok(page(
+                json!([{"ExternalDirectoryObjectId": "old"}]),
+            ))])
             .unwrap();
-        assert_eq!(next_cmdlet(&pending), Some("Add-DistributionGroupMember"));
-        pending.advance(Ok(Page::default())).unwrap();
         assert_eq!(
-            next_cmdlet(&pending),
-            Some("Remove-DistributionGroupMember")
+            in_flight(&pending),
+            [
+                "Add-DistributionGroupMember",
+                "Remove-DistributionGroupMember"
+            ]
         );
         // Gone already: "already so".
         let gone =
             CmdletFailure::Rejected("The recipient \"old\" isn't a member of the group".into());
-        pending.advance(Err(gone)).unwrap();
+        pending
+            .advance(vec![Ok(Page::default()), Err(gone)])
+            .unwrap();
         assert_eq!(next_cmdlet(&pending), None);
         assert_eq!(
             pending.outcome().result,
@@ -496,10 +579,10 @@ mod tests {
     fn a_failing_read_or_first_step_fails_the_request_and_a_denial_stops_the_export() {
         let mut pending = members_replace(&["new"]);
         pending
-            .advance(Err(CmdletFailure::Busy {
+            .advance(vec![Err(CmdletFailure::Busy {
                 message: "HTTP 503".into(),
                 retry_after: None,
-            }))
+            })])
             .unwrap();
         assert!(matches!(
             pending.outcome().result,
@@ -507,9 +590,9 @@ mod tests {
         ));
 
         let mut pending = members_replace(&["new"]);
-        pending.advance(Ok(Page::default())).unwrap();
+        pending.advance(vec![Ok(Page::default())]).unwrap();
         pending
-            .advance(Err(CmdletFailure::NotFound("new".into())))
+            .advance(vec![Err(CmdletFailure::NotFound("new".into()))])
             .unwrap();
         let ExportResult::Permanent { reason } = pending.outcome().result else {
             panic!("the first step failed: the request fails");
@@ -517,7 +600,103 @@ mod tests {
         assert!(reason.contains("distributionGroup g1"), "{reason}");
 
         let mut pending = members_replace(&["new"]);
-        let denied = pending.advance(Err(CmdletFailure::Denied("403".into())));
+        let denied = pending.advance(vec![Err(CmdletFailure::Denied("403".into()))]);
         assert!(matches!(denied, Err(ConnectorError::Denied(_))));
+    }
+
+    #[test]
+    fn member_adds_go_out_a_batch_at_a_time_after_the_set_step_alone() {
+        let mut pending = group_update(vec![
+            AttributeChange::replace(
+                AttributeName::new("displayName"),
+                vec![Value::string("Sales")],
+            ),
+            AttributeChange::add(
+                AttributeName::new("members"),
+                references(&(0..12).map(|i| format!("m{i}")).collect::<Vec<_>>()),
+            ),
+        ]);
+        // The adds need the group as Set-DistributionGroup leaves it.
+        assert_eq!(in_flight(&pending), ["Set-DistributionGroup"]);
+        pending.advance(landed(1)).unwrap();
+        assert_eq!(
+            in_flight(&pending),
+            ["Add-DistributionGroupMember"; FAN_OUT]
+        );
+        let mut wave = landed(FAN_OUT);
+        wave[4] = Err(CmdletFailure::Rejected(
+            "m4 is already a member of g1".into(),
+        ));
+        pending.advance(wave).unwrap();
+        assert_eq!(in_flight(&pending), ["Add-DistributionGroupMember"; 2]);
+        pending.advance(landed(2)).unwrap();
+        assert_eq!(
+            pending.outcome().result,
+            ExportResult::Applied { anchor: None }
+        );
+    }
+
+    #[test]
+    fn a_failure_among_steps_in_flight_is_partial_and_their_landed_siblings_count() {
+        let mut pending = members_add(12);
+        let mut wave = landed(FAN_OUT);
+        wave[3] = Err(CmdletFailure::NotFound(
+            "Couldn't find object \"m3\"".into(),
+        ));
+        wave[7] = Err(CmdletFailure::Rejected("m7 is hidden".into()));
+        pending.advance(wave).unwrap();
+        // The request ends: the two adds after this wave never run.
+        assert!(in_flight(&pending).is_empty());
+        let ExportResult::Partial {
+            anchor,
+            unapplied,
+            reason,
+        } = pending.outcome().result
+        else {
+            panic!("some members landed: the request is partial");
+        };
+        assert_eq!(anchor, None);
+        assert_eq!(unapplied, [AttributeName::new("members")]);
+        assert!(reason.contains("Add-DistributionGroupMember"), "{reason}");
+        assert!(
+            reason.contains("m3"),
+            "the first failure gives the reason: {reason}"
+        );
+    }
+
+    #[test]
+    fn steps_in_flight_that_all_fail_first_fail_the_request_and_a_denial_stops_the_export() {
+        let mut pending = members_add(3);
+        assert_eq!(in_flight(&pending).len(), 3);
+        let rejected = |m: &str| Err(CmdletFailure::Rejected(format!("{m} is hidden")));
+        pending
+            .advance(vec![rejected("m0"), rejected("m1"), rejected("m2")])
+            .unwrap();
+        let ExportResult::Permanent { reason } = pending.outcome().result else {
+            panic!("nothing landed: the request fails");
+        };
+        assert!(reason.contains("m0"), "{reason}");
+
+        let mut pending = members_add(3);
+        let denied = pending.advance(vec![
+            Ok(Page::default()),
+            rejected("m1"),
+            Err(CmdletFailure::Denied("403".into())),
+        ]);
+        assert!(matches!(denied, Err(ConnectorError::Denied(_))));
+    }
+
+    #[test]
+    fn an_add_and_a_remove_of_one_member_keep_their_order() {
+        let mut pending = group_update(vec![
+            AttributeChange::add(
+                AttributeName::new("members"),
+                references(&["a".into(), "b".into()]),
+            ),
+            AttributeChange::remove(AttributeName::new("members"), references(&["A".into()])),
+        ]);
+        assert_eq!(in_flight(&pending), ["Add-DistributionGroupMember"; 2]);
+        pending.advance(landed(2)).unwrap();
+        assert_eq!(in_flight(&pending), ["Remove-DistributionGroupMember"]);
     }
 }

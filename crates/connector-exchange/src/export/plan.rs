@@ -18,6 +18,10 @@ pub(super) struct Step {
     pub tolerated: &'static [&'static str],
     /// Whether "not found" means done (a delete of what is gone already).
     pub absent_is_done: bool,
+    /// The one value (a member, a trustee) a per-value step adds or removes. Such steps of
+    /// a request do not depend on each other, only on the `Set-*` step before them, so
+    /// several may go out in one wave ([`fan_out`]).
+    pub value: Option<String>,
 }
 
 impl Step {
@@ -28,7 +32,14 @@ impl Step {
             parameters,
             tolerated: &[],
             absent_is_done: false,
+            value: None,
         }
+    }
+
+    /// Marks a per-value step (one member, one trustee): independent of its siblings.
+    fn for_value(mut self, value: &str) -> Self {
+        self.value = Some(value.to_owned());
+        self
     }
 
     fn tolerating(mut self, texts: &'static [&'static str]) -> Self {
@@ -296,6 +307,29 @@ fn adds_and_removes(change: &ValueChange, current: &[String]) -> (Vec<String>, V
     }
 }
 
+/// How many of the leading `steps` may go out together in one wave, at most `limit` (and
+/// at least one, while any are left). A step that is not per-value (a `Set-*`, an archive)
+/// goes alone, since what follows may need it. Two steps on the same attribute and value
+/// (an add and a remove of one member) keep their order: a `$batch` need not run its calls
+/// in order.
+pub(super) fn fan_out(steps: &[Step], limit: usize) -> usize {
+    let independent = steps
+        .iter()
+        .enumerate()
+        .take(limit)
+        .take_while(|&(i, step)| {
+            step.value.is_some() && !steps[..i].iter().any(|earlier| same_value(earlier, step))
+        })
+        .count();
+    independent.max(steps.len().min(1))
+}
+
+/// Whether two per-value steps touch the same value of the same attribute.
+fn same_value(a: &Step, b: &Step) -> bool {
+    a.attributes == b.attributes
+        && matches!((&a.value, &b.value), (Some(x), Some(y)) if x.eq_ignore_ascii_case(y))
+}
+
 /// The steps of an update, given the current values the [`reads`] found (by attribute).
 pub(super) fn update_steps(
     object_type: &str,
@@ -403,7 +437,9 @@ pub(super) fn update_steps(
                                 json!({"Identity": anchor, "Trustee": trustee, "AccessRights": ["SendAs"], "Confirm": false}),
                             ),
                         };
-                        steps.push(Step::new(cmdlet, &[&change.name], parameters));
+                        steps.push(
+                            Step::new(cmdlet, &[&change.name], parameters).for_value(&trustee),
+                        );
                     }
                 }
             }
@@ -412,13 +448,15 @@ pub(super) fn update_steps(
                 for member in adds {
                     steps.push(
                         Step::new("Add-DistributionGroupMember", &[&change.name], json!({"Identity": anchor, "Member": member, "BypassSecurityGroupManagerCheck": true}))
-                            .tolerating(&["is already a member"]),
+                            .tolerating(&["is already a member"])
+                            .for_value(&member),
                     );
                 }
                 for member in removes {
                     steps.push(
                         Step::new("Remove-DistributionGroupMember", &[&change.name], json!({"Identity": anchor, "Member": member, "BypassSecurityGroupManagerCheck": true, "Confirm": false}))
-                            .tolerating(&["isn't a member"]),
+                            .tolerating(&["isn't a member"])
+                            .for_value(&member),
                     );
                 }
             }
@@ -438,6 +476,7 @@ pub(super) fn update_steps(
         parameters: Json::Object(set),
         tolerated: &[],
         absent_is_done: false,
+        value: None,
     }];
     all.extend(steps);
     Ok(all)

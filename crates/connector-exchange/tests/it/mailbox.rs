@@ -14,7 +14,7 @@ use crate::support::Tenant;
 
 const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 
-async fn licensed_user(tenant: &mut Tenant, nickname: &str) -> String {
+pub(crate) async fn licensed_user(tenant: &mut Tenant, nickname: &str) -> String {
     let domain = tenant.emulator.info.initial_domain.clone();
     let (status, user) = tenant
         .graph(
@@ -45,7 +45,7 @@ async fn licensed_user(tenant: &mut Tenant, nickname: &str) -> String {
     id
 }
 
-async fn import_all(
+pub(crate) async fn import_all(
     connector: &mut connector_exchange::ExchangeConnector,
 ) -> Vec<connector::ImportedObject> {
     let mut cursor = None;

@@ -1,5 +1,6 @@
 mod batch;
 mod contract;
+mod fan_out;
 mod mailbox;
 mod recipients;
 mod support;
