@@ -11,9 +11,9 @@
 //!
 //! Export sends the next cmdlet of each request in the batch ten to a `$batch`, so the
 //! create and rename phases need about 0.1 HTTP requests per object (more where 429s
-//! send calls again); the membership phases are one request whose cmdlets run in order,
-//! one HTTP request each. The last lines sum the export phases: cmdlets per second
-//! sustained, and HTTP requests per object changed.
+//! send calls again); the membership phases are one request whose per-member cmdlets are
+//! independent, so they too go out ten to a batch. The last lines sum the export phases:
+//! cmdlets per second sustained, and HTTP requests per object changed.
 
 use std::time::{Duration, Instant};
 
