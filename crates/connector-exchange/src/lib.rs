@@ -3,10 +3,12 @@
 //! HTTPS call (alone, or up to ten in one `$batch`), so no Windows machine and no
 //! PowerShell are involved.
 //!
-//! Object types: `mailContact` (anchored by Exchange's `Guid`), `distributionGroup` and
-//! `mailbox` (anchored by `ExternalDirectoryObjectId`, the Entra object id, so they line up
-//! with the Graph connector's users and groups). Mailboxes are never created or deleted
-//! here: a licence makes them; this connector sets what Exchange alone holds.
+//! Object types: `mailContact` (anchored by Exchange's `Guid`), `mailUser`,
+//! `distributionGroup` and `mailbox` (anchored by `ExternalDirectoryObjectId`, the Entra
+//! object id, so they line up with the Graph connector's users and groups). User mailboxes
+//! and mail users are never created or deleted here: a licence or an invitation in Entra
+//! makes them, and this connector sets what Exchange alone holds, waiting until they exist.
+//! Shared mailboxes are made with `New-Mailbox -Shared`.
 //!
 //! **No cmdlet that takes a password is used.**
 
