@@ -347,7 +347,10 @@ async fn exchange_call(
         .json()
         .await
         .unwrap();
-    body["value"].as_array().cloned().unwrap_or_default()
+    body["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("{cmdlet} failed: {body}"))
 }
 
 /// HR lists departments' mailing lists beside the people; each becomes a distribution
@@ -623,39 +626,13 @@ async fn full_access(emulator: &RunningEmulator, mailbox: &str) -> Vec<String> {
 }
 
 async fn group_members(emulator: &RunningEmulator, group: &str) -> Vec<String> {
-    let http = reqwest::Client::new();
-    let info = &emulator.info;
-    let token: serde_json::Value = http
-        .post(emulator.token_url())
-        .form(&[
-            ("client_id", info.client_id.as_str()),
-            ("client_secret", info.client_secret.as_str()),
-            ("scope", "https://outlook.office365.com/.default"),
-            ("grant_type", "client_credentials"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let body: serde_json::Value = http
-        .post(format!(
-            "{}/adminapi/beta/{}/InvokeCommand",
-            emulator.login_url(),
-            info.tenant_id
-        ))
-        .bearer_auth(token["access_token"].as_str().unwrap())
-        .json(&serde_json::json!({"CmdletInput": {"CmdletName": "Get-DistributionGroupMember", "Parameters": {"Identity": group}}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut ids: Vec<String> = body["value"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{body}"))
+    let members = exchange_call(
+        emulator,
+        "Get-DistributionGroupMember",
+        serde_json::json!({"Identity": group}),
+    )
+    .await;
+    let mut ids: Vec<String> = members
         .iter()
         .filter_map(|m| m["ExternalDirectoryObjectId"].as_str().map(str::to_owned))
         .collect();
