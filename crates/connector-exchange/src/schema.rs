@@ -173,18 +173,19 @@ pub fn mastered_on_premises(
     if !synced {
         return Vec::new();
     }
-    let names: Vec<&str> = match object_type.as_str() {
-        MAIL_CONTACT | DISTRIBUTION_GROUP => properties(object_type.as_str())
-            .iter()
-            .map(|p| p.name)
-            .chain(multi_valued(object_type.as_str()).iter().copied())
-            .chain(
-                ["security"]
+    match object_type.as_str() {
+        // Every attribute the type has, from its schema.
+        MAIL_CONTACT | DISTRIBUTION_GROUP => object_type_schema(object_type)
+            .map(|schema| {
+                schema
+                    .attributes
                     .into_iter()
-                    .filter(|_| object_type.as_str() == DISTRIBUTION_GROUP),
-            )
-            .collect(),
-        _ => vec![
+                    .map(|a| a.name)
+                    .filter(|n| !schema.anchor.contains(n) && n.as_str() != IS_DIR_SYNCED)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => [
             "displayName",
             "primarySmtpAddress",
             "externalEmailAddress",
@@ -192,9 +193,11 @@ pub fn mastered_on_premises(
             "hiddenFromAddressLists",
             "name",
             "alias",
-        ],
-    };
-    names.into_iter().map(model::AttributeName::new).collect()
+        ]
+        .into_iter()
+        .map(model::AttributeName::new)
+        .collect(),
+    }
 }
 
 /// The multi-valued attributes of each type (changed by adds and removes).
