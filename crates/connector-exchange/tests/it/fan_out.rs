@@ -3,27 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use connector::{ExportId, ExportRequest, ExportResult, Exporter};
+use connector::{ExportRequest, ExportResult, Exporter};
 use connector_exchange::{ExchangeConnector, MAX_BATCH};
-use model::{Anchor, AttributeChange, AttributeName, Attributes, ObjectChange, ObjectType, Value};
+use model::{Anchor, AttributeChange, AttributeName, Attributes, ObjectChange, Value};
 use serde_json::json;
 
-use crate::mailbox::{import_all, licensed_user};
+use crate::mailbox::{import_all, licensed_user, request};
 use crate::support::Tenant;
-
-fn request(
-    id: i64,
-    object_type: &str,
-    anchor: Option<&Anchor>,
-    change: ObjectChange,
-) -> ExportRequest {
-    ExportRequest {
-        id: ExportId(id),
-        object_type: ObjectType::new(object_type),
-        anchor: anchor.cloned(),
-        change,
-    }
-}
 
 fn created(result: &ExportResult) -> Anchor {
     match result {
@@ -77,7 +63,7 @@ fn add_members(group: &Anchor, members: &[String]) -> ExportRequest {
     request(
         2,
         "distributionGroup",
-        Some(group),
+        Some(group.as_str()),
         ObjectChange::Update {
             changes: vec![change],
         },
@@ -190,7 +176,7 @@ async fn full_access_and_send_as_for_three_delegates_go_out_together_after_set_m
     };
 
     let outcomes = connector
-        .export(vec![request(1, "mailbox", Some(&owner), update)])
+        .export(vec![request(1, "mailbox", Some(owner.as_str()), update)])
         .await
         .unwrap();
 

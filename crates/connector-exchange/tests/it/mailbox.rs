@@ -73,7 +73,7 @@ pub(crate) async fn import_all(
     }
 }
 
-fn request(
+pub(crate) fn request(
     id: i64,
     object_type: &str,
     anchor: Option<&str>,

@@ -3,14 +3,12 @@
 
 use std::time::Duration;
 
-use connector::{
-    Connector, ExportId, ExportRequest, ExportResult, Exporter, ImportEntry, ImportMode,
-    ImportRequest, ImportedObject,
-};
+use connector::{ExportId, ExportRequest, ExportResult, Exporter};
 use model::{Anchor, AttributeName, Attributes, ObjectChange, ObjectType, Value};
 use reqwest::Method;
 use serde_json::json;
 
+use crate::mailbox::import_all;
 use crate::support::Tenant;
 
 fn create(id: i64, object_type: &str, attributes: &[(&str, Value)]) -> ExportRequest {
@@ -23,30 +21,6 @@ fn create(id: i64, object_type: &str, attributes: &[(&str, Value)]) -> ExportReq
         object_type: ObjectType::new(object_type),
         anchor: None,
         change: ObjectChange::Create { attributes: a },
-    }
-}
-
-async fn import(connector: &mut connector_exchange::ExchangeConnector) -> Vec<ImportedObject> {
-    let mut cursor = None;
-    let mut objects = Vec::new();
-    loop {
-        let page = connector
-            .import(ImportRequest {
-                mode: ImportMode::Full,
-                watermark: None,
-                cursor,
-            })
-            .await
-            .expect("import");
-        assert!(page.problems.is_empty(), "{:?}", page.problems);
-        objects.extend(page.entries.into_iter().map(|e| match e {
-            ImportEntry::Upsert(o) => o,
-            other => panic!("a full import upserts: {other:?}"),
-        }));
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return objects,
-        }
     }
 }
 
@@ -104,7 +78,7 @@ async fn a_guests_mail_user_is_waited_for_then_shown_in_the_address_book() {
         }
     );
 
-    let users = import(&mut connector).await;
+    let users = import_all(&mut connector).await;
     assert_eq!(users.len(), 1, "{users:?}");
     let pia = &users[0];
     assert_eq!(pia.anchor.as_str(), guest);
@@ -184,7 +158,7 @@ async fn a_shared_mailbox_is_made_without_a_licence_and_given_its_settings() {
         panic!("{:?}", outcomes[0].result)
     };
 
-    let mailboxes = import(&mut connector).await;
+    let mailboxes = import_all(&mut connector).await;
     let desk = mailboxes
         .iter()
         .find(|m| &m.anchor == anchor)
@@ -233,7 +207,7 @@ async fn synchronized_contacts_and_groups_are_read_as_ads() {
         .unwrap();
 
     let mut connector = tenant.connector(&["mailContact", "distributionGroup"], 10);
-    let objects = import(&mut connector).await;
+    let objects = import_all(&mut connector).await;
     assert_eq!(objects.len(), 2, "{objects:?}");
     for object in &objects {
         assert_eq!(
