@@ -438,6 +438,30 @@ fn hr_with_lists(rows: &[(&str, &str, &str, &str)]) -> Csv {
     csv
 }
 
+/// Users licensed for Exchange, seeded in Entra (so they have mailboxes); their ids.
+fn licensed_users(emulator: &RunningEmulator, names: &[&str]) -> Vec<String> {
+    let domain = &emulator.info.initial_domain;
+    let state = emulator.state();
+    let mut dir = state.directory();
+    names
+        .iter()
+        .map(|name| {
+            let body = serde_json::json!({
+                "accountEnabled": true,
+                "displayName": name,
+                "mailNickname": name,
+                "userPrincipalName": format!("{name}@{domain}"),
+                "usageLocation": "US",
+                "assignedLicenses": [{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}],
+            });
+            let id = state.ids.guid();
+            dir.seed_user(body.as_object().cloned().unwrap(), id.clone(), state.clock.now())
+                .unwrap();
+            id
+        })
+        .collect()
+}
+
 #[test]
 fn a_department_list_becomes_a_distribution_group_kept_in_step_with_hr() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -446,24 +470,7 @@ fn a_department_list_becomes_a_distribution_group_kept_in_step_with_hr() {
         .unwrap();
     let domain = emulator.info.initial_domain.clone();
     // Two licensed users with mailboxes, made in Entra beforehand.
-    let mut ids = Vec::new();
-    for name in ["ada", "alan"] {
-        let state = emulator.state();
-        let mut dir = state.directory();
-        let now = state.clock.now();
-        let body = serde_json::json!({
-            "accountEnabled": true,
-            "displayName": name,
-            "mailNickname": name,
-            "userPrincipalName": format!("{name}@{domain}"),
-            "usageLocation": "US",
-            "assignedLicenses": [{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}],
-        });
-        let id = state.ids.guid();
-        dir.seed_user(body.as_object().cloned().unwrap(), id.clone(), now)
-            .unwrap();
-        ids.push(id);
-    }
+    let ids = licensed_users(&emulator, &["ada", "alan"]);
     let ws = Workspace::new();
     ws.write("idsync.toml", group_config(&emulator));
     ws.write("app-secret", &emulator.info.client_secret);
@@ -532,22 +539,7 @@ fn a_departments_shared_mailbox_gives_full_access_to_its_members() {
         .block_on(Emulator::start(EmulatorOptions::default()))
         .unwrap();
     let domain = emulator.info.initial_domain.clone();
-    for name in ["ada", "alan"] {
-        let state = emulator.state();
-        let mut dir = state.directory();
-        let now = state.clock.now();
-        let body = serde_json::json!({
-            "accountEnabled": true,
-            "displayName": name,
-            "mailNickname": name,
-            "userPrincipalName": format!("{name}@{domain}"),
-            "usageLocation": "US",
-            "assignedLicenses": [{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}],
-        });
-        let id = state.ids.guid();
-        dir.seed_user(body.as_object().cloned().unwrap(), id, now)
-            .unwrap();
-    }
+    licensed_users(&emulator, &["ada", "alan"]);
     let ws = Workspace::new();
     let config = group_config(&emulator)
         + r#"
