@@ -261,6 +261,8 @@ fn record_outcome(
             });
             export.next_attempt_at = Some(until);
             export.last_error = Some(reason);
+            // Nothing is wrong with it now, whatever earlier attempts met.
+            export.quarantined = false;
             export.state = ExportState::Pending;
             batch.push(Write::PutExport(export));
         }
